@@ -1,0 +1,56 @@
+"""gradharness: stress-test hand-written backpropagation with numerical gradient checks."""
+
+from gradharness.case import NetworkCase, seed_test_case
+from gradharness.checker import (
+    DEFAULT_THRESHOLD,
+    SEED_EPSILON,
+    BlockResult,
+    EntryReport,
+    GradientCheckResult,
+    gradient_check,
+    gradient_check_n,
+    relative_difference,
+)
+from gradharness.network import (
+    backward_propagation,
+    backward_propagation_n,
+    backward_propagation_n_buggy,
+    forward_propagation,
+    forward_propagation_n,
+    relu,
+    sigmoid,
+)
+from gradharness.numerical import DEFAULT_EPSILON
+from gradharness.parameters import (
+    LayerSizes,
+    dictionary_to_vector,
+    gradients_to_vector,
+    vector_to_dictionary,
+)
+from gradharness.verdict import Verdict
+
+__all__ = [
+    "DEFAULT_EPSILON",
+    "DEFAULT_THRESHOLD",
+    "SEED_EPSILON",
+    "BlockResult",
+    "EntryReport",
+    "GradientCheckResult",
+    "LayerSizes",
+    "NetworkCase",
+    "Verdict",
+    "backward_propagation",
+    "backward_propagation_n",
+    "backward_propagation_n_buggy",
+    "dictionary_to_vector",
+    "forward_propagation",
+    "forward_propagation_n",
+    "gradient_check",
+    "gradient_check_n",
+    "gradients_to_vector",
+    "relative_difference",
+    "relu",
+    "seed_test_case",
+    "sigmoid",
+    "vector_to_dictionary",
+]

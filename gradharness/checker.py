@@ -314,7 +314,9 @@ def _worst_entries(
             name=entry_name(sizes, int(i), prefix="d"),
             backprop=float(grad[i]),
             numerical=float(gradapprox[i]),
-            allowance=float(NOISE_SAFETY * allowances[i] + threshold * (abs(grad[i]) + abs(np.nan_to_num(gradapprox[i])))),
+            allowance=float(
+                NOISE_SAFETY * allowances[i] + threshold * (abs(grad[i]) + abs(np.nan_to_num(gradapprox[i])))
+            ),
             status=status[i],
         )
         for i in picked[:count]
@@ -334,8 +336,8 @@ def _reason(
         loose = [b for b in blocks if b.verdict is Verdict.IMPRECISE]
         parts = ", ".join(f"{b.name} {b.difference:.3g} (numerical error ~{b.noise:.2g})" for b in loose)
         return (
-            f"difference above threshold {threshold:g} in {parts}, but within the numerical error of "
-            f"centred differences at {step} (round-off, often from sigmoid saturation in log(1 - A3))"
+            f"difference above threshold {threshold:g} in {parts}, but within the estimated numerical error "
+            f"of centred differences at {step} (round-off in the cost, or a gradient too small to resolve)"
         )
     if verdict is Verdict.SATURATED:
         count = sum(b.saturated for b in blocks)

@@ -1,0 +1,5 @@
+"""python -m gradharness"""
+
+from gradharness.cli import run
+
+run()

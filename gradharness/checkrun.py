@@ -1,0 +1,127 @@
+"""Check a user's file (in a worker process) or a built-in backward pass, as a CheckRecord."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from gradharness import network
+from gradharness.environment import environment, file_sha256
+from gradharness.errors import GradHarnessError
+from gradharness.propcheck import Progress, RunFindings, RunSettings, run_properties
+from gradharness.properties import NetworkFunctions
+from gradharness.results import CheckRecord, from_json
+from gradharness.sandbox import run_worker
+from gradharness.settings_io import run_settings_to_json
+from gradharness.usercode import FunctionNames
+
+DEFAULT_TIMEOUT = 120.0
+
+
+def _record(
+    target: dict, run: RunSettings, findings: RunFindings | None, error: str | None, reproduce: str, seconds: float
+) -> CheckRecord:
+    settings = run_settings_to_json(run)
+    if findings is None:
+        return CheckRecord(
+            target=target,
+            settings=settings,
+            verdict="error",
+            properties=[],
+            error=error,
+            seconds=seconds,
+            reproduce=reproduce,
+            environment=environment(),
+        )
+    return CheckRecord(
+        target=target,
+        settings=settings,
+        verdict="fail" if findings.failures else "pass",
+        properties=findings.properties,
+        failures=findings.failures,
+        diagnoses=findings.diagnoses,
+        wrong_blocks=findings.wrong_blocks,
+        examples=findings.examples,
+        seconds=seconds,
+        reproduce=reproduce,
+        environment=environment(),
+    )
+
+
+def _findings_from_json(data: dict) -> RunFindings:
+    # Reuse the record loader's validation for the nested failure and property records.
+    shell = from_json(
+        {
+            "schema_version": 1,
+            "target": {},
+            "settings": {},
+            "verdict": "pass",
+            "properties": data["properties"],
+            "failures": data["failures"],
+        }
+    )
+    return RunFindings(
+        properties=list(shell.properties),
+        failures=list(shell.failures),
+        diagnoses=data["diagnoses"],
+        examples=data["examples"],
+        seconds=data["seconds"],
+        wrong_blocks=data.get("wrong_blocks", {}),
+    )
+
+
+def reproduce_command(path: Path, run: RunSettings, extra: list[str] | None = None) -> str:
+    """The command line that repeats this run."""
+    words = ["gradharness", "check", str(path), "--seed", str(run.seed), "--max-examples", str(run.max_examples)]
+    if run.check.epsilon is not None:
+        words += ["--epsilon", repr(run.check.epsilon)]
+    if run.check.threshold != 1e-7:
+        words += ["--threshold", repr(run.check.threshold)]
+    if run.strategy.adversarial:
+        words.append("--adversarial")
+    return shlex.join(words + (extra or []))
+
+
+def check_file(
+    path: Path,
+    run: RunSettings,
+    *,
+    names: FunctionNames | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: Callable[[str], None] | None = None,
+    extra_args: list[str] | None = None,
+) -> CheckRecord:
+    """Check the functions in a user's file in a worker process; errors become an 'error' record."""
+    path = Path(path)
+    names = names or FunctionNames()
+    target = {"path": str(path), "sha256": file_sha256(path), "functions": []}
+    reproduce = reproduce_command(path, run, extra_args)
+    started = time.perf_counter()
+    job = {
+        "path": str(path.resolve()),
+        "names": asdict(names),
+        "settings": run_settings_to_json(run),
+    }
+    try:
+        result = run_worker(job, timeout, progress)
+    except GradHarnessError as exc:
+        return _record(target, run, None, f"{path.name}: {exc}", reproduce, time.perf_counter() - started)
+    if "error" in result:
+        return _record(target, run, None, result["error"], reproduce, time.perf_counter() - started)
+    target["functions"] = result["functions"]
+    findings = _findings_from_json(result["findings"])
+    return _record(target, run, findings, None, reproduce, time.perf_counter() - started)
+
+
+def check_builtin(backward: Callable, label: str, run: RunSettings, progress: Progress | None = None) -> CheckRecord:
+    """Check a built-in backward pass against the built-in forward, in this process (trusted code)."""
+    started = time.perf_counter()
+    functions = NetworkFunctions(
+        network.forward_propagation_n, backward, "forward_propagation_n", backward.__name__, builtin=True
+    )
+    findings = run_properties(functions, (network.forward_propagation, network.backward_propagation), run, progress)
+    target = {"path": f"builtin:{label}", "sha256": None, "functions": ["forward_propagation_n", backward.__name__]}
+    return _record(target, run, findings, None, f"gradharness demo --seed {run.seed}", time.perf_counter() - started)

@@ -1,0 +1,26 @@
+"""Hypothesis strategies that draw consistent 3-layer network test cases.
+
+Sizes first, then the batch size m, then X, Y and parameters of those shapes;
+see :func:`network_cases`. Every public strategy validates its arguments when
+called and raises :class:`hypothesis.errors.InvalidArgument` naming the argument.
+"""
+
+from __future__ import annotations
+
+from strategies.network import (
+    batch_sizes,
+    inputs,
+    labels,
+    layer_sizes,
+    network_cases,
+    parameters,
+)
+
+__all__ = [
+    "batch_sizes",
+    "inputs",
+    "labels",
+    "layer_sizes",
+    "network_cases",
+    "parameters",
+]

@@ -1,0 +1,305 @@
+"""Hypothesis strategies for the 3-layer network: sizes, batch sizes, X, Y and parameters.
+
+The network is LINEAR->RELU->LINEAR->RELU->LINEAR->SIGMOID with layer sizes
+n0-n1-n2-n3 and m examples, as in :mod:`gradharness.network`. Default draws are
+realistic, well-scaled networks whose reference cost is always finite;
+``adversarial=True`` draws stress cases (exact zeros, tiny and large values).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from hypothesis.strategies import SearchStrategy
+
+from gradharness.case import NetworkCase
+from gradharness.parameters import LayerSizes, Parameters, parameter_shapes
+from strategies._validation import (
+    check_at_least,
+    check_flag,
+    check_instance,
+    check_integer,
+    check_optional_size,
+    check_order,
+)
+
+__all__ = [
+    "batch_sizes",
+    "inputs",
+    "labels",
+    "layer_sizes",
+    "network_cases",
+    "parameters",
+]
+
+INPUT_BOUND = 2.0
+"""Default inputs lie in [-INPUT_BOUND, INPUT_BOUND]."""
+BIAS_BOUND = 1.0
+"""Default biases lie in [-BIAS_BOUND, BIAS_BOUND]."""
+WEIGHT_SCALE = 1.5
+"""Default weights lie in +-WEIGHT_SCALE / sqrt(fan_in)."""
+ROW_SUM_CAP = 2.0
+"""Default weight rows are scaled down so that sum(|W[i, :]|) <= ROW_SUM_CAP."""
+TINY = 1e-8
+"""Tiny magnitude mixed into adversarial draws."""
+LARGE_BOUND = 100.0
+"""Adversarial values reach +-LARGE_BOUND."""
+
+
+def _bounded_floats(bound: float) -> SearchStrategy[float]:
+    """Finite floats in [-bound, bound], no subnormals; they shrink towards 0.0."""
+    return st.floats(
+        min_value=-bound,
+        max_value=bound,
+        allow_nan=False,
+        allow_infinity=False,
+        allow_subnormal=False,
+    )
+
+
+def _adversarial_floats(ordinary_bound: float) -> SearchStrategy[float]:
+    """Exact zeros, +-1, tiny and large values mixed with ordinary ones; all finite."""
+    return st.one_of(
+        st.just(0.0),
+        st.sampled_from([1.0, -1.0]),
+        st.sampled_from([TINY, -TINY]),
+        _bounded_floats(ordinary_bound),
+        _bounded_floats(LARGE_BOUND),
+    )
+
+
+def _cap_row_sums(W: np.ndarray) -> np.ndarray:
+    """Scale each row of W down so that its absolute sum is at most ROW_SUM_CAP.
+
+    Subnormals the scaling may create are flushed to 0.0.
+    """
+    row_sums = np.sum(np.abs(W), axis=1, keepdims=True)
+    scale = np.where(row_sums > ROW_SUM_CAP, ROW_SUM_CAP / np.maximum(row_sums, ROW_SUM_CAP), 1.0)
+    capped = W * scale
+    capped[np.abs(capped) < np.finfo(np.float64).tiny] = 0.0
+    return capped
+
+
+def _weights(rows: int, fan_in: int, adversarial: bool) -> SearchStrategy[np.ndarray]:
+    """A (rows, fan_in) weight matrix; see :func:`parameters` for the bounds."""
+    bound = WEIGHT_SCALE / math.sqrt(fan_in)
+    if adversarial:
+        return arrays(np.float64, (rows, fan_in), elements=_adversarial_floats(bound))
+    return arrays(np.float64, (rows, fan_in), elements=_bounded_floats(bound)).map(_cap_row_sums)
+
+
+def _biases(rows: int, adversarial: bool) -> SearchStrategy[np.ndarray]:
+    """A (rows, 1) bias column; see :func:`parameters` for the bounds."""
+    elements = _adversarial_floats(BIAS_BOUND) if adversarial else _bounded_floats(BIAS_BOUND)
+    return arrays(np.float64, (rows, 1), elements=elements)
+
+
+def _size(fixed: int | None, low: int, high: int) -> SearchStrategy[int]:
+    """A fixed size, or a drawn one in [low, high]."""
+    return st.just(fixed) if fixed is not None else st.integers(min_value=low, max_value=high)
+
+
+def layer_sizes(
+    *,
+    min_units: int = 1,
+    max_units: int = 6,
+    n0: int | None = None,
+    n1: int | None = None,
+    n2: int | None = None,
+    n3: int | None = None,
+    max_output_units: int | None = None,
+) -> SearchStrategy[LayerSizes]:
+    """Layer sizes n0-n1-n2-n3, each drawn independently (the output layer included).
+
+    - ``min_units=1``: smallest drawn size of every layer; at least 1.
+    - ``max_units=6``: largest drawn size of n0, n1, n2 (and of n3 unless
+      ``max_output_units`` is given); at least ``min_units``.
+    - ``n0=None``, ``n1=None``, ``n2=None``, ``n3=None``: an integer fixes that
+      size. A fixed size overrides the ``min_units``..``max_units`` range but
+      must be at least 1.
+    - ``max_output_units=None``: largest drawn n3; ``None`` means ``max_units``.
+      At least ``min_units`` when n3 is drawn.
+
+    Example::
+
+        @given(layer_sizes(n0=4, max_units=3))
+        def test_sizes(sizes): assert sizes.n0 == 4 and sizes.n1 <= 3
+
+    Examples shrink towards ``min_units`` in every drawn layer: 1-1-1-1 by default.
+    """
+    low = check_at_least("min_units", min_units, 1)
+    high = check_integer("max_units", max_units)
+    check_order("min_units", low, "max_units", high)
+    fixed = {name: check_optional_size(name, value) for name, value in (("n0", n0), ("n1", n1), ("n2", n2), ("n3", n3))}
+    output_high = high
+    if max_output_units is not None:
+        output_high = check_at_least("max_output_units", max_output_units, 1)
+        if fixed["n3"] is None:
+            check_order("min_units", low, "max_output_units", output_high)
+    return st.builds(
+        LayerSizes,
+        n0=_size(fixed["n0"], low, high),
+        n1=_size(fixed["n1"], low, high),
+        n2=_size(fixed["n2"], low, high),
+        n3=_size(fixed["n3"], low, output_high),
+    )
+
+
+def batch_sizes(*, min_size: int = 1, max_size: int = 8) -> SearchStrategy[int]:
+    """The batch size m (number of examples, the columns of X and Y).
+
+    - ``min_size=1``: smallest m; at least 1, so m = 1 is reachable by default.
+    - ``max_size=8``: largest m; at least ``min_size``.
+
+    Example::
+
+        @given(batch_sizes(max_size=3))
+        def test_m(m): assert 1 <= m <= 3
+
+    Examples shrink towards ``min_size``.
+    """
+    low = check_at_least("min_size", min_size, 1)
+    high = check_integer("max_size", max_size)
+    check_order("min_size", low, "max_size", high)
+    return st.integers(min_value=low, max_value=high)
+
+
+def inputs(n0: int, m: int, *, adversarial: bool = False) -> SearchStrategy[np.ndarray]:
+    """Inputs X, a float64 array of shape (n0, m).
+
+    - ``n0``: number of input units (rows); at least 1.
+    - ``m``: number of examples (columns); at least 1.
+    - ``adversarial=False``: by default finite floats in [-2, 2], no subnormals.
+      With ``True`` the entries mix exact 0.0, +-1.0, +-1e-8, floats in [-2, 2]
+      and floats in [-100, 100] (still finite, no subnormals).
+
+    Example::
+
+        @given(inputs(4, 3))
+        def test_x(X): assert X.shape == (4, 3)
+
+    Examples shrink towards all zeros.
+    """
+    rows = check_at_least("n0", n0, 1)
+    cols = check_at_least("m", m, 1)
+    adversarial = check_flag("adversarial", adversarial)
+    elements = _adversarial_floats(INPUT_BOUND) if adversarial else _bounded_floats(INPUT_BOUND)
+    return arrays(np.float64, (rows, cols), elements=elements)
+
+
+def labels(n3: int, m: int) -> SearchStrategy[np.ndarray]:
+    """Labels Y, a float64 array of shape (n3, m) holding exactly 0.0 or 1.0.
+
+    - ``n3``: number of output units (rows); at least 1.
+    - ``m``: number of examples (columns); at least 1.
+
+    Example::
+
+        @given(labels(2, 5))
+        def test_y(Y): assert set(Y.ravel()) <= {0.0, 1.0}
+
+    Examples shrink towards all zeros.
+    """
+    rows = check_at_least("n3", n3, 1)
+    cols = check_at_least("m", m, 1)
+    return arrays(np.float64, (rows, cols), elements=st.sampled_from([0.0, 1.0]))
+
+
+def parameters(sizes: LayerSizes, *, adversarial: bool = False) -> SearchStrategy[Parameters]:
+    """Parameters W1 (n1, n0), b1 (n1, 1), W2 (n2, n1), b2 (n2, 1), W3 (n3, n2), b3 (n3, 1).
+
+    - ``sizes``: the :class:`~gradharness.parameters.LayerSizes` to draw for.
+    - ``adversarial=False``: by default a realistic, well-scaled network: each
+      weight lies in +-1.5/sqrt(fan_in) and any row whose absolute sum exceeds 2
+      is scaled down to 2; biases lie in [-1, 1]. With inputs in [-2, 2] this
+      bounds |Z1| <= 5, |Z2| <= 11 and |Z3| <= 23, so the reference cost
+      (:func:`gradharness.network.forward_propagation_n`) is always finite and
+      the sigmoid seldom saturates. With ``True`` every entry mixes exact 0.0,
+      +-1.0, +-1e-8, ordinary values and values up to +-100: ReLU kinks (Z = 0)
+      and sigmoid outputs that round to exactly 0.0 or 1.0.
+
+    Example::
+
+        @given(parameters(LayerSizes(4, 5, 3, 1)))
+        def test_w(p): assert p["W2"].shape == (3, 5)
+
+    Examples shrink towards all-zero parameters.
+    """
+    check_instance("sizes", sizes, LayerSizes)
+    adversarial = check_flag("adversarial", adversarial)
+    return st.fixed_dictionaries(
+        {
+            name: _weights(rows, cols, adversarial) if name.startswith("W") else _biases(rows, adversarial)
+            for name, (rows, cols) in parameter_shapes(sizes).items()
+        }
+    )
+
+
+def network_cases(
+    *,
+    min_units: int = 1,
+    max_units: int = 6,
+    n0: int | None = None,
+    n1: int | None = None,
+    n2: int | None = None,
+    n3: int | None = None,
+    max_output_units: int | None = None,
+    min_batch: int = 1,
+    max_batch: int = 8,
+    batch_size: int | None = None,
+    adversarial: bool = False,
+) -> SearchStrategy[NetworkCase]:
+    """Whole test cases: sizes, then m, then X, Y and parameters of those sizes.
+
+    - ``min_units=1``, ``max_units=6``, ``n0=None``, ``n1=None``, ``n2=None``,
+      ``n3=None``, ``max_output_units=None``: the layer sizes, as in
+      :func:`layer_sizes`.
+    - ``min_batch=1``: smallest batch size m; at least 1.
+    - ``max_batch=8``: largest batch size m; at least ``min_batch``.
+    - ``batch_size=None``: an integer >= 1 fixes m (overriding the range).
+    - ``adversarial=False``: stress draws for X and the parameters, as in
+      :func:`inputs` and :func:`parameters`. Y is always exact 0/1.
+
+    Example::
+
+        @given(network_cases(n3=1, max_batch=4))
+        def test_gradients(case):
+            cost, cache = forward_propagation_n(case.X, case.Y, case.parameters)
+
+    Examples shrink towards the 1-1-1-1 network (``min_units`` everywhere) with
+    m = ``min_batch``, all-zero X, Y and parameters.
+    """
+    sizes = layer_sizes(
+        min_units=min_units,
+        max_units=max_units,
+        n0=n0,
+        n1=n1,
+        n2=n2,
+        n3=n3,
+        max_output_units=max_output_units,
+    )
+    low = check_at_least("min_batch", min_batch, 1)
+    high = check_integer("max_batch", max_batch)
+    check_order("min_batch", low, "max_batch", high)
+    fixed_m = check_optional_size("batch_size", batch_size)
+    batches = st.just(fixed_m) if fixed_m is not None else batch_sizes(min_size=low, max_size=high)
+    return _network_cases(sizes, batches, check_flag("adversarial", adversarial))
+
+
+@st.composite
+def _network_cases(
+    draw: st.DrawFn,
+    sizes_strategy: SearchStrategy[LayerSizes],
+    batch_strategy: SearchStrategy[int],
+    adversarial: bool,
+) -> NetworkCase:
+    """Draw sizes, then m, then arrays of those shapes (arguments already validated)."""
+    sizes = draw(sizes_strategy)
+    m = draw(batch_strategy)
+    X = draw(inputs(sizes.n0, m, adversarial=adversarial))
+    Y = draw(labels(sizes.n3, m))
+    drawn_parameters = draw(parameters(sizes, adversarial=adversarial))
+    return NetworkCase(sizes, X, Y, drawn_parameters)
