@@ -50,19 +50,25 @@ def cost_roundoff(
         dZ2 = (W3.T @ dZ3) * (Z2 > 0)
         dZ1 = (W2.T @ dZ2) * (Z1 > 0)
 
-        layers = 0.0
-        for dZ, W, A, b in ((dZ1, W1, X, b1), (dZ2, W2, A1, b2), (dZ3, W3, A2, b3)):
-            local = (W.shape[1] + 2) * u * (np.abs(W) @ np.abs(A) + np.abs(b))
-            layers += float(np.sum(np.abs(dZ) * local))
-
         if formula is CostFormula.SEED:
+            # Every pass recomputes J from scratch: each product's rounding counts,
+            # weighted by dJ/dZ, and so does the final sum over the m examples.
+            layers = 0.0
+            for dZ, W, A, b in ((dZ1, W1, X, b1), (dZ2, W2, A1, b2), (dZ3, W3, A2, b3)):
+                local = (W.shape[1] + 2) * u * (np.abs(W) @ np.abs(A) + np.abs(b))
+                layers += float(np.sum(np.abs(dZ) * local))
             # log(A3) inherits A3's relative error (a few u); log(1 - A3) inherits
             # the absolute error of A3 divided by 1 - A3.
             amplification = Y * 4.0 + (1 - Y) * 4.0 * (1.0 + A3 / one_minus_A3)
+            terms = float(np.sum(amplification + np.abs(loss))) * u / m
+            summation = (Y.size + 2) * u * float(np.sum(np.abs(loss))) / m
         else:
-            amplification = 4.0 + np.abs(Z3) * np.abs(A3 - Y)
-        terms = float(np.sum(amplification + np.abs(loss))) * u / m
-        summation = (Y.size + 2) * u * float(np.sum(np.abs(loss))) / m
+            # The batched passes share the unperturbed products and add a small change
+            # to them, and sum per-example loss differences: what remains is the
+            # rounding of Z + delta (weighted by dJ/dZ) and of each loss evaluation.
+            layers = sum(float(np.sum(np.abs(dZ) * np.abs(Z))) for dZ, Z in ((dZ1, Z1), (dZ2, Z2), (dZ3, Z3))) * 4 * u
+            terms = float(np.sum(4.0 * np.abs(loss) + 4.0 * np.abs(Z3) * np.abs(A3 - Y))) * u / m
+            summation = 0.0
     total = layers + terms + summation
     return float(total) if np.isfinite(total) else float("inf")
 
