@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from gradharness.checker import DEFAULT_THRESHOLD, SEED_EPSILON
 from gradharness.checkrun import DEFAULT_TIMEOUT, check_file
+from gradharness.cli_report import html_option, report, write_html
 from gradharness.console import render_record
 from gradharness.errors import GradHarnessError
 from gradharness.propcheck import RunSettings, StrategyOptions
@@ -134,10 +135,12 @@ def main() -> None:
 @click.option("--max-batch", type=click.IntRange(min=1), default=8, show_default=True, help="Largest drawn m.")
 @click.option("--adversarial", is_flag=True, help="Draw stress cases: exact zeros, large weights, saturation.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line.")
+@html_option
 def check(path: Path, seed: int | None, max_examples: int, epsilon: float | None, threshold: float,
           exercise_settings: bool, timeout: float, json_path: Path | None, forward: str, backward: str,
           forward_1d: str, backward_1d: str, layer_sizes: tuple[int | None, ...] | None, output_size: int | None,
-          batch_size: int | None, max_units: int, max_batch: int, adversarial: bool, quiet: bool) -> None:  # fmt: skip
+          batch_size: int | None, max_units: int, max_batch: int, adversarial: bool, quiet: bool,
+          html_path: str | None) -> None:  # fmt: skip
     """Check the backprop in PATH (a .py file) on generated networks."""
     if exercise_settings:
         epsilon, threshold = SEED_EPSILON, DEFAULT_THRESHOLD
@@ -177,6 +180,7 @@ def check(path: Path, seed: int | None, max_examples: int, epsilon: float | None
         out.print(f"{record.verdict.upper()} {path}", markup=False)
     else:
         render_record(out, record)
+    write_html(record, html_path)
     sys.exit(record.exit_code)
 
 
@@ -185,11 +189,18 @@ def check(path: Path, seed: int | None, max_examples: int, epsilon: float | None
 @click.option(
     "--max-examples", type=click.IntRange(min=1), default=100, show_default=True, help="Generated cases per property."
 )
-def demo(seed: int, max_examples: int) -> None:
+@html_option
+def demo(seed: int, max_examples: int, html_path: str | None) -> None:
     """Self-test: the built-in correct network passes, the exercise's buggy backprop fails."""
     from gradharness.demo import run_demo
 
-    sys.exit(run_demo(Console(highlight=False, soft_wrap=True), seed=seed, max_examples=max_examples))
+    records: dict = {}
+    code = run_demo(Console(highlight=False, soft_wrap=True), seed=seed, max_examples=max_examples, records=records)
+    write_html(records["buggy"], html_path)  # the report worth showing: the exercise's bugs, found
+    sys.exit(code)
+
+
+main.add_command(report)
 
 
 def run() -> None:

@@ -10,12 +10,18 @@ from gradharness.checker import SEED_EPSILON, gradient_check, gradient_check_n
 from gradharness.checkrun import check_builtin
 from gradharness.console import render_record
 from gradharness.propcheck import RunSettings
+from gradharness.results import CheckRecord
 
 EXPECTED_WRONG = ("dW2", "db1")
 
 
-def run_demo(console: Console, *, seed: int = 0, max_examples: int = 100) -> int:
-    """Print both checks and the exercise's fixed-case numbers; 0 when every verdict is as expected."""
+def run_demo(
+    console: Console, *, seed: int = 0, max_examples: int = 100, records: dict[str, CheckRecord] | None = None
+) -> int:
+    """Print both checks and the exercise's fixed-case numbers; 0 when every verdict is as expected.
+
+    ``records``, if given, receives the two check records under "correct" and "buggy".
+    """
     run = RunSettings(seed=seed, max_examples=max_examples)
     ok = True
 
@@ -45,6 +51,8 @@ def run_demo(console: Console, *, seed: int = 0, max_examples: int = 100) -> int
     buggy = check_builtin(network.backward_propagation_n_buggy, "backward_propagation_n_buggy", run)
     render_record(console, buggy, title="builtin backward_propagation_n_buggy")
     found = set(buggy.wrong_blocks)
+    if records is not None:
+        records.update(correct=correct, buggy=buggy)
     ok &= buggy.verdict == "fail" and found == set(EXPECTED_WRONG)
 
     console.rule()

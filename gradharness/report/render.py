@@ -1,0 +1,110 @@
+"""Render view models to HTML with the package's Jinja2 templates (autoescape on) and write reports.
+
+Charts enter the templates through filters that return matplotlib's SVG as markup; every
+other value is escaped by Jinja2. Reports are written atomically: a temporary file in the
+same folder, then a rename.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from gradharness.report import charts
+from gradharness.report.viewmodels import CheckView, IndexView
+
+DEFAULT_FOLDER = Path("reports")
+INDEX_NAME = "index.html"
+
+
+def number(value: Any, spec: str = ".3g") -> str:
+    """A number for a table cell: 'n/a' for missing or NaN, 'inf' for infinities."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, str):
+        return value
+    value = float(value)
+    if math.isnan(value):
+        return "n/a"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return format(value, spec)
+
+
+def _heatmap_svg(blocks: list) -> Markup:
+    # matplotlib's SVG writer escapes the text it draws; the result is trusted markup.
+    return Markup(charts.heatmap(blocks))
+
+
+def _line_svg(spec: dict) -> Markup:
+    return Markup(charts.line_chart(**spec))
+
+
+@cache
+def environment() -> Environment:
+    """The Jinja2 environment over the templates shipped in this package, with autoescape on."""
+    env = Environment(
+        loader=PackageLoader("gradharness.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["num"] = number
+    env.filters["heatmap_svg"] = _heatmap_svg
+    env.filters["line_svg"] = _line_svg
+    return env
+
+
+def render_view(template: str, view: Any) -> str:
+    """Render a report view with the named template (the view's header is also passed as ``header``)."""
+    header = getattr(view, "header", None)
+    return environment().get_template(template).render(view=view, header=header)
+
+
+def render_check(view: CheckView) -> str:
+    """HTML of a check report."""
+    return render_view("check.html.j2", view)
+
+
+def render_index(view: IndexView) -> str:
+    """HTML of a reports folder's index."""
+    return environment().get_template("index.html.j2").render(view=view)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def default_report_path(kind: str, target: str, created: datetime, folder: Path = DEFAULT_FOLDER) -> Path:
+    """``reports/KIND-YYYYmmdd-HHMMSS-micro-STEM.html``: sortable, unique, safe characters only."""
+    stem = Path(target.removeprefix("builtin:")).stem or "report"
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_")[:40] or "report"
+    base = f"{kind}-{created.strftime('%Y%m%d-%H%M%S-%f')}-{stem}"
+    path = folder / f"{base}.html"
+    serial = 2
+    while path.exists():
+        path = folder / f"{base}-{serial}.html"
+        serial += 1
+    return path
