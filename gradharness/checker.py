@@ -14,8 +14,10 @@ numerics cannot explain it:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -24,15 +26,16 @@ from gradharness.error_model import CostFormula, cost_roundoff
 from gradharness.numerical import cost_of, epsilon_vector, gradapprox_loop
 from gradharness.parameters import (
     GRADIENT_NAMES,
+    PARAMETER_NAMES,
     LayerSizes,
     Parameters,
     block_slices,
     dictionary_to_vector,
-    entry_name,
     parameter_shapes,
 )
-from gradharness.perturbed import UNIT_ROUNDOFF, perturbed_passes
-from gradharness.verdict import Verdict, worst
+from gradharness.perturbed import UNIT_ROUNDOFF, BasePass, base_pass, perturbed_passes
+from gradharness.screening import DEFAULT_PROBES, SCREEN_MIN_ENTRIES, BlockScreen, screen_blocks
+from gradharness.verdict import Verdict
 
 DEFAULT_THRESHOLD = 1e-7
 SEED_EPSILON = 1e-7
@@ -87,6 +90,7 @@ class BlockResult:
     kinks: int
     saturated: int
     noise: float
+    mode: str = "full"  # "full": every entry perturbed; "screened": settled by random directional probes
 
 
 @dataclass(frozen=True)
@@ -142,26 +146,143 @@ def _validate_gradients(gradients: Mapping[str, object], sizes: LayerSizes) -> n
     return np.concatenate(pieces)
 
 
+@lru_cache(maxsize=64)
+def _layout(sizes: LayerSizes) -> tuple[tuple[tuple[str, slice], ...], np.ndarray, dict[str, tuple[int, int]]]:
+    """Blocks in order with their slices, the blocks' start offsets, and the parameter shapes."""
+    slices = tuple(block_slices(sizes).items())
+    return slices, np.array([s.start for _, s in slices]), parameter_shapes(sizes)
+
+
+def _entry_name(sizes: LayerSizes, index: int) -> str:
+    slices, _, shapes = _layout(sizes)
+    for name, block in slices:
+        if index < block.stop:
+            row, col = divmod(index - block.start, shapes[name][1])
+            return f"d{name}[{row}, {col}]"
+    raise IndexError(f"entry {index} is outside the parameters")
+
+
+def _block_sums(grad: np.ndarray, gradapprox: np.ndarray, excluded: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per block (columns): all of grad finite, ||grad - gradapprox||^2, ||grad||^2, ||gradapprox||^2 over checked entries."""
+    with np.errstate(all="ignore"):
+        g = np.where(excluded, 0.0, grad)
+        a = np.where(excluded, 0.0, gradapprox)
+        d = g - a
+        sums = np.add.reduceat(np.stack((d * d, g * g, a * a)), starts, axis=1)
+    finite = np.logical_and.reduceat(np.isfinite(grad), starts)
+    return np.vstack((finite, sums))
+
+
 def _judge_block(
-    name: str,
-    grad: np.ndarray,
-    gradapprox: np.ndarray,
-    excluded: np.ndarray,
-    threshold: float,
-    noise: Callable[[], np.ndarray],
+    sums: list[float], excluded: np.ndarray, threshold: float, noise: Callable[[], np.ndarray]
 ) -> tuple[Verdict, float, float]:
-    """Verdict, difference over the checked entries, and noise norm (NaN if not needed)."""
-    if not np.all(np.isfinite(grad)):
+    """Verdict, difference over the checked entries, and noise norm (NaN if not needed).
+
+    ``sums``: the block's column of :func:`_block_sums`, as floats.
+    """
+    finite, mismatch2, grad2, approx2 = sums
+    if not finite:
         return Verdict.WRONG, float("inf"), float("nan")
-    checked = ~excluded
-    difference = relative_difference(grad[checked], gradapprox[checked])
+    mismatch = math.sqrt(mismatch2)
+    difference = 0.0 if mismatch == 0.0 else mismatch / (math.sqrt(grad2) + math.sqrt(approx2))
     if difference <= threshold:
         return Verdict.PASS, difference, float("nan")
-    mismatch = float(np.linalg.norm(grad[checked] - gradapprox[checked]))
-    allowance = float(np.linalg.norm(noise()[checked]))
+    allowance = float(np.linalg.norm(noise()[~excluded]))
     if mismatch <= NOISE_SAFETY * allowance:
         return Verdict.IMPRECISE, difference, allowance
     return Verdict.WRONG, difference, allowance
+
+
+@dataclass(frozen=True)
+class NumericalGradient:
+    """The numerical side of a check (it depends only on the forward pass), at eps and at 2 eps."""
+
+    epsilon: float | None
+    steps: np.ndarray
+    method: str
+    gradapprox: np.ndarray
+    kink: np.ndarray
+    roundoff: float
+    doubled: np.ndarray
+    doubled_kink: np.ndarray
+
+
+def _resolve_method(forward: Callable | None, method: str) -> tuple[str, Callable]:
+    builtin = forward is None or forward is network.forward_propagation_n
+    if method == "auto":
+        method = "batched" if builtin else "loop"
+    if method not in ("batched", "loop"):
+        raise ValueError(f"method={method!r}; valid methods are 'auto', 'batched', 'loop'")
+    if method == "batched" and not builtin:
+        raise ValueError("method='batched' evaluates the built-in network; a custom forward needs method='loop'")
+    return method, network.forward_propagation_n if forward is None else forward
+
+
+def _roundoff(
+    X: np.ndarray, Y: np.ndarray, parameters: Parameters, method: str, forward_n: Callable, base: BasePass
+) -> float:
+    """The error model's bound on the rounding error of J for the way J is evaluated."""
+    with np.errstate(all="ignore"):
+        if method == "batched":
+            return cost_roundoff(X, Y, parameters, CostFormula.STABLE, base=base)
+        roundoff = cost_roundoff(X, Y, parameters, CostFormula.SEED, base=base)
+        J0 = cost_of(forward_n(X, Y, {k: np.array(v, dtype=np.float64) for k, v in parameters.items()}))
+    return max(roundoff, 8 * UNIT_ROUNDOFF * abs(J0)) if np.isfinite(J0) else float("inf")
+
+
+def _first_pass(
+    X: np.ndarray,
+    Y: np.ndarray,
+    parameters: Parameters,
+    steps: np.ndarray,
+    method: str,
+    forward_n: Callable,
+    *,
+    blocks: Collection[str] | None = None,
+    base: BasePass | None = None,
+    roundoff: float | None = None,
+    lazy: bool = False,
+) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """gradapprox at ``steps``, the reference kink flags, and the cost's round-off (``blocks``: only those, else NaN).
+
+    ``lazy``: leave an unknown round-off as None (it is only needed when a block is above the threshold).
+    """
+    base = base_pass(X, Y, parameters) if base is None else base
+    reference = perturbed_passes(X, Y, parameters, steps, blocks=blocks, base=base)
+    with np.errstate(all="ignore"):
+        if method == "batched":
+            gradapprox = reference.gradapprox
+        else:
+            indices = None if blocks is None else np.flatnonzero(~np.isnan(reference.gradapprox))
+            gradapprox = gradapprox_loop(forward_n, X, Y, parameters, steps, indices)
+    if roundoff is None and not lazy:
+        roundoff = _roundoff(X, Y, parameters, method, forward_n, base)
+    return gradapprox, reference.kink, roundoff
+
+
+def numerical_gradient(
+    parameters: Parameters,
+    X: np.ndarray,
+    Y: np.ndarray,
+    epsilon: float | None = None,
+    *,
+    forward: Callable | None = None,
+    method: str = "auto",
+) -> NumericalGradient:
+    """Everything :func:`gradient_check_n` needs from the forward pass, computed once (pass it as ``numerical``)."""
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    LayerSizes.of(parameters)
+    theta = dictionary_to_vector(parameters)[0].reshape(-1)
+    steps = epsilon_vector(theta, epsilon)
+    method, forward_n = _resolve_method(forward, method)
+    gradapprox, kink, roundoff = _first_pass(X, Y, parameters, steps, method, forward_n)
+    doubled = perturbed_passes(X, Y, parameters, 2 * steps)
+    doubled_gradapprox = doubled.gradapprox
+    if method == "loop":
+        with np.errstate(all="ignore"):
+            doubled_gradapprox = gradapprox_loop(forward_n, X, Y, parameters, 2 * steps)
+    return NumericalGradient(epsilon, steps, method, gradapprox, kink, roundoff, doubled_gradapprox, doubled.kink)
 
 
 def gradient_check_n(
@@ -175,6 +296,9 @@ def gradient_check_n(
     forward: Callable | None = None,
     method: str = "auto",
     max_named: int = 5,
+    numerical: NumericalGradient | None = None,
+    screen: bool | None = None,
+    probes: int = DEFAULT_PROBES,
 ) -> GradientCheckResult:
     """Check backprop gradients of the 3-layer network against centred differences.
 
@@ -185,6 +309,15 @@ def gradient_check_n(
       (default: the built-in :func:`gradharness.network.forward_propagation_n`).
     - ``method``: "batched" (all perturbed passes at once; built-in forward only),
       "loop" (one call per perturbation, the seed's way) or "auto".
+    - ``numerical``: a precomputed :func:`numerical_gradient` of these parameters, X and Y
+      (then ``epsilon``, ``forward`` and ``method`` are taken from it); the numerical side
+      depends only on the forward pass, so one serves every backward pass checked on the case.
+    - ``screen``: first check each block of more than 64 entries with ``probes`` random
+      directional probes (2 forward calls each, see :mod:`gradharness.screening`), and run
+      the full check only on the blocks they do not settle, which localises wrong entries.
+      None (default): screen when the forward is called once per perturbation ("loop"),
+      not for the built-in batched passes. ``BlockResult.mode`` says which mode gave each verdict.
+    - ``probes``: random directions per screened block (default 4).
     """
     if not (np.isfinite(threshold) and threshold > 0):
         raise ValueError(f"threshold={threshold!r} must be a positive finite number")
@@ -192,32 +325,46 @@ def gradient_check_n(
     Y = np.asarray(Y, dtype=np.float64)
     sizes = LayerSizes.of(parameters)
     grad = _validate_gradients(gradients, sizes)
-    theta = dictionary_to_vector(parameters)[0].reshape(-1)
-    steps = epsilon_vector(theta, epsilon)
-    builtin = forward is None or forward is network.forward_propagation_n
-    if method == "auto":
-        method = "batched" if builtin else "loop"
-    if method not in ("batched", "loop"):
-        raise ValueError(f"method={method!r}; valid methods are 'auto', 'batched', 'loop'")
-    if method == "batched" and not builtin:
-        raise ValueError("method='batched' evaluates the built-in network; a custom forward needs method='loop'")
-    forward_n = network.forward_propagation_n if forward is None else forward
-
-    reference = perturbed_passes(X, Y, parameters, steps)
-    with np.errstate(all="ignore"):
-        if method == "batched":
-            gradapprox = reference.gradapprox
-            roundoff = cost_roundoff(X, Y, parameters, CostFormula.STABLE)
-        else:
-            gradapprox = gradapprox_loop(forward_n, X, Y, parameters, steps)
-            roundoff = cost_roundoff(X, Y, parameters, CostFormula.SEED)
-            J0 = cost_of(forward_n(X, Y, {k: np.array(v, dtype=np.float64) for k, v in parameters.items()}))
-            roundoff = max(roundoff, 8 * UNIT_ROUNDOFF * abs(J0)) if np.isfinite(J0) else float("inf")
-
-    saturated = ~np.isfinite(gradapprox)
-    kink = reference.kink & ~saturated
-    excluded = kink | saturated
+    theta = np.concatenate([np.asarray(parameters[k], dtype=np.float64).reshape(-1) for k in PARAMETER_NAMES])
     second: dict[str, np.ndarray] = {}
+    screened: dict[str, BlockScreen] = {}
+    base = None
+    if numerical is None:
+        steps = epsilon_vector(theta, epsilon)
+        method, forward_n = _resolve_method(forward, method)
+        base = base_pass(X, Y, parameters)
+        roundoff = None
+        large = [name for name, block in _layout(sizes)[0] if block.stop - block.start > SCREEN_MIN_ENTRIES]
+        if (method == "loop" if screen is None else screen) and large:
+            roundoff = _roundoff(X, Y, parameters, method, forward_n, base)
+            outcomes = screen_blocks(
+                parameters, grad, X, Y, base, roundoff, names=large,
+                forward=forward_n if method == "loop" else None, epsilon=epsilon,
+                threshold=threshold, noise_safety=NOISE_SAFETY, probes=probes,
+            )  # fmt: skip
+            screened = {name: outcome for name, outcome in outcomes.items() if outcome.verdict is not None}
+        full = None if not screened else [name for name in PARAMETER_NAMES if name not in screened]
+        gradapprox, reference_kink, roundoff = _first_pass(
+            X, Y, parameters, steps, method, forward_n, blocks=full, base=base, roundoff=roundoff, lazy=True
+        )
+    else:
+        if numerical.gradapprox.size != theta.size:
+            raise ValueError(f"numerical gradient has {numerical.gradapprox.size} entries, parameters {theta.size}")
+        epsilon, steps, method, forward_n = numerical.epsilon, numerical.steps, numerical.method, None
+        gradapprox, reference_kink, roundoff = numerical.gradapprox, numerical.kink, numerical.roundoff
+        second = {"gradapprox": numerical.doubled, "kink": numerical.doubled_kink}
+
+    slices, starts, _ = _layout(sizes)
+    saturated = ~np.isfinite(gradapprox)
+    considered = None  # all entries have a coordinate-wise numerical value, unless blocks were screened
+    if screened:
+        considered = np.ones(theta.size, dtype=bool)
+        for name in screened:
+            considered[dict(slices)[name]] = False
+        saturated &= considered
+    kink = reference_kink & ~saturated
+    flagged = kink | saturated
+    excluded = flagged if considered is None else flagged | ~considered
 
     def noise_for(block: slice) -> Callable[[], np.ndarray]:
         def compute() -> np.ndarray:
@@ -227,27 +374,46 @@ def gradient_check_n(
                 doubled = perturbed_passes(X, Y, parameters, 2 * steps)
                 second["kink"] = doubled.kink
                 second["gradapprox"] = doubled.gradapprox if method == "batched" else np.full(theta.size, np.nan)
-            if method == "loop" and np.isnan(second["gradapprox"][block]).any():
+            if method == "loop" and forward_n is not None and np.isnan(second["gradapprox"][block]).any():
                 with np.errstate(all="ignore"):
                     values = gradapprox_loop(forward_n, X, Y, parameters, 2 * steps, np.arange(block.start, block.stop))
                 second["gradapprox"][block] = values[block]
             moved = np.abs(second["gradapprox"][block] - gradapprox[block])
             moved = np.where(np.isfinite(moved), moved, np.inf)
             moved = np.where(second["kink"][block], np.inf, moved)
-            return roundoff / steps[block] + moved
+            if second.get("roundoff") is None:
+                second["roundoff"] = (
+                    roundoff if roundoff is not None else _roundoff(X, Y, parameters, method, forward_n, base)
+                )
+            return second["roundoff"] / steps[block] + moved
 
         return compute
 
     blocks = []
-    status = np.full(theta.size, Verdict.PASS, dtype=object)
-    status[kink] = Verdict.KINK
-    status[saturated] = Verdict.SATURATED
+    status = np.zeros(theta.size, dtype=np.int8)  # Verdict ranks
     allowances = np.zeros(theta.size)
-    for name, block in block_slices(sizes).items():
-        verdict, difference, noise = _judge_block(
-            "d" + name, grad[block], gradapprox[block], excluded[block], threshold, noise_for(block)
-        )
-        if verdict is Verdict.PASS and excluded[block].any():
+    sums = _block_sums(grad, gradapprox, excluded, starts).T.tolist()
+    clean = not flagged.any()  # no kink, no saturation
+    if not clean:
+        status[kink] = _RANK[Verdict.KINK]
+        status[saturated] = _RANK[Verdict.SATURATED]
+        any_excluded = np.logical_or.reduceat(flagged, starts).tolist()
+        kinks = np.add.reduceat(kink, starts).tolist()
+        saturations = np.add.reduceat(saturated, starts).tolist()
+    else:
+        any_excluded = kinks = saturations = [0] * len(slices)
+    for index, (name, block) in enumerate(slices):
+        if name in screened:
+            outcome = screened[name]
+            blocks.append(
+                BlockResult(
+                    outcome.name, outcome.difference, outcome.verdict, block.stop - block.start, 0, 0,
+                    outcome.noise, mode="screened",
+                )
+            )  # fmt: skip
+            continue
+        verdict, difference, noise = _judge_block(sums[index], excluded[block], threshold, noise_for(block))
+        if verdict is Verdict.PASS and any_excluded[index]:
             with np.errstate(all="ignore"):
                 if relative_difference(grad[block], np.nan_to_num(gradapprox[block])) > threshold:
                     verdict = Verdict.SATURATED if saturated[block].any() else Verdict.KINK
@@ -257,27 +423,31 @@ def gradient_check_n(
             off = np.abs(grad[block] - gradapprox[block])
             off = np.where(np.isfinite(off), off, np.inf)
             bad = (off > NOISE_SAFETY * allowances[block] + threshold * size) & ~excluded[block]
-            status[block][bad] = verdict
+            status[block][bad] = _RANK[verdict]
             if verdict is Verdict.WRONG and not bad.any():
-                status[block][np.argmax(np.where(excluded[block], -1, off))] = Verdict.WRONG
+                status[block][np.argmax(np.where(excluded[block], -1, off))] = _RANK[Verdict.WRONG]
         blocks.append(
             BlockResult(
                 name="d" + name,
                 difference=difference,
                 verdict=verdict,
                 entries=block.stop - block.start,
-                kinks=int(kink[block].sum()),
-                saturated=int(saturated[block].sum()),
+                kinks=kinks[index],
+                saturated=saturations[index],
                 noise=noise,
             )
         )
 
-    overall = worst([b.verdict for b in blocks])
-    named = _worst_entries(sizes, grad, gradapprox, status, allowances, threshold, max_named)
+    overall = _VERDICTS[max(_RANK[b.verdict] for b in blocks)]
+    named = _worst_entries(sizes, grad, gradapprox, status, allowances, threshold, max_named, considered)
+    if clean and not screened and all(column[0] for column in sums):
+        # every entry was checked: the whole difference follows from the blocks' sums
+        mismatch2, grad2, approx2 = (sum(column[k] for column in sums) for k in (1, 2, 3))
+        difference = 0.0 if mismatch2 == 0.0 else math.sqrt(mismatch2) / (math.sqrt(grad2) + math.sqrt(approx2))
+    else:
+        difference = _overall_difference(grad, gradapprox, considered, screened.values())
     return GradientCheckResult(
-        difference=relative_difference(grad, np.nan_to_num(gradapprox, nan=0.0, posinf=0.0, neginf=0.0))
-        if np.all(np.isfinite(grad))
-        else float("inf"),
+        difference=difference,
         verdict=overall,
         reason=_reason(overall, blocks, named, threshold, epsilon),
         epsilon=epsilon,
@@ -288,8 +458,34 @@ def gradient_check_n(
         sizes=sizes,
         grad=grad,
         gradapprox=gradapprox,
-        entry_status=tuple(status),
+        entry_status=tuple(_VERDICTS[status]) if status.any() else (Verdict.PASS,) * theta.size,
     )
+
+
+_VERDICTS = np.array(list(Verdict), dtype=object)  # by rank
+_RANK = {verdict: rank for rank, verdict in enumerate(Verdict)}
+
+
+def _overall_difference(
+    grad: np.ndarray, gradapprox: np.ndarray, considered: np.ndarray | None, screened: Collection[BlockScreen]
+) -> float:
+    """The seed's difference over the whole gradient (non-finite numerical values count as 0).
+
+    A screened block contributes its probes' estimates: E|u . w|^2 = ||w||^2 for a standard normal u.
+    """
+    if not np.all(np.isfinite(grad)):
+        return float("inf")
+    with np.errstate(all="ignore"):
+        usable = np.isfinite(gradapprox) if considered is None else np.isfinite(gradapprox) & considered
+        approx = np.where(usable, gradapprox, 0.0)
+        gap = grad - approx if considered is None else np.where(considered, grad - approx, 0.0)
+        mismatch2, grad2, approx2 = float(gap @ gap), float(grad @ grad), float(approx @ approx)
+        for outcome in screened:
+            mismatch2 += float(np.mean((outcome.backprop - outcome.numerical) ** 2))
+            approx2 += float(np.mean(outcome.numerical**2))
+    if mismatch2 == 0.0:
+        return 0.0
+    return float(np.sqrt(mismatch2) / (np.sqrt(grad2) + np.sqrt(approx2)))
 
 
 def _worst_entries(
@@ -300,26 +496,34 @@ def _worst_entries(
     allowances: np.ndarray,
     threshold: float,
     count: int,
+    considered: np.ndarray | None = None,
 ) -> tuple[EntryReport, ...]:
+    """The ``count`` entries most out of line: WRONG ones first, else any that differ at all.
+
+    ``status`` holds Verdict ranks; entries outside ``considered`` (screened blocks) are skipped.
+    """
     with np.errstate(all="ignore"):
         off = np.abs(grad - gradapprox)
         off = np.where(np.isfinite(off), off, np.inf)
-        scale = NOISE_SAFETY * allowances + threshold * (np.abs(grad) + np.abs(np.nan_to_num(gradapprox))) + 1e-300
-        score = off / scale
-    wrong = np.array([s is Verdict.WRONG for s in status])
-    order = np.lexsort((-score, ~wrong))
-    picked = [i for i in order if wrong[i]] or [i for i in order if off[i] > 0]
+        size = np.abs(gradapprox)  # as np.nan_to_num: NaN counts 0, inf the largest float
+        size = np.where(np.isnan(size), 0.0, np.minimum(size, np.finfo(np.float64).max))
+        allowed = NOISE_SAFETY * allowances + threshold * (np.abs(grad) + size)
+        score = off / (allowed + 1e-300)
+    wrong = status == _RANK[Verdict.WRONG]
+    candidates = np.flatnonzero(wrong) if wrong.any() else np.flatnonzero(off > 0)
+    if considered is not None:
+        candidates = candidates[considered[candidates]]
+    picked = candidates[np.argsort(-score[candidates], kind="stable")][:count]
     return tuple(
-        EntryReport(
-            name=entry_name(sizes, int(i), prefix="d"),
-            backprop=float(grad[i]),
-            numerical=float(gradapprox[i]),
-            allowance=float(
-                NOISE_SAFETY * allowances[i] + threshold * (abs(grad[i]) + abs(np.nan_to_num(gradapprox[i])))
-            ),
-            status=status[i],
+        EntryReport(_entry_name(sizes, i), g, a, allowance, _VERDICTS[code])
+        for i, g, a, allowance, code in zip(
+            picked.tolist(),
+            grad[picked].tolist(),
+            gradapprox[picked].tolist(),
+            allowed[picked].tolist(),
+            status[picked].tolist(),
+            strict=True,
         )
-        for i in picked[:count]
     )
 
 

@@ -18,7 +18,7 @@ from enum import Enum
 import numpy as np
 
 from gradharness.parameters import Parameters
-from gradharness.perturbed import UNIT_ROUNDOFF
+from gradharness.perturbed import UNIT_ROUNDOFF, BasePass, base_pass
 
 
 class CostFormula(Enum):
@@ -29,45 +29,65 @@ class CostFormula(Enum):
 
 
 def cost_roundoff(
-    X: np.ndarray, Y: np.ndarray, parameters: Parameters, formula: CostFormula = CostFormula.SEED
+    X: np.ndarray,
+    Y: np.ndarray,
+    parameters: Parameters,
+    formula: CostFormula = CostFormula.SEED,
+    *,
+    base: BasePass | None = None,
 ) -> float:
-    """Bound on the absolute rounding error of J(theta) for the reference network (inf if J overflows)."""
-    u = UNIT_ROUNDOFF
-    W1, b1, W2, b2, W3, b3 = (np.asarray(parameters[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
-    m = X.shape[1]
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        Z1 = W1 @ X + b1
-        A1 = np.maximum(Z1, 0.0)
-        Z2 = W2 @ A1 + b2
-        A2 = np.maximum(Z2, 0.0)
-        Z3 = W3 @ A2 + b3
-        # A3 and 1 - A3 without cancellation, to weigh the seed formula's error.
-        A3 = np.exp(-np.logaddexp(0.0, -Z3))
-        one_minus_A3 = np.exp(-np.logaddexp(0.0, Z3))
-        loss = np.logaddexp(0.0, Z3) - Y * Z3
+    """Bound on the absolute rounding error of J(theta) for the reference network (inf if J overflows).
 
+    ``base``: the :func:`~gradharness.perturbed.base_pass` at these parameters, if already computed.
+    """
+    u = UNIT_ROUNDOFF
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if base is None:
+            base = base_pass(X, Y, parameters)
+        Y = base.Y
+        m = Y.shape[1]
+        Z1, Z2, Z3 = base.Z1, base.Z2, base.Z3
+        # A3 without cancellation, to weigh the error of the loss.
+        A3 = np.exp(-np.logaddexp(0.0, -Z3))
+        loss = np.abs(np.logaddexp(0.0, Z3) - Y * Z3)
         dZ3 = (A3 - Y) / m
-        dZ2 = (W3.T @ dZ3) * (Z2 > 0)
-        dZ1 = (W2.T @ dZ2) * (Z1 > 0)
+        dZ2 = (base.W3.T @ dZ3) * (Z2 > 0)
+        dZ1 = (base.W2.T @ dZ2) * (Z1 > 0)
 
         if formula is CostFormula.SEED:
             # Every pass recomputes J from scratch: each product's rounding counts,
             # weighted by dJ/dZ, and so does the final sum over the m examples.
             layers = 0.0
-            for dZ, W, A, b in ((dZ1, W1, X, b1), (dZ2, W2, A1, b2), (dZ3, W3, A2, b3)):
+            for dZ, W, A, b in (
+                (dZ1, base.W1, base.X, base.b1),
+                (dZ2, base.W2, base.A1, base.b2),
+                (dZ3, base.W3, base.A2, base.b3),
+            ):
                 local = (W.shape[1] + 2) * u * (np.abs(W) @ np.abs(A) + np.abs(b))
-                layers += float(np.sum(np.abs(dZ) * local))
+                layers += float(np.vdot(np.abs(dZ), local))
             # log(A3) inherits A3's relative error (a few u); log(1 - A3) inherits
             # the absolute error of A3 divided by 1 - A3.
+            one_minus_A3 = np.exp(-np.logaddexp(0.0, Z3))
             amplification = Y * 4.0 + (1 - Y) * 4.0 * (1.0 + A3 / one_minus_A3)
-            terms = float(np.sum(amplification + np.abs(loss))) * u / m
-            summation = (Y.size + 2) * u * float(np.sum(np.abs(loss))) / m
+            terms = float(np.sum(amplification + loss)) * u / m
+            summation = (Y.size + 2) * u * float(np.sum(loss)) / m
         else:
             # The batched passes share the unperturbed products and add a small change
             # to them, and sum per-example loss differences: what remains is the
             # rounding of Z + delta (weighted by dJ/dZ) and of each loss evaluation.
-            layers = sum(float(np.sum(np.abs(dZ) * np.abs(Z))) for dZ, Z in ((dZ1, Z1), (dZ2, Z2), (dZ3, Z3))) * 4 * u
-            terms = float(np.sum(4.0 * np.abs(loss) + 4.0 * np.abs(Z3) * np.abs(A3 - Y))) * u / m
+            layers = (
+                (
+                    float(np.vdot(np.abs(dZ1), np.abs(Z1)))
+                    + float(np.vdot(np.abs(dZ2), np.abs(Z2)))
+                    + float(np.vdot(np.abs(dZ3), np.abs(Z3)))
+                )
+                * 4
+                * u
+            )
+            # softplus(Z3) - Y Z3 cancels when the label matches a saturated output:
+            # its rounding is relative to the two terms, not to the small loss.
+            magnitude = np.logaddexp(0.0, Z3) + np.abs(Y * Z3)
+            terms = float(np.sum(magnitude + np.abs(Z3) * np.abs(A3 - Y))) * 4 * u / m
             summation = 0.0
     total = layers + terms + summation
     return float(total) if np.isfinite(total) else float("inf")

@@ -37,6 +37,16 @@ def cost_of(value: object) -> float:
     return float(array.reshape(()))
 
 
+def _frozen_copies(parameters: Parameters, shapes: dict[str, tuple[int, int]]) -> Parameters:
+    """Read-only float64 copies: a forward that writes into its parameters raises instead of corrupting later calls."""
+    base = {}
+    for name in shapes:
+        frozen = np.array(parameters[name], dtype=np.float64, copy=True)
+        frozen.flags.writeable = False
+        base[name] = frozen
+    return base
+
+
 def gradapprox_loop(
     forward: ForwardN,
     X: np.ndarray,
@@ -53,24 +63,45 @@ def gradapprox_loop(
     """
     sizes = LayerSizes.of(parameters)
     shapes = parameter_shapes(sizes)
-    base = {}
-    for name in shapes:
-        frozen = np.array(parameters[name], dtype=np.float64, copy=True)
-        frozen.flags.writeable = False
-        base[name] = frozen
-    where = [(name, s) for name, s in block_slices(sizes).items()]
-    total = sum(s.stop - s.start for _, s in where)
+    base = _frozen_copies(parameters, shapes)
+    slices = block_slices(sizes)
+    total = sum(s.stop - s.start for s in slices.values())
     result = np.full(total, np.nan)
-    wanted = range(total) if indices is None else (int(i) for i in indices)
-    for i in wanted:
-        name, block = next((n, s) for n, s in where if s.start <= i < s.stop)
-        row, col = divmod(i - block.start, shapes[name][1])
-        costs = []
-        for sign in (1.0, -1.0):
-            perturbed = base[name].copy()
-            perturbed[row, col] += sign * epsilon[i]
-            arguments = dict(base)
-            arguments[name] = perturbed
-            costs.append(cost_of(forward(X, Y, arguments)))
-        result[i] = (costs[0] - costs[1]) / (2.0 * epsilon[i])
+    wanted = np.arange(total) if indices is None else np.unique(np.asarray(indices, dtype=np.intp))
+    for name, block in slices.items():
+        inside = wanted[(wanted >= block.start) & (wanted < block.stop)]
+        cols = shapes[name][1]
+        for i in inside.tolist():
+            row, col = divmod(i - block.start, cols)
+            step = float(epsilon[i])
+            costs = []
+            for sign in (step, -step):
+                perturbed = base[name].copy()
+                perturbed[row, col] += sign
+                # a fresh dict per call: a forward that rebinds its keys cannot affect the next call
+                costs.append(cost_of(forward(X, Y, {**base, name: perturbed})))
+            result[i] = (costs[0] - costs[1]) / (2.0 * step)
     return result
+
+
+def directional_loop(
+    forward: ForwardN,
+    X: np.ndarray,
+    Y: np.ndarray,
+    parameters: Parameters,
+    name: str,
+    steps: np.ndarray,
+) -> np.ndarray:
+    """J(theta + s_k) - J(theta - s_k) for each row s_k of ``steps`` (k, size of block ``name``), one call per sign.
+
+    Only block ``name`` moves; the others are shared read-only, as in :func:`gradapprox_loop`.
+    """
+    shapes = parameter_shapes(LayerSizes.of(parameters))
+    base = _frozen_copies(parameters, shapes)
+    out = np.empty(len(steps))
+    for k, step in enumerate(steps):
+        step = np.asarray(step, dtype=np.float64).reshape(shapes[name])
+        J_plus = cost_of(forward(X, Y, {**base, name: base[name] + step}))
+        J_minus = cost_of(forward(X, Y, {**base, name: base[name] - step}))
+        out[k] = J_plus - J_minus
+    return out

@@ -9,6 +9,8 @@ realistic, well-scaled networks whose reference cost is always finite;
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import lru_cache, partial
 
 import numpy as np
 from hypothesis import strategies as st
@@ -71,6 +73,105 @@ def _adversarial_floats(ordinary_bound: float) -> SearchStrategy[float]:
     )
 
 
+RESOLUTION = 1e-4
+"""Densely drawn arrays hold multiples of RESOLUTION (and, adversarially, exact +-1 and +-TINY)."""
+_DENSE_LIMIT = 256
+"""Arrays with at most this many entries are drawn as one integer choice (fast to generate and to
+shrink); larger ones fall back to Hypothesis's sparse ``arrays`` draw, one choice per drawn entry."""
+_DENSE_BYTES = 2048
+"""network_cases draws its arrays densely while they take at most this many bytes (Hypothesis
+allows 8 KiB of choices per example)."""
+
+
+def _grid_size(bound: float) -> int:
+    """Largest k with k * RESOLUTION <= bound."""
+    k = int(math.floor(bound / RESOLUTION))
+    while k > 0 and k / 10_000 > bound:
+        k -= 1
+    return k
+
+
+def _decode_bounded(fields: np.ndarray, bound: float) -> np.ndarray:
+    """16-bit fields -> multiples of RESOLUTION in [-bound, bound]: bit 0 is the sign, the rest the size.
+
+    A zero field is 0.0 and smaller fields give smaller magnitudes, so shrinking the
+    integer shrinks the array towards zeros.
+    """
+    fields = fields.astype(np.int64)
+    magnitude = (fields >> 1) % (_grid_size(bound) + 1)
+    return (magnitude * (1 - 2 * (fields & 1))) / 10_000.0
+
+
+def _decode_adversarial(fields: np.ndarray, bound: float) -> np.ndarray:
+    """32-bit fields -> the adversarial mixture: bits 0-2 pick 0.0, +-1, +-TINY, ordinary or large;
+    bit 3 is the sign; the rest the size. A zero field is 0.0."""
+    fields = fields.astype(np.int64)
+    kind = (fields & 7) % 5
+    sign = 1 - 2 * ((fields >> 3) & 1)
+    size = fields >> 4
+    ordinary = (size % (_grid_size(bound) + 1)) / 10_000.0
+    large = (size % (_grid_size(LARGE_BOUND) + 1)) / 10_000.0
+    value = np.select([kind == 1, kind == 2, kind == 3, kind == 4], [1.0, TINY, ordinary, large], 0.0)
+    return value * sign + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _unpack(packed: int, shape: tuple[int, int], bits: int, decode) -> np.ndarray:
+    size = shape[0] * shape[1]
+    raw = packed.to_bytes(-(-size * bits // 8), "little")
+    if bits == 1:
+        fields = np.unpackbits(np.frombuffer(raw, dtype=np.uint8), count=size, bitorder="little")
+    else:
+        fields = np.frombuffer(raw, dtype=f"<u{bits // 8}")
+    return np.ascontiguousarray(decode(fields), dtype=np.float64).reshape(shape)
+
+
+def _packed_array(shape: tuple[int, int], bits: int, decode) -> SearchStrategy[np.ndarray]:
+    """An array drawn as one integer of ``bits`` per entry, decoded by ``decode``; shrinks towards 0."""
+    padded = -(-shape[0] * shape[1] * bits // 8) * 8  # whole bytes
+    return st.integers(min_value=0, max_value=(1 << padded) - 1).map(
+        partial(_unpack, shape=shape, bits=bits, decode=decode)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _float_array(shape: tuple[int, int], bound: float, adversarial: bool) -> SearchStrategy[np.ndarray]:
+    """(rows, cols) floats in [-bound, bound] (no subnormals), or the adversarial mixture; shrinks to zeros."""
+    if shape[0] * shape[1] <= _DENSE_LIMIT:
+        if adversarial:
+            return _packed_array(shape, 32, partial(_decode_adversarial, bound=bound))
+        return _packed_array(shape, 16, partial(_decode_bounded, bound=bound))
+    elements = _adversarial_floats(bound) if adversarial else _bounded_floats(bound)
+    return arrays(np.float64, shape, elements=elements)
+
+
+@lru_cache(maxsize=1024)
+def _label_array(shape: tuple[int, int]) -> SearchStrategy[np.ndarray]:
+    """(rows, cols) exact 0.0/1.0; shrinks to zeros."""
+    if shape[0] * shape[1] <= _DENSE_LIMIT:
+        return _packed_array(shape, 1, lambda bits: bits.astype(np.float64))
+    return arrays(np.float64, shape, elements=st.sampled_from([0.0, 1.0]))
+
+
+def _unpack_parameters(
+    packed: int, shapes: tuple[tuple[str, tuple[int, int]], ...], bits: int, adversarial: bool
+) -> Parameters:
+    """Six parameter arrays out of one integer: consecutive fields, W1 first."""
+    total = sum(rows * cols for _, (rows, cols) in shapes)
+    fields = np.frombuffer(packed.to_bytes(total * bits // 8, "little"), dtype=f"<u{bits // 8}")
+    out = {}
+    start = 0
+    for name, (rows, cols) in shapes:
+        bound = WEIGHT_SCALE / math.sqrt(cols) if name.startswith("W") else BIAS_BOUND
+        chunk = fields[start : start + rows * cols]
+        start += rows * cols
+        if adversarial:
+            out[name] = _decode_adversarial(chunk, bound).reshape(rows, cols)
+        else:
+            values = _decode_bounded(chunk, bound).reshape(rows, cols)
+            out[name] = _cap_row_sums(values) if name.startswith("W") else values
+    return out
+
+
 def _cap_row_sums(W: np.ndarray) -> np.ndarray:
     """Scale each row of W down so that its absolute sum is at most ROW_SUM_CAP.
 
@@ -83,18 +184,18 @@ def _cap_row_sums(W: np.ndarray) -> np.ndarray:
     return capped
 
 
+@lru_cache(maxsize=1024)
 def _weights(rows: int, fan_in: int, adversarial: bool) -> SearchStrategy[np.ndarray]:
     """A (rows, fan_in) weight matrix; see :func:`parameters` for the bounds."""
     bound = WEIGHT_SCALE / math.sqrt(fan_in)
     if adversarial:
-        return arrays(np.float64, (rows, fan_in), elements=_adversarial_floats(bound))
-    return arrays(np.float64, (rows, fan_in), elements=_bounded_floats(bound)).map(_cap_row_sums)
+        return _float_array((rows, fan_in), bound, True)
+    return _float_array((rows, fan_in), bound, False).map(_cap_row_sums)
 
 
 def _biases(rows: int, adversarial: bool) -> SearchStrategy[np.ndarray]:
     """A (rows, 1) bias column; see :func:`parameters` for the bounds."""
-    elements = _adversarial_floats(BIAS_BOUND) if adversarial else _bounded_floats(BIAS_BOUND)
-    return arrays(np.float64, (rows, 1), elements=elements)
+    return _float_array((rows, 1), BIAS_BOUND, adversarial)
 
 
 def _size(fixed: int | None, low: int, high: int) -> SearchStrategy[int]:
@@ -186,8 +287,7 @@ def inputs(n0: int, m: int, *, adversarial: bool = False) -> SearchStrategy[np.n
     rows = check_at_least("n0", n0, 1)
     cols = check_at_least("m", m, 1)
     adversarial = check_flag("adversarial", adversarial)
-    elements = _adversarial_floats(INPUT_BOUND) if adversarial else _bounded_floats(INPUT_BOUND)
-    return arrays(np.float64, (rows, cols), elements=elements)
+    return _float_array((rows, cols), INPUT_BOUND, adversarial)
 
 
 def labels(n3: int, m: int) -> SearchStrategy[np.ndarray]:
@@ -205,7 +305,7 @@ def labels(n3: int, m: int) -> SearchStrategy[np.ndarray]:
     """
     rows = check_at_least("n3", n3, 1)
     cols = check_at_least("m", m, 1)
-    return arrays(np.float64, (rows, cols), elements=st.sampled_from([0.0, 1.0]))
+    return _label_array((rows, cols))
 
 
 def parameters(sizes: LayerSizes, *, adversarial: bool = False) -> SearchStrategy[Parameters]:
@@ -230,6 +330,22 @@ def parameters(sizes: LayerSizes, *, adversarial: bool = False) -> SearchStrateg
     """
     check_instance("sizes", sizes, LayerSizes)
     adversarial = check_flag("adversarial", adversarial)
+    return _parameters(sizes, adversarial)
+
+
+@lru_cache(maxsize=1024)
+def _parameters(sizes: LayerSizes, adversarial: bool) -> SearchStrategy[Parameters]:
+    """:func:`parameters` without the argument checks (cached: one strategy object per shape).
+
+    Small networks draw all six arrays as one integer choice, decoded block by block.
+    """
+    shapes = parameter_shapes(sizes)
+    if sum(rows * cols for rows, cols in shapes.values()) <= _DENSE_LIMIT:
+        bits = 32 if adversarial else 16
+        total = sum(rows * cols for rows, cols in shapes.values())
+        return st.integers(min_value=0, max_value=(1 << (total * bits)) - 1).map(
+            partial(_unpack_parameters, shapes=tuple(shapes.items()), bits=bits, adversarial=adversarial)
+        )
     return st.fixed_dictionaries(
         {
             name: _weights(rows, cols, adversarial) if name.startswith("W") else _biases(rows, adversarial)
@@ -286,7 +402,58 @@ def network_cases(
     check_order("min_batch", low, "max_batch", high)
     fixed_m = check_optional_size("batch_size", batch_size)
     batches = st.just(fixed_m) if fixed_m is not None else batch_sizes(min_size=low, max_size=high)
-    return _network_cases(sizes, batches, check_flag("adversarial", adversarial))
+    adversarial = check_flag("adversarial", adversarial)
+    largest = (
+        n0 if n0 is not None else max_units,
+        n1 if n1 is not None else max_units,
+        n2 if n2 is not None else max_units,
+        n3 if n3 is not None else (max_output_units if max_output_units is not None else max_units),
+        fixed_m if fixed_m is not None else high,
+    )
+    return _network_cases(sizes, batches, adversarial, _slots(largest, adversarial))
+
+
+@dataclass(frozen=True)
+class _Slots:
+    """Every entry a network_cases draw can need has a fixed place in one integer per array kind.
+
+    Shrinking a size then leaves the other entries' values where they were, which is what lets a
+    failing case shrink all the way to the smallest network; and each kind is one choice to draw.
+    """
+
+    largest: tuple[int, int, int, int, int]  # n0, n1, n2, n3, m
+    bits: int
+    inputs: SearchStrategy[int]
+    labels: SearchStrategy[int]
+    parameters: SearchStrategy[int]
+
+    def fields(self, packed: int, shape: tuple[int, int], bits: int) -> np.ndarray:
+        count = shape[0] * shape[1]
+        raw = packed.to_bytes(-(-count * bits // 8), "little")
+        if bits == 1:
+            flat = np.unpackbits(np.frombuffer(raw, dtype=np.uint8), count=count, bitorder="little")
+        else:
+            flat = np.frombuffer(raw, dtype=f"<u{bits // 8}")
+        return flat.reshape(shape)
+
+    def decode(self, fields: np.ndarray, bound: float, adversarial: bool) -> np.ndarray:
+        values = _decode_adversarial(fields, bound) if adversarial else _decode_bounded(fields, bound)
+        return np.ascontiguousarray(values, dtype=np.float64).reshape(fields.shape)
+
+
+def _integer_of(fields: int, bits: int) -> SearchStrategy[int]:
+    return st.integers(min_value=0, max_value=(1 << (-(-fields * bits // 8) * 8)) - 1)
+
+
+@lru_cache(maxsize=256)
+def _slots(largest: tuple[int, int, int, int, int], adversarial: bool) -> _Slots | None:
+    """The slot layout for these largest sizes, or None when the arrays are too big to draw densely."""
+    n0, n1, n2, n3, m = largest
+    bits = 32 if adversarial else 16
+    weights = n1 * n0 + n1 + n2 * n1 + n2 + n3 * n2 + n3
+    if (n0 * m + weights) * bits // 8 + n3 * m // 8 > _DENSE_BYTES:
+        return None
+    return _Slots(largest, bits, _integer_of(n0 * m, bits), _integer_of(n3 * m, 1), _integer_of(weights, bits))
 
 
 @st.composite
@@ -295,11 +462,32 @@ def _network_cases(
     sizes_strategy: SearchStrategy[LayerSizes],
     batch_strategy: SearchStrategy[int],
     adversarial: bool,
+    slots: _Slots | None,
 ) -> NetworkCase:
     """Draw sizes, then m, then arrays of those shapes (arguments already validated)."""
     sizes = draw(sizes_strategy)
     m = draw(batch_strategy)
-    X = draw(inputs(sizes.n0, m, adversarial=adversarial))
-    Y = draw(labels(sizes.n3, m))
-    drawn_parameters = draw(parameters(sizes, adversarial=adversarial))
-    return NetworkCase(sizes, X, Y, drawn_parameters)
+    if slots is None:
+        # The cached builders skip re-validating a new strategy object for every case.
+        X = draw(_float_array((sizes.n0, m), INPUT_BOUND, adversarial))
+        Y = draw(_label_array((sizes.n3, m)))
+        return NetworkCase(sizes, X, Y, draw(_parameters(sizes, adversarial)))
+    N0, N1, N2, N3, M = slots.largest
+    bits = slots.bits
+    X = slots.decode(slots.fields(draw(slots.inputs), (N0, M), bits)[: sizes.n0, :m], INPUT_BOUND, adversarial)
+    Y = slots.fields(draw(slots.labels), (N3, M), 1)[: sizes.n3, :m].astype(np.float64)
+    packed = slots.fields(draw(slots.parameters), (N1 * N0 + N1 + N2 * N1 + N2 + N3 * N2 + N3, 1), bits)[:, 0]
+    drawn: Parameters = {}
+    start = 0
+    for name, (rows, cols), (most_rows, most_cols) in zip(
+        ("W1", "b1", "W2", "b2", "W3", "b3"),
+        parameter_shapes(sizes).values(),
+        ((N1, N0), (N1, 1), (N2, N1), (N2, 1), (N3, N2), (N3, 1)),
+        strict=True,
+    ):
+        fields = packed[start : start + most_rows * most_cols].reshape(most_rows, most_cols)[:rows, :cols]
+        start += most_rows * most_cols
+        weight = name.startswith("W")
+        values = slots.decode(fields, WEIGHT_SCALE / math.sqrt(cols) if weight else BIAS_BOUND, adversarial)
+        drawn[name] = _cap_row_sums(values) if weight and not adversarial else values
+    return NetworkCase(sizes, X, Y, drawn)
