@@ -187,3 +187,112 @@ def hostile_record(folder: Path) -> CheckRecord:
         failures=[failure],
         reproduce=f"gradharness check '{path}' --seed 0",
     )
+
+
+def _mutant(ident: str, operator: str, line: int, status: str, **extra):
+    from gradharness.mutation.records import MutantRecord
+
+    original, replacement = extra.pop("change", ("1.0 / m", "4.0 / m"))
+    return MutantRecord(
+        id=ident,
+        operator=operator,
+        engine="domain",
+        line=line,
+        column=5,
+        end_line=line,
+        end_column=12,
+        original=original,
+        replacement=replacement,
+        description=f"line {line}: {original} -> {replacement}",
+        diff=(
+            "--- a/gradharness/network.py\n+++ b/gradharness/network.py\n"
+            f"@@ -{line},2 +{line},2 @@\n-    x = {original}\n+    x = {replacement}\n     y = 1\n"
+        ),
+        status=status,
+        cases=20,
+        **extra,
+    )
+
+
+def mutate_record():
+    """A campaign with one of each status (a survivor among them), built from the documented fields."""
+    from gradharness.mutation import scores
+    from gradharness.mutation.records import EngineRecord, HarnessRecord, MutateRecord
+
+    counterexample = seed_test_case().to_json()
+    mutants = [
+        _mutant("scale_gradient-1", "scale_gradient", 80, "killed", kill_kind="wrong", examples_to_kill=1,
+                cases_killed=20, counterexample=counterexample, shrunk=True, exercise_case="killed",
+                message="dW2 wrong for sizes 4-5-3-1, m=3"),
+        _mutant("lost_keepdims-1", "lost_keepdims", 74, "crashed", kill_kind="malformed", examples_to_kill=1,
+                cases_crashed=20, exercise_case="crashed", message="db3 has shape (1,), expected (1, 1)"),
+        _mutant("relu_mask_comparison-1", "relu_mask_comparison", 78, "survived", change=("A2 > 0", "A2 >= 0"),
+                exercise_case="survived"),
+        _mutant("float32_downcast-1", "float32_downcast", 73, "equivalent", change=("x", "x.astype(np.float32)"),
+                equivalence="float32 rounding is below the threshold", exercise_case="survived"),
+        _mutant("hostile-1", "sum_wrong_axis", 90, "killed", change=("</script>", "<img src=z onerror=alert(3)>"),
+                kill_kind="wrong", examples_to_kill=7, cases_killed=3, exercise_case="survived"),
+    ]  # fmt: skip
+    return MutateRecord(
+        target={"path": "builtin:gradharness/network.py", "sha256": None, "function": "backward_propagation_n"},
+        checker={"kind": "builtin", "path": None, "sha256": None, "function": "gradharness.gradient_check_n"},
+        engine="domain",
+        settings={
+            "seed": 0,
+            "max_examples": 20,
+            "epsilon": None,
+            "threshold": 1e-7,
+            "jobs": 2,
+            "timeout": 30.0,
+            "shrink": False,
+            "operators": None,
+            "strategy": {"n0": None, "max_units": 6},
+        },  # fmt: skip
+        verdict=scores.verdict(mutants),
+        harness=HarnessRecord(True, "survived", "killed", "the unmutated code passes on all 20 cases"),
+        cases=20,
+        mutants=mutants,
+        score=scores.score("all", mutants),
+        operators=scores.per_operator(mutants),
+        examples_to_kill=scores.examples_to_kill(mutants),
+        exercise_case=scores.exercise_case(mutants),
+        engines=[EngineRecord("domain", 5, 0.5, 10.0, 0.4, 12.5, "20 cases per mutant")],
+        seconds=0.5,
+        reproduce="gradharness mutate --seed 0 --max-examples 20",
+        environment=environment(),
+    )
+
+
+DELTAS = [10.0**-k for k in range(1, 11)]
+THRESHOLDS = [10.0**-k for k in range(2, 13)]
+
+
+def sensitivity_record():
+    """A sensitivity sweep built from the documented fields."""
+    from gradharness.mutation.records import BlockSweepRecord, HarnessRecord, SensitivityRecord, ThresholdPointRecord
+
+    blocks = [
+        BlockSweepRecord(name, 10, [1.0] * cut + [0.5] + [0.0] * (9 - cut), DELTAS[cut - 1], DELTAS[cut], DELTAS[cut])
+        for name, cut in (("dW1", 5), ("db1", 6), ("dW2", 6), ("db2", 6), ("dW3", 7), ("db3", 7))
+    ]
+    points = [
+        ThresholdPointRecord(t, 0.1 if t < 1e-10 else 0.0, 0.93 if t > 1e-8 else 1.0, 0.2 if t < 1e-9 else 0.0, 0.97)
+        for t in THRESHOLDS
+    ]
+    return SensitivityRecord(
+        target={"path": "builtin:gradharness/network.py", "sha256": None, "function": "backward_propagation_n"},
+        checker={"kind": "builtin", "path": None, "sha256": None, "function": "gradharness.gradient_check_n"},
+        settings={"seed": 0, "max_examples": 20, "epsilon": None, "threshold": 1e-7},
+        verdict="pass",
+        harness=HarnessRecord(True, "survived", "killed", "proved"),
+        cases=20,
+        deltas=DELTAS,
+        blocks=blocks,
+        thresholds=THRESHOLDS,
+        threshold_sweep=points,
+        mutants=88,
+        safe_thresholds=[1e-8, 1e-9, 1e-10],
+        seconds=1.0,
+        reproduce="gradharness sensitivity --seed 0 --max-examples 20",
+        environment=environment(),
+    )

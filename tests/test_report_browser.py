@@ -16,7 +16,23 @@ from pathlib import Path
 import pytest
 
 from gradharness.report import write_report
-from tests.report_support import HOSTILE_NAME, error_record, hostile_record, pass_record, seed_case_record
+from tests.report_support import (
+    HOSTILE_NAME,
+    error_record,
+    hostile_record,
+    mutate_record,
+    pass_record,
+    seed_case_record,
+    sensitivity_record,
+)
+
+try:
+    import gradharness.mutation.records  # noqa: F401
+
+    HAVE_MUTATION = True
+except ImportError:
+    HAVE_MUTATION = False
+needs_mutation = pytest.mark.skipif(not HAVE_MUTATION, reason="the mutation harness (issue 3) is not in this tree")
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -95,6 +111,9 @@ def reports(tmp_path_factory):
         ),
         "check-hostile": write_report(hostile_record(folder), folder=folder / "reports"),
     }
+    if HAVE_MUTATION:
+        paths["mutate"] = write_report(mutate_record(), folder=folder / "reports")
+        paths["sensitivity"] = write_report(sensitivity_record(), folder=folder / "reports")
     paths["index"] = folder / "reports" / "index.html"
     return paths
 
@@ -194,7 +213,39 @@ def test_index_lists_every_report(browser, reports, tmp_path):
     visit = _open(browser, reports["index"])
     _clean(visit, reports["index"])
     rows = visit.page.locator("#reports tbody tr")
-    assert rows.count() == 4 and rows.first.is_visible()
-    assert rows.first.locator("a").get_attribute("href") == reports["check-hostile"].name
+    assert rows.count() == len(reports) - 1 and rows.first.is_visible()
+    newest = "sensitivity" if HAVE_MUTATION else "check-hostile"
+    assert rows.first.locator("a").get_attribute("href") == reports[newest].name
     _screenshot(visit, "index", tmp_path)
     visit.page.close()
+
+
+@needs_mutation
+def test_mutate_report(browser, reports, tmp_path):
+    visit = _open(browser, reports["mutate"])
+    _clean(visit, reports["mutate"])
+    _visible_verdict(visit, "FAIL")
+    page = visit.page
+    assert page.locator("#score").is_visible() and page.locator("#mutants").is_visible()
+    first = page.locator("#mutants tbody tr").first
+    assert "survived" in first.inner_text()
+    assert first.locator("pre.diff").is_visible()  # a survivor's diff is open
+    assert page.locator("#operator-chart svg").bounding_box()["height"] > 100
+    assert page.locator("img").count() == 0
+    _screenshot(visit, "mutate", tmp_path)
+    page.close()
+
+
+@needs_mutation
+def test_sensitivity_report(browser, reports, tmp_path):
+    visit = _open(browser, reports["sensitivity"])
+    _clean(visit, reports["sensitivity"])
+    _visible_verdict(visit, "PASS")
+    page = visit.page
+    for table in ("#smallest-delta", "#detection", "#threshold-sweep"):
+        assert page.locator(table).is_visible(), table
+    for chart in ("#detection-chart svg", "#threshold-chart svg"):
+        box = page.locator(chart).bounding_box()
+        assert box["width"] > 300 and box["height"] > 150, chart
+    _screenshot(visit, "sensitivity", tmp_path)
+    page.close()

@@ -32,6 +32,13 @@ def render_report(record: Any, *, created: datetime | None = None, search: list[
     kind = getattr(record, "kind", None)
     if kind == "check":
         return render_check(build_check_view(record, created=created, search=search))
+    if kind in ("mutate", "sensitivity"):
+        from gradharness.report import mutation_viewmodels as views
+        from gradharness.report.render import render_mutate, render_sensitivity
+
+        if kind == "mutate":
+            return render_mutate(views.build_mutate_view(record, created=created))
+        return render_sensitivity(views.build_sensitivity_view(record, created=created))
     raise ResultsFormatError(f"no report for results of kind {kind!r}")
 
 
@@ -48,11 +55,10 @@ def write_report(
     in ``folder``, ``folder/index.html`` (the audit trail, newest first) is rebuilt.
     """
     from gradharness.report.index import write_index
-    from gradharness.results import CheckRecord
 
     created = datetime.now().astimezone()
     if path is None:
-        target = record.target.get("path", "") if isinstance(record, CheckRecord) else _target_of(record)
+        target = _target_of(record)
         path = default_report_path(record.kind, str(target), created, Path(folder))
     path = Path(path)
     write_atomic(path, render_report(record, created=created, search=search))

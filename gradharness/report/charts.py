@@ -99,6 +99,10 @@ def heatmap(blocks: Sequence[HeatBlock]) -> str:
         return _svg(figure)
 
 
+_MARKERS = ["o", "s", "^", "v", "D", "x", "+"]
+_DASHES = ["-", "--", "-.", ":"]
+
+
 @dataclass(frozen=True)
 class Series:
     """One line of a line chart."""
@@ -125,9 +129,14 @@ def line_chart(
     with matplotlib.rc_context({"font.family": "sans-serif", "font.size": 9}):
         figure = _figure(6.4, 3.4)
         ax = figure.subplots()
-        for line in series:
+        for number, line in enumerate(series):
             y = [math.nan if v is None else v for v in line.y]
-            ax.plot(line.x, y, marker="o", markersize=3, linewidth=1.4, label=line.label)
+            # Curves often coincide (every block caught from the same delta): distinct markers and
+            # dashes keep each one visible.
+            ax.plot(
+                line.x, y, label=line.label, linewidth=1.4, markersize=4 + (number % 3),
+                marker=_MARKERS[number % len(_MARKERS)], linestyle=_DASHES[number % len(_DASHES)], fillstyle="none",
+            )  # fmt: skip
         if log_x:
             ax.set_xscale("log")
         if log_y:
@@ -142,5 +151,32 @@ def line_chart(
         ax.set_ylabel(ylabel)
         ax.grid(True, linewidth=0.4, alpha=0.6)
         if len(series) > 1:
-            ax.legend(fontsize=8, frameon=False, loc="best")
+            figure.legend(fontsize=8, frameon=False, loc="outside right upper")
+        return _svg(figure)
+
+
+_BAR_COLOURS = ["#2a9d5c", "#6c8ebf", "#b58900", "#c0392b", "#9e9e9e"]
+
+
+def stacked_bars(labels: Sequence[str], stacks: dict[str, Sequence[int]], *, xlabel: str) -> str:
+    """Horizontal stacked bars, one per label (e.g. an operator's mutants by status)."""
+    import matplotlib
+    from matplotlib.ticker import MaxNLocator
+
+    with matplotlib.rc_context({"font.family": "sans-serif", "font.size": 9}):
+        figure = _figure(6.4, 0.9 + 0.24 * len(labels))
+        ax = figure.subplots()
+        positions = list(range(len(labels)))
+        left = [0] * len(labels)
+        for (name, values), colour in zip(stacks.items(), _BAR_COLOURS, strict=False):
+            if not any(values):
+                continue
+            ax.barh(positions, values, left=left, color=colour, label=name, height=0.7)
+            left = [a + b for a, b in zip(left, values, strict=True)]
+        ax.set_yticks(positions, list(labels))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.invert_yaxis()
+        ax.set_xlabel(xlabel)
+        ax.grid(True, axis="x", linewidth=0.4, alpha=0.6)
+        figure.legend(fontsize=8, frameon=False, loc="outside upper center", ncol=5)
         return _svg(figure)

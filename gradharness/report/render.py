@@ -40,13 +40,26 @@ def number(value: Any, spec: str = ".3g") -> str:
     return format(value, spec)
 
 
+def percent(value: Any) -> str:
+    """A fraction as a percentage ('n/a' when missing)."""
+    text = number(value, ".10g")
+    return text if text in ("n/a", "inf", "-inf") else f"{100 * float(value):.1f}%"
+
+
 def _heatmap_svg(blocks: list) -> Markup:
     # matplotlib's SVG writer escapes the text it draws; the result is trusted markup.
     return Markup(charts.heatmap(blocks))
 
 
-def _line_svg(spec: dict) -> Markup:
-    return Markup(charts.line_chart(**spec))
+def _chart_svg(spec: Any) -> Markup:
+    """A ChartSpec (kind 'line' or 'bars') drawn as SVG."""
+    arguments = dict(spec.arguments)
+    if spec.kind == "line":
+        arguments["series"] = [charts.Series(label, list(x), list(y)) for label, x, y in arguments["series"]]
+        return Markup(charts.line_chart(**arguments))
+    if spec.kind == "bars":
+        return Markup(charts.stacked_bars(**arguments))
+    raise ValueError(f"unknown chart kind {spec.kind!r}")
 
 
 @cache
@@ -62,7 +75,8 @@ def environment() -> Environment:
     )
     env.filters["num"] = number
     env.filters["heatmap_svg"] = _heatmap_svg
-    env.filters["line_svg"] = _line_svg
+    env.filters["chart_svg"] = _chart_svg
+    env.filters["percent"] = percent
     return env
 
 
@@ -75,6 +89,16 @@ def render_view(template: str, view: Any) -> str:
 def render_check(view: CheckView) -> str:
     """HTML of a check report."""
     return render_view("check.html.j2", view)
+
+
+def render_mutate(view: Any) -> str:
+    """HTML of a mutate report."""
+    return render_view("mutate.html.j2", view)
+
+
+def render_sensitivity(view: Any) -> str:
+    """HTML of a sensitivity report."""
+    return render_view("sensitivity.html.j2", view)
 
 
 def render_index(view: IndexView) -> str:
