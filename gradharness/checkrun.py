@@ -112,6 +112,8 @@ def check_file(
     if "error" in result:
         return _record(target, run, None, result["error"], reproduce, time.perf_counter() - started)
     target["functions"] = result["functions"]
+    if result.get("notes"):
+        target["notes"] = result["notes"]
     findings = _findings_from_json(result["findings"])
     return _record(target, run, findings, None, reproduce, time.perf_counter() - started)
 

@@ -12,6 +12,8 @@ from hypothesis.errors import InvalidArgument
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from gradharness.batch import is_batch
+from gradharness.batch.command import batch_check
 from gradharness.checker import DEFAULT_THRESHOLD, SEED_EPSILON
 from gradharness.checkrun import DEFAULT_TIMEOUT, check_file
 from gradharness.cli_report import html_option, report, write_html
@@ -74,7 +76,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--seed", type=int, default=None, help="Hypothesis seed (default: random; printed for reproduction).")
 @click.option(
     "--max-examples", type=click.IntRange(min=1), default=100, show_default=True, help="Generated cases per property."
@@ -135,13 +137,23 @@ def main() -> None:
 @click.option("--max-batch", type=click.IntRange(min=1), default=8, show_default=True, help="Largest drawn m.")
 @click.option("--adversarial", is_flag=True, help="Draw stress cases: exact zeros, large weights, saturation.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line.")
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("gradharness-batch"),
+    show_default=True, help="Batch: folder for the per-file reports and summary.json/.csv/.html.",
+)  # fmt: skip
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Batch: files checked at once (default: CPUs, max 8).")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS", help="Batch: run the checks on this Dask scheduler.")
 @html_option
-def check(path: Path, seed: int | None, max_examples: int, epsilon: float | None, threshold: float,
+def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: float | None, threshold: float,
           exercise_settings: bool, timeout: float, json_path: Path | None, forward: str, backward: str,
           forward_1d: str, backward_1d: str, layer_sizes: tuple[int | None, ...] | None, output_size: int | None,
           batch_size: int | None, max_units: int, max_batch: int, adversarial: bool, quiet: bool,
-          html_path: str | None) -> None:  # fmt: skip
-    """Check the backprop in PATH (a .py file) on generated networks."""
+          out_dir: Path, jobs: int | None, dask_address: str | None, html_path: str | None) -> None:  # fmt: skip
+    """Check the backprop in PATH (a .py file or a notebook) on generated networks.
+
+    Several paths, a folder or a glob check every file in them (a batch): one report per
+    file and a summary table under --out.
+    """
     if exercise_settings:
         epsilon, threshold = SEED_EPSILON, DEFAULT_THRESHOLD
     sizes = layer_sizes or (None, None, None, None)
@@ -164,7 +176,14 @@ def check(path: Path, seed: int | None, max_examples: int, epsilon: float | None
         strategy=strategy,
     )
     names = FunctionNames(forward, backward, forward_1d, backward_1d)
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
+    if is_batch(paths):
+        if json_path is not None or html_path is not None:
+            raise click.UsageError("a batch writes JSON, CSV and HTML under --out; --json and --html are for one file")
+        out = Console(highlight=False, soft_wrap=True)
+        sys.exit(batch_check(list(paths), run, names=names, timeout=timeout, out=out_dir, jobs=jobs,
+                             dask=dask_address, quiet=quiet, console=out, err=err))  # fmt: skip
+    path = Path(paths[0])
     bar, update = _progress_display(err, quiet)
     if bar is not None:
         with bar:
@@ -180,6 +199,8 @@ def check(path: Path, seed: int | None, max_examples: int, epsilon: float | None
         out.print(f"{record.verdict.upper()} {path}", markup=False)
     else:
         render_record(out, record)
+    for note in record.target.get("notes", []) if not quiet else []:
+        err.print(f"gradharness: note: {note}", highlight=False, markup=False)
     write_html(record, html_path)
     sys.exit(record.exit_code)
 

@@ -223,13 +223,8 @@ def run_properties(
     for tally in tallies.values():
         evaluated.update(tally.evaluated)
         diagnoses.update(tally.diagnoses)
-    wanted = [
-        p for p in Property if (p is Property.DERIVATIVE_1D) == (one_d is not None and p is Property.DERIVATIVE_1D)
-    ]
-    if network is None:
-        wanted = [Property.DERIVATIVE_1D] if one_d is not None else []
-    elif one_d is not None:
-        wanted = list(Property)
+    network_properties = [p for p in Property if p not in (Property.DERIVATIVE_1D, Property.STUDENT_CHECKER)]
+    wanted = (network_properties if network is not None else []) + ([Property.DERIVATIVE_1D] if one_d is not None else [])
     properties = [
         PropertyRecord(
             name=p.name,

@@ -30,6 +30,7 @@ class Property(Enum):
     GRADIENT_AGREES = "backward agrees with the numerical gradient of forward"
     NO_SIDE_EFFECTS = "forward and backward leave X, Y and the parameters unchanged"
     DERIVATIVE_1D = "1-D: backward is the derivative of J(theta) = theta * x"
+    STUDENT_CHECKER = "the file's own gradient_check_n accepts a correct backprop and rejects wrong ones"
 
 
 class FailureKind(Enum):

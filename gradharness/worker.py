@@ -12,11 +12,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from gradharness.errors import GradHarnessError
-from gradharness.propcheck import RunSettings, run_properties
-from gradharness.properties import NetworkFunctions
+from gradharness.propcheck import RunFindings, RunSettings, run_properties
+from gradharness.properties import NetworkFunctions, Property
 from gradharness.results import write_json_atomic
 from gradharness.settings_io import run_settings_from_json
-from gradharness.usercode import FunctionNames, find_functions, load_module, read_source
+from gradharness.student_checker import check_student_checker
+from gradharness.usercode import FunctionNames, load_user_file, with_key_case
 
 
 def _progress_writer(path: Path):
@@ -33,20 +34,38 @@ def run_job(job: dict, progress_file: Path) -> dict:
     path = Path(job["path"])
     progress_file.write_text(f"loading {path.name}", encoding="utf-8")
     try:
-        module = load_module(path, read_source(path))
-        found = find_functions(module, names)
+        loaded = load_user_file(path, names)
     except GradHarnessError as exc:
         return {"error": str(exc)}
+    found = loaded.found
     network = None
     if found.network is not None:
-        network = NetworkFunctions(found.network[0], found.network[1], names.forward_n, names.backward_n)
+        forward, backward = found.network
+        network = NetworkFunctions(with_key_case(forward), backward, names.forward_n, names.backward_n)
+    progress = _progress_writer(progress_file)
     try:
-        findings = run_properties(network, found.one_d, run, _progress_writer(progress_file))
+        findings = run_properties(network, found.one_d, run, progress)
+        if found.checker is not None:
+            _check_student_checker(found.checker, run, findings, loaded.notes, progress)
     except SystemExit as exc:
         return {"error": f"the checked code called sys.exit({exc.code!r}) during: {progress_file.read_text()}"}
     except Exception as exc:  # a failure in the harness itself is reported, not hidden
         return {"error": f"internal error while checking: {type(exc).__name__}: {exc}"}
-    return {"functions": found.found(), "findings": asdict(findings)}
+    return {"functions": found.found(), "findings": asdict(findings), "notes": loaded.notes}
+
+
+def _check_student_checker(checker, run: RunSettings, findings: RunFindings, notes: list[str], progress) -> None:
+    """Add the file's own gradient_check_n to the findings, once its forward pass is known to be right."""
+    forward_failed = any(f.property == Property.FORWARD_COST.name for f in findings.failures)
+    if forward_failed:
+        notes.append("gradient_check_n is not checked: it relies on forward_propagation_n, which fails")
+        return
+    student = check_student_checker(checker, run, progress)
+    findings.properties.append(student.property)
+    findings.failures.extend(student.failures)
+    findings.seconds += student.seconds
+    if not student.failures:
+        notes.append(student.note())
 
 
 def main(argv: list[str]) -> int:
