@@ -322,7 +322,7 @@ def load_user_file(path: Path, names: FunctionNames | None = None) -> LoadedFile
     names = names or FunctionNames()
     module, failures, notes = _execute(read_user_source(Path(path)))
     found = find_functions(module, names)
-    label = Path(module.__file__).name
+    label = Path(module.__file__ or path).name
     if failures:
         for function, name in _checked(found):
             missing = _undefined(function, module)
@@ -386,7 +386,7 @@ def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunct
             raise UserCodeError(f"{name} in {label} is a {type(value).__name__}, not a function")
         return value
 
-    pairs = {}
+    pairs: dict[str, tuple[Callable, Callable] | None] = {}
     for key, forward_name, backward_name in (
         ("network", names.forward_n, names.backward_n),
         ("one_d", names.forward_1d, names.backward_1d),
@@ -395,7 +395,7 @@ def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunct
         if (forward is None) != (backward is None):
             present, missing = (forward_name, backward_name) if forward is not None else (backward_name, forward_name)
             raise UserCodeError(f"{label} defines {present} but not {missing}")
-        pairs[key] = (forward, backward) if forward is not None else None
+        pairs[key] = (forward, backward) if forward is not None and backward is not None else None
     defined = sorted(n for n, v in vars(module).items() if not n.startswith("_") and isinstance(v, types.FunctionType))
     listing = ", ".join(defined[:8]) or "none"
     defaults = FunctionNames()

@@ -12,6 +12,7 @@ from gradharness.pytest_plugin import PROFILES, assert_backprop
 
 pytest_plugins = ["pytester"]
 
+
 def test_the_plugin_is_registered_by_its_entry_point(request: pytest.FixtureRequest) -> None:
     assert request.config.pluginmanager.has_plugin("gradharness")
 

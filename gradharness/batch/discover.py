@@ -34,7 +34,8 @@ def is_batch(arguments: list[str] | tuple[str, ...]) -> bool:
 
 
 def _from_folder(folder: Path) -> tuple[list[Path], list[Path]]:
-    files, helpers = [], []
+    files: list[Path] = []
+    helpers: list[Path] = []
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or path.suffix.lower() not in SUFFIXES:
             continue

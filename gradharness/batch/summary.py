@@ -65,7 +65,7 @@ def _smallest_network(record: CheckRecord) -> str | None:
     preferred = [f for f in cases if f.property == "GRADIENT_AGREES"] or cases
     if not preferred:
         return None
-    case = preferred[0].case
+    case = preferred[0].case or {}
     return f"{'-'.join(str(n) for n in case['sizes'])}, m={case['m']}"
 
 
