@@ -50,6 +50,7 @@ for _name, _examples in PROFILES.items():
     )
 
 _session: dict[str, Any] = {"profile": None, "seed": None}
+_PREVIOUS = pytest.StashKey[dict[str, Any]]()
 
 
 def _default_profile() -> str:
@@ -170,8 +171,13 @@ def pytest_configure(config: pytest.Config) -> None:
     profile = config.getoption("gradharness_profile", default=None) or _default_profile()
     if profile not in PROFILES:
         raise pytest.UsageError(f"GRADHARNESS_PROFILE={profile!r}: valid profiles are {', '.join(PROFILES)}")
+    config.stash[_PREVIOUS] = dict(_session)  # a nested session (pytester) must not leak into ours
     _session["profile"] = profile
     _session["seed"] = config.getoption("gradharness_seed", default=None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _session.update(config.stash.get(_PREVIOUS, {}))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -8,7 +8,7 @@ from hypothesis import settings
 from hypothesis.errors import InvalidArgument
 
 from gradharness import backward_propagation_n, backward_propagation_n_buggy, forward_propagation_n
-from gradharness.pytest_plugin import PROFILES, assert_backprop
+from gradharness.pytest_plugin import PROFILES, _session, assert_backprop
 
 pytest_plugins = ["pytester"]
 
@@ -63,7 +63,9 @@ def test_profiles_are_registered_with_hypothesis() -> None:
         assert settings.get_profile(f"gradharness-{name}").max_examples == examples
 
 
-def test_a_users_suite_selects_a_profile_and_sees_the_finding(pytester: pytest.Pytester) -> None:
+def test_a_users_suite_selects_a_profile_and_sees_the_finding(
+    pytester: pytest.Pytester, request: pytest.FixtureRequest
+) -> None:
     pytester.makepyfile(
         test_user="""
         from gradharness import forward_propagation_n, backward_propagation_n, backward_propagation_n_buggy
@@ -80,3 +82,5 @@ def test_a_users_suite_selects_a_profile_and_sees_the_finding(pytester: pytest.P
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["gradharness: profile dev (20 cases per property), seed 7"])
     result.stdout.fnmatch_lines(["*does not hold up (gradharness, seed 7*", "*smallest failing network*"])
+    # the nested session's profile and seed do not leak into this one
+    assert _session["seed"] == request.config.getoption("gradharness_seed")
