@@ -234,3 +234,9 @@ def run() -> None:
     except KeyboardInterrupt:
         click.echo("gradharness: interrupted", err=True)
         sys.exit(130)
+
+
+from gradharness.cli_mutate import mutate, sensitivity  # noqa: E402 - registered last, kept apart from check's code
+
+main.add_command(mutate)
+main.add_command(sensitivity)

@@ -165,8 +165,14 @@ def normalise_gradients(returned: object, case: NetworkCase, backward_name: str)
     return gradients
 
 
-def check_network_case(functions: NetworkFunctions, case: NetworkCase, options: CheckOptions) -> CaseOutcome:
-    """Run every network property on one case; raise PropertyFailure on the first that fails."""
+def check_network_case(
+    functions: NetworkFunctions, case: NetworkCase, options: CheckOptions, *, checker: Callable | None = None
+) -> CaseOutcome:
+    """Run every network property on one case; raise PropertyFailure on the first that fails.
+
+    ``checker`` replaces :func:`gradient_check_n` (same call), e.g. with one that reuses a
+    precomputed numerical gradient, or a checker under test.
+    """
     X, Y = case.X.copy(), case.Y.copy()
     parameters = case.copy_parameters()
     ran = [Property.FORWARD_COST]
@@ -217,7 +223,7 @@ def check_network_case(functions: NetworkFunctions, case: NetworkCase, options: 
     if saturated:
         return CaseOutcome(tuple(ran), Verdict.SATURATED)
     try:
-        result = gradient_check_n(
+        result = (checker or gradient_check_n)(
             case.copy_parameters(),
             gradients,
             case.X,

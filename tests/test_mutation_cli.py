@@ -1,0 +1,95 @@
+"""gradharness mutate / sensitivity: exit codes, one-line errors, JSON and the mutation-testing-elements export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gradharness.cli import main
+from gradharness.mutation.records import load
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _run(*args: str):  # noqa: ANN202
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["mutate", "no/such/file.py"], "no such file"),
+        (
+            ["mutate", str(FIXTURES / "user_code" / "correct_seed_style.py"), "--backward", "nope"],
+            "defines no function nope",
+        ),
+        (["mutate", str(FIXTURES / "user_code" / "bad_syntax.py")], "syntax error"),
+        (["mutate", "--checker", "no/such/checker.py"], "no such file"),
+        (
+            ["mutate", "--engine", "mutmut", str(FIXTURES / "user_code" / "correct_seed_style.py")],
+            "built-in reference only",
+        ),
+        (
+            [
+                "mutate",
+                "--max-examples",
+                "5",
+                "--timeout",
+                "1",
+                "--operators",
+                "scale_gradient",
+                str(FIXTURES / "user_code" / "hang_backward.py"),
+            ],
+            "took longer than",
+        ),
+        (["sensitivity", "no/such/file.py"], "no such file"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = _run(*args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("gradharness: error:") and message in lines[0]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["mutate", "--operators", "nope"], "unknown nope"),
+        (["mutate", "--layer-sizes", "4,5"], "give four sizes"),
+        (["mutate", "--threshold", "-1"], "not a positive finite number"),
+        (["mutate", "--engine", "other"], "'other' is not one of"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str) -> None:
+    result = _run(*args)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_mutate_writes_json_and_the_export(tmp_path) -> None:  # noqa: ANN001
+    result = _run("mutate", "--operators", "scale_gradient,relu_mask_from_pre_activation,lost_keepdims",
+                  "--json", str(tmp_path / "m.json"), "--mte", str(tmp_path / "mte.json"), "--jobs", "2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "harness: the unmutated backward_propagation_n passes" in result.output
+    assert "equivalent candidate relu_mask_from_pre_activation-1" in result.output and "+++ b/" in result.output
+    record = load(tmp_path / "m.json")
+    assert record.kind == "mutate" and record.verdict == "pass" and record.reproduce.startswith("gradharness mutate")
+    export = json.loads((tmp_path / "mte.json").read_text())
+    assert len(export["files"]["gradharness/network.py"]["mutants"]) == len(record.mutants) == 11
+
+
+def test_a_broken_checker_exits_1() -> None:
+    result = _run("mutate", "-q", "--operators", "scale_gradient", "--checker",
+                  str(FIXTURES / "mutation" / "checker_j_minus_from_thetaplus.py"))  # fmt: skip
+    assert result.exit_code == 1 and result.output.startswith("FAIL")
+
+
+def test_sensitivity_prints_the_smallest_delta_per_block(tmp_path) -> None:  # noqa: ANN001
+    result = _run("sensitivity", "-q", "--operators", "scale_gradient", "--json", str(tmp_path / "s.json"))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("smallest delta caught on every case: dW1 ")
+    assert load(tmp_path / "s.json").kind == "sensitivity"

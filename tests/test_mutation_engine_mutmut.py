@@ -1,0 +1,89 @@
+"""mutmut as a second engine: its configuration, its exit codes in our model, and a small real run."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from gradharness.mutation.engine_mutmut import (
+    FUNCTION,
+    MUTMUT_CONFIG,
+    MutmutResult,
+    as_mutant,
+    config_toml,
+    engine_record,
+    mutmut_record,
+    reference_only,
+    run_mutmut,
+)
+from gradharness.mutation.evaluate import Evaluation
+from gradharness.mutation.status import KillKind, MutantStatus
+from gradharness.mutation.target import file_target, reference_target
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_the_engine_uses_the_projects_mutmut_configuration() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["tool"]["mutmut"] == MUTMUT_CONFIG
+    assert tomllib.loads(config_toml())["tool"]["mutmut"] == MUTMUT_CONFIG
+    assert (ROOT / MUTMUT_CONFIG["pytest_add_cli_args_test_selection"][0]).exists()
+
+
+def _result(code: int | None, change: tuple[str, str] = ("A3 - Y", "A3 + Y")) -> MutmutResult:
+    target = reference_target()
+    start = target.source.index(f"def {FUNCTION}(")
+    function = target.source[start : target.source.index("\n\n\ndef", start)]
+    return MutmutResult("gradharness.network.x_backward_propagation_n__mutmut_7", 7, code, 0.2,
+                        function.replace(*change, 1))  # fmt: skip
+
+
+def test_a_mutmut_mutant_gets_our_diff_and_line() -> None:
+    target = reference_target()
+    mutant = as_mutant(_result(1), target)
+    line = next(i for i, text in enumerate(target.source.split("\n"), 1) if text.strip() == "dZ3 = A3 - Y")
+    assert mutant.id == "mutmut-7" and mutant.operator == "mutmut" and mutant.line == line
+    assert "-    dZ3 = A3 - Y\n+    dZ3 = A3 + Y\n" in mutant.diff
+    assert (mutant.original, mutant.replacement) == ("dZ3 = A3 - Y", "dZ3 = A3 + Y")
+
+
+CAUGHT = Evaluation(MutantStatus.CRASHED, KillKind.MALFORMED, "db3 has shape (1,)", 3, cases=10, cases_crashed=10)
+IDENTICAL = Evaluation(MutantStatus.SURVIVED, identical=True, cases=10)
+
+
+@pytest.mark.parametrize(
+    ("code", "ours", "status", "kind"),
+    [
+        (1, None, "killed", "test_failed"),
+        (1, CAUGHT, "crashed", "malformed"),
+        (3, None, "killed", "test_failed"),
+        (0, None, "survived", None),
+        (0, IDENTICAL, "equivalent", None),
+        (36, None, "timed_out", "timeout"),
+        (-9, None, "crashed", "worker_exit"),
+        (33, None, "survived", None),
+    ],
+)
+def test_exit_codes_map_into_our_model(code: int, ours, status: str, kind) -> None:  # noqa: ANN001
+    result = _result(code)
+    record = mutmut_record(result, as_mutant(result, reference_target()), ours)
+    assert (record.status, record.kill_kind, record.engine, record.operator) == (status, kind, "mutmut", "mutmut")
+
+
+def test_the_mutmut_engine_runs_on_the_reference_only() -> None:
+    with pytest.raises(Exception, match="built-in reference only"):
+        reference_only(file_target(ROOT / "tests" / "fixtures" / "user_code" / "correct_seed_style.py"))
+
+
+def test_a_small_real_mutmut_run_is_imported() -> None:
+    run = run_mutmut(max_examples=5, jobs=2, timeout=240, pattern=f"gradharness.network.x_{FUNCTION}__mutmut_1?")
+    assert [r.number for r in run.results] == list(range(10, 20))
+    target = reference_target()
+    records = [mutmut_record(r, as_mutant(r, target), None) for r in run.results]
+    assert {r.status for r in records} <= {"killed", "survived", "timed_out", "crashed"}
+    assert any(r.status == "killed" for r in records)
+    assert all(r.diff.startswith("--- a/gradharness/network.py") for r in records)
+    throughput = engine_record(run, 5)
+    assert throughput.mutants == 10 and throughput.mutants_per_second > 0
