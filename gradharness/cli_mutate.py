@@ -125,7 +125,25 @@ def _settings(params: dict, shrink: bool = False) -> CampaignSettings:
 
 
 def _reproduce(command: str) -> str:
-    return shlex.join(["gradharness", command, *sys.argv[2:]]) if len(sys.argv) > 1 else f"gradharness {command}"
+    """The command line that repeats this run: the options given on the command line, nothing else."""
+    context = click.get_current_context()
+    words = ["gradharness", command]
+    for parameter in context.command.params:
+        name = parameter.name or ""
+        if context.get_parameter_source(name) is not click.core.ParameterSource.COMMANDLINE:
+            continue
+        value = context.params[name]
+        if isinstance(parameter, click.Argument):
+            words.append(str(value))
+        elif isinstance(parameter, click.Option):
+            flag = max(parameter.opts, key=len)
+            if parameter.is_flag:
+                words.append(flag)
+            elif isinstance(value, tuple):
+                words += [flag, ",".join("*" if v is None else str(v) for v in value)]
+            else:
+                words += [flag, str(value)]
+    return shlex.join(words)
 
 
 def _progress(console: Console, quiet: bool):  # noqa: ANN202

@@ -115,3 +115,10 @@ def test_a_broken_checker_is_reported_as_such(name: str, message: str) -> None:
     record = _checker_campaign(name)
     assert record.verdict == "fail" and record.exit_code == 1
     assert not record.harness.passed and message in record.harness.message
+
+
+def test_shrink_lets_hypothesis_shrink_the_counterexample() -> None:
+    settings = CampaignSettings(seed=0, max_examples=100, jobs=2, shrink=True, operators=("sign_flip_output_error",))
+    (mutant,) = run_campaign(reference_target(), CheckerSpec(), settings).mutants
+    assert mutant.status == "killed" and mutant.shrunk
+    assert mutant.counterexample["sizes"] == [1, 1, 1, 1] and mutant.counterexample["m"] == 1

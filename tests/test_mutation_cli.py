@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,16 @@ def test_mutate_writes_json_and_the_export(tmp_path) -> None:  # noqa: ANN001
     assert "harness: the unmutated backward_propagation_n passes" in result.output
     assert "equivalent candidate relu_mask_from_pre_activation-1" in result.output and "+++ b/" in result.output
     record = load(tmp_path / "m.json")
-    assert record.kind == "mutate" and record.verdict == "pass" and record.reproduce.startswith("gradharness mutate")
+    assert record.kind == "mutate" and record.verdict == "pass"
+    words = shlex.split(record.reproduce)
+    assert words[:2] == ["gradharness", "mutate"]
+    pairs = dict(zip(words[2::2], words[3::2], strict=True))
+    assert pairs == {
+        "--operators": "scale_gradient,relu_mask_from_pre_activation,lost_keepdims",
+        "--json": str(tmp_path / "m.json"),
+        "--mte": str(tmp_path / "mte.json"),
+        "--jobs": "2",
+    }
     export = json.loads((tmp_path / "mte.json").read_text())
     assert len(export["files"]["gradharness/network.py"]["mutants"]) == len(record.mutants) == 11
 
