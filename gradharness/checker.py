@@ -142,8 +142,8 @@ def _validate_gradients(gradients: Mapping[str, object], sizes: LayerSizes) -> n
         value = np.asarray(gradients[name])
         if value.shape != shapes[name[1:]]:
             raise ValueError(f"gradient {name} has shape {value.shape}, expected {shapes[name[1:]]}")
-        pieces.append(value.astype(np.float64).reshape(-1))
-    return np.concatenate(pieces)
+        pieces.append((value if value.dtype == np.float64 else value.astype(np.float64)).reshape(-1))
+    return np.concatenate(pieces)  # a copy: the caller's arrays are never kept
 
 
 @lru_cache(maxsize=64)
@@ -153,8 +153,9 @@ def _layout(sizes: LayerSizes) -> tuple[tuple[tuple[str, slice], ...], np.ndarra
     return slices, np.array([s.start for _, s in slices]), parameter_shapes(sizes)
 
 
-def _entry_name(sizes: LayerSizes, index: int) -> str:
-    slices, _, shapes = _layout(sizes)
+def _entry_name(layout: tuple, index: int) -> str:
+    """``dW2[1, 3]`` for flat entry ``index``; ``layout`` is :func:`_layout` of the sizes."""
+    slices, _, shapes = layout
     for name, block in slices:
         if index < block.stop:
             row, col = divmod(index - block.start, shapes[name][1])
@@ -162,15 +163,21 @@ def _entry_name(sizes: LayerSizes, index: int) -> str:
     raise IndexError(f"entry {index} is outside the parameters")
 
 
-def _block_sums(grad: np.ndarray, gradapprox: np.ndarray, excluded: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Per block (columns): all of grad finite, ||grad - gradapprox||^2, ||grad||^2, ||gradapprox||^2 over checked entries."""
+def _block_sums(
+    grad: np.ndarray, gradapprox: np.ndarray, excluded: np.ndarray | None, starts: np.ndarray
+) -> list[list[float]]:
+    """Per block: all of grad finite, ||grad - gradapprox||^2, ||grad||^2, ||gradapprox||^2 over checked entries.
+
+    ``excluded`` None: every entry is checked.
+    """
     with np.errstate(all="ignore"):
-        g = np.where(excluded, 0.0, grad)
-        a = np.where(excluded, 0.0, gradapprox)
+        g = grad if excluded is None else np.where(excluded, 0.0, grad)
+        a = gradapprox if excluded is None else np.where(excluded, 0.0, gradapprox)
         d = g - a
         sums = np.add.reduceat(np.stack((d * d, g * g, a * a)), starts, axis=1)
-    finite = np.logical_and.reduceat(np.isfinite(grad), starts)
-    return np.vstack((finite, sums))
+    finite = np.isfinite(grad)
+    finite = np.ones(len(starts)) if finite.all() else np.logical_and.reduceat(finite, starts)
+    return np.vstack((finite, sums)).T.tolist()
 
 
 def _judge_block(
@@ -334,8 +341,13 @@ def gradient_check_n(
         method, forward_n = _resolve_method(forward, method)
         base = base_pass(X, Y, parameters)
         roundoff = None
-        large = [name for name, block in _layout(sizes)[0] if block.stop - block.start > SCREEN_MIN_ENTRIES]
-        if (method == "loop" if screen is None else screen) and large:
+        wanted = method == "loop" if screen is None else screen
+        large = (
+            [name for name, block in _layout(sizes)[0] if block.stop - block.start > SCREEN_MIN_ENTRIES]
+            if wanted
+            else []
+        )
+        if large:
             roundoff = _roundoff(X, Y, parameters, method, forward_n, base)
             outcomes = screen_blocks(
                 parameters, grad, X, Y, base, roundoff, names=large,
@@ -392,8 +404,8 @@ def gradient_check_n(
     blocks = []
     status = np.zeros(theta.size, dtype=np.int8)  # Verdict ranks
     allowances = np.zeros(theta.size)
-    sums = _block_sums(grad, gradapprox, excluded, starts).T.tolist()
     clean = not flagged.any()  # no kink, no saturation
+    sums = _block_sums(grad, gradapprox, None if clean and considered is None else excluded, starts)
     if not clean:
         status[kink] = _RANK[Verdict.KINK]
         status[saturated] = _RANK[Verdict.SATURATED]
@@ -502,6 +514,23 @@ def _worst_entries(
 
     ``status`` holds Verdict ranks; entries outside ``considered`` (screened blocks) are skipped.
     """
+    if considered is None and not status.any() and not allowances.any() and np.isfinite(gradapprox).all():
+        # Every entry passed: the same scores, without the guards for non-finite values.
+        off = np.abs(grad - gradapprox)
+        allowed = threshold * (np.abs(grad) + np.abs(gradapprox))
+        candidates = np.flatnonzero(off)
+        picked = candidates[np.argsort(-(off[candidates] / (allowed[candidates] + 1e-300)), kind="stable")][:count]
+        layout = _layout(sizes)
+        return tuple(
+            EntryReport(_entry_name(layout, i), g, a, allowance, Verdict.PASS)
+            for i, g, a, allowance in zip(
+                picked.tolist(),
+                grad[picked].tolist(),
+                gradapprox[picked].tolist(),
+                allowed[picked].tolist(),
+                strict=True,
+            )
+        )
     with np.errstate(all="ignore"):
         off = np.abs(grad - gradapprox)
         off = np.where(np.isfinite(off), off, np.inf)
@@ -514,8 +543,9 @@ def _worst_entries(
     if considered is not None:
         candidates = candidates[considered[candidates]]
     picked = candidates[np.argsort(-score[candidates], kind="stable")][:count]
+    layout = _layout(sizes)
     return tuple(
-        EntryReport(_entry_name(sizes, i), g, a, allowance, _VERDICTS[code])
+        EntryReport(_entry_name(layout, i), g, a, allowance, _VERDICTS[code])
         for i, g, a, allowance, code in zip(
             picked.tolist(),
             grad[picked].tolist(),

@@ -27,6 +27,7 @@ from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -48,12 +49,11 @@ class PerturbedPasses:
     kink: np.ndarray
 
 
-@dataclass(frozen=True)
-class BasePass:
+class BasePass(NamedTuple):
     """The unperturbed pass of the reference network, and how far each ReLU input is from its kink.
 
     ``margin1``/``margin2``: |Z| minus its rounding bound (at least the smallest
-    positive float); a change of Z this large may reach the kink.
+    positive float); a change of Z this large may reach the kink. ``absW2``: |W2|.
     """
 
     X: np.ndarray
@@ -71,6 +71,7 @@ class BasePass:
     Z3: np.ndarray
     margin1: np.ndarray
     margin2: np.ndarray
+    absW2: np.ndarray
 
     @property
     def m(self) -> int:
@@ -111,7 +112,7 @@ def base_pass(X: np.ndarray, Y: np.ndarray, parameters: Parameters) -> BasePass:
     )
     margin1 = np.maximum(np.abs(Z1) - tol1, _SMALLEST)
     margin2 = np.maximum(np.abs(Z2) - tol2, _SMALLEST)
-    return BasePass(X, Y, W1, b1, W2, b2, W3, b3, Z1, A1, Z2, A2, Z3, margin1, margin2)
+    return BasePass(X, Y, W1, b1, W2, b2, W3, b3, Z1, A1, Z2, A2, Z3, margin1, margin2, absW2)
 
 
 @lru_cache(maxsize=64)
@@ -183,7 +184,7 @@ def _constants(n3: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _layer2_reach(base: BasePass) -> np.ndarray:
     """R[i, t]: a change of A1[i, t] smaller than this keeps every unit of layer 2 clear of its kink."""
-    absW2 = np.abs(base.W2)
+    absW2 = base.absW2
     n2, n1 = absW2.shape
     m = base.margin2.shape[1]
     step = max(1, _EXACT_CHUNK_ELEMENTS // max(1, n2 * m))
@@ -202,8 +203,8 @@ def _linear_chunk(base: BasePass, lin: _Linearised, rows: np.ndarray, cols: np.n
     suspect = (np.abs(d) >= lin.reach[rows]).any(axis=1)
     dZ = lin.H[rows] * d[:, None, :]
     total = _symmetric_loss_change(base.Z3, dZ, lin.Y2)
-    bad = ~np.isfinite(total)
-    if bad.any():
+    if not np.isfinite(total).all():
+        bad = ~np.isfinite(total)
         total[bad] = _direct_loss_change(base.Z3, dZ[bad], -dZ[bad], base.Y)
     return total, suspect
 
@@ -243,9 +244,7 @@ def _exact_total(base: BasePass, dZ3p: np.ndarray, dZ3m: np.ndarray) -> np.ndarr
     return total
 
 
-def _wanted(sizes: LayerSizes, blocks: Collection[str] | None) -> np.ndarray | None:
-    if blocks is None:
-        return None
+def _wanted(sizes: LayerSizes, blocks: Collection[str]) -> np.ndarray:
     slices = block_slices(sizes)
     unknown = sorted(set(blocks) - set(slices))
     if unknown:
@@ -271,16 +270,15 @@ def perturbed_passes(
     - ``base``: the :func:`base_pass` at these parameters, if already computed.
     """
     if base is None:
-        sizes = LayerSizes.of(parameters)
+        LayerSizes.of(parameters)  # validates the shapes
         base = base_pass(X, Y, parameters)
-    else:
-        sizes = LayerSizes(base.W1.shape[1], base.W1.shape[0], base.W2.shape[0], base.W3.shape[0])
-    rows_of, cols_of, layer_of = _layout(*sizes.as_tuple())
+    shape = (base.W1.shape[1], base.W1.shape[0], base.W2.shape[0], base.W3.shape[0])
+    rows_of, cols_of, layer_of = _layout(*shape)
     total = rows_of.size
     steps = np.asarray(epsilon, dtype=np.float64).reshape(-1)
     if steps.size != total:
         raise ValueError(f"epsilon has {steps.size} entries, the network has {total} parameters")
-    wanted = _wanted(sizes, blocks)
+    wanted = None if blocks is None else _wanted(LayerSizes(*shape), blocks)
     count = total if wanted is None else wanted.size
     gradapprox = np.full(total, np.nan) if wanted is not None else np.empty(total)
     kink = np.zeros(total, dtype=bool)
@@ -288,10 +286,9 @@ def perturbed_passes(
         return PerturbedPasses(gradapprox, kink)
 
     m = base.X.shape[1]
-    per_entry = sizes.n3 * m
+    per_entry = shape[3] * m
     step = max(1, _CHUNK_ELEMENTS // per_entry)
-    chunks = [slice(start, min(count, start + step)) for start in range(0, count, step)]
-    suspects = np.zeros(total, dtype=bool)
+    chunks = [slice(0, count)] if count <= step else [slice(a, min(count, a + step)) for a in range(0, count, step)]
 
     def run(chunk: slice) -> None:
         where = chunk if wanted is None else wanted[chunk]
@@ -305,6 +302,7 @@ def perturbed_passes(
             gradapprox, suspect = _linear_chunk(base, lin, rows_of, cols_of, steps)
             redo = np.flatnonzero(suspect) if suspect.any() else ()
         else:
+            suspects = np.zeros(total, dtype=bool)
             if len(chunks) > 1 and count * per_entry >= _THREADED_ELEMENTS and (os.cpu_count() or 1) > 1:
                 with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
                     list(pool.map(run, chunks))

@@ -24,14 +24,16 @@ check of that block, which localises the wrong entries.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
+from gradharness.error_model import CostFormula, cost_roundoff
 from gradharness.numerical import DEFAULT_EPSILON, ForwardN, directional_loop
 from gradharness.parameters import PARAMETER_NAMES, Parameters
-from gradharness.perturbed import BasePass, directional_passes
+from gradharness.perturbed import BasePass, base_pass, directional_passes
 from gradharness.verdict import Verdict
 
 DEFAULT_PROBES = 4
@@ -66,20 +68,37 @@ class BlockScreen:
 
 
 def directions(parameters: Parameters, probes: int, seed: int = DEFAULT_SEED) -> dict[str, np.ndarray]:
-    """``probes`` standard normal directions per block, rows of a (probes, block size) array."""
+    """``probes`` standard normal directions per block, rows of a (probes, block size) array (read-only)."""
     if isinstance(probes, bool) or not isinstance(probes, (int, np.integer)) or probes < 1:
         raise ValueError(f"probes={probes!r} must be a whole number >= 1")
+    sizes = tuple(int(np.size(parameters[name])) for name in PARAMETER_NAMES)
+    return {name: U for name, (U, _) in zip(PARAMETER_NAMES, _directions(sizes, int(probes), seed), strict=True)}
+
+
+@lru_cache(maxsize=16)
+def _directions(sizes: tuple[int, ...], probes: int, seed: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Per block: the directions and each one's largest |entry| (the same seed gives the same directions)."""
     rng = np.random.default_rng(seed)
-    return {name: rng.standard_normal((int(probes), np.size(parameters[name]))) for name in PARAMETER_NAMES}
+    out = []
+    for size in sizes:
+        U = rng.standard_normal((probes, size))
+        largest = np.max(np.abs(U), axis=1)
+        for array in (U, largest):
+            array.flags.writeable = False
+        out.append((U, largest))
+    return tuple(out)
 
 
-def probe_steps(theta: np.ndarray, U: np.ndarray, epsilon: float | None) -> np.ndarray:
+def probe_steps(
+    theta: np.ndarray, U: np.ndarray, epsilon: float | None, largest: np.ndarray | None = None
+) -> np.ndarray:
     """Step h_k along each direction: no entry moves more than its coordinate-wise step would.
 
     The step of the block is ``epsilon``, or the default cbrt(machine eps) * max(1, max |theta_i|).
+    ``largest``: max |U_k| per direction, if known.
     """
     step = epsilon if epsilon is not None else DEFAULT_EPSILON * max(1.0, float(np.max(np.abs(theta), initial=0.0)))
-    largest = np.max(np.abs(U), axis=1)
+    largest = np.max(np.abs(U), axis=1) if largest is None else largest
     return step / np.where(largest > 0, largest, 1.0)
 
 
@@ -155,15 +174,17 @@ def screen_blocks(
     the step-doubling estimate). Kink flags always come from the built-in network
     at the same parameters, as in the full check.
     """
-    U_all = directions(parameters, probes, seed)
+    directions(parameters, probes, seed)  # validates probes
+    sizes = tuple(int(np.size(parameters[name])) for name in PARAMETER_NAMES)
+    U_all = dict(zip(PARAMETER_NAMES, _directions(sizes, int(probes), seed), strict=True))
     offsets = np.cumsum([0] + [np.size(parameters[n]) for n in PARAMETER_NAMES])
     out = {}
     for index, name in enumerate(PARAMETER_NAMES):
         if name not in names:
             continue
         theta = np.asarray(parameters[name], dtype=np.float64).reshape(-1)
-        U = U_all[name]
-        h = probe_steps(theta, U, epsilon)
+        U, largest = U_all[name]
+        h = probe_steps(theta, U, epsilon, largest)
 
         def measure(deltas: np.ndarray, name: str = name) -> tuple[np.ndarray, np.ndarray]:
             change, kink = directional_passes(base, name, deltas)
@@ -177,3 +198,33 @@ def screen_blocks(
             name, block_grad, U, h, measure, roundoff, threshold=threshold, noise_safety=noise_safety
         )
     return out
+
+
+def screen_network(
+    parameters: Parameters,
+    gradients: Mapping[str, object],
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    epsilon: float | None = None,
+    threshold: float = 1e-7,
+    probes: int = DEFAULT_PROBES,
+    seed: int = DEFAULT_SEED,
+) -> dict[str, BlockScreen]:
+    """Screen every block of backprop's ``gradients`` (dW1 ... db3) with the built-in network's batched probes.
+
+    The directional counterpart of :func:`gradharness.checker.gradient_check_n`: a verdict per
+    block from ``probes`` random directions each (a block left unsettled, ``verdict`` None,
+    needs the full check to name its wrong entries).
+    """
+    from gradharness.checker import NOISE_SAFETY  # the checker imports this module
+
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    grad = np.concatenate([np.asarray(gradients["d" + name], dtype=np.float64).reshape(-1) for name in PARAMETER_NAMES])
+    base = base_pass(X, Y, parameters)
+    roundoff = cost_roundoff(X, Y, parameters, CostFormula.STABLE, base=base)
+    return screen_blocks(
+        parameters, grad, X, Y, base, roundoff, names=PARAMETER_NAMES, epsilon=epsilon,
+        threshold=threshold, noise_safety=NOISE_SAFETY, probes=probes, seed=seed,
+    )  # fmt: skip

@@ -91,25 +91,27 @@ def _grid_size(bound: float) -> int:
     return k
 
 
-def _decode_bounded(fields: np.ndarray, bound: float) -> np.ndarray:
+def _decode_bounded(fields: np.ndarray, bound: float | np.ndarray) -> np.ndarray:
     """16-bit fields -> multiples of RESOLUTION in [-bound, bound]: bit 0 is the sign, the rest the size.
 
     A zero field is 0.0 and smaller fields give smaller magnitudes, so shrinking the
-    integer shrinks the array towards zeros.
+    integer shrinks the array towards zeros. ``bound``: a float, or grid sizes per field.
     """
+    grid = _grid_size(bound) if isinstance(bound, float) else bound
     fields = fields.astype(np.int64)
-    magnitude = (fields >> 1) % (_grid_size(bound) + 1)
+    magnitude = (fields >> 1) % (grid + 1)
     return (magnitude * (1 - 2 * (fields & 1))) / 10_000.0
 
 
-def _decode_adversarial(fields: np.ndarray, bound: float) -> np.ndarray:
+def _decode_adversarial(fields: np.ndarray, bound: float | np.ndarray) -> np.ndarray:
     """32-bit fields -> the adversarial mixture: bits 0-2 pick 0.0, +-1, +-TINY, ordinary or large;
-    bit 3 is the sign; the rest the size. A zero field is 0.0."""
+    bit 3 is the sign; the rest the size. A zero field is 0.0. ``bound`` as in :func:`_decode_bounded`."""
+    grid = _grid_size(bound) if isinstance(bound, float) else bound
     fields = fields.astype(np.int64)
     kind = (fields & 7) % 5
     sign = 1 - 2 * ((fields >> 3) & 1)
     size = fields >> 4
-    ordinary = (size % (_grid_size(bound) + 1)) / 10_000.0
+    ordinary = (size % (grid + 1)) / 10_000.0
     large = (size % (_grid_size(LARGE_BOUND) + 1)) / 10_000.0
     value = np.select([kind == 1, kind == 2, kind == 3, kind == 4], [1.0, TINY, ordinary, large], 0.0)
     return value * sign + 0.0  # + 0.0 turns -0.0 into 0.0
@@ -117,7 +119,7 @@ def _decode_adversarial(fields: np.ndarray, bound: float) -> np.ndarray:
 
 def _unpack(packed: int, shape: tuple[int, int], bits: int, decode) -> np.ndarray:
     size = shape[0] * shape[1]
-    raw = packed.to_bytes(-(-size * bits // 8), "little")
+    raw = _low_bytes(packed, -(-size * bits // 8))
     if bits == 1:
         fields = np.unpackbits(np.frombuffer(raw, dtype=np.uint8), count=size, bitorder="little")
     else:
@@ -128,9 +130,7 @@ def _unpack(packed: int, shape: tuple[int, int], bits: int, decode) -> np.ndarra
 def _packed_array(shape: tuple[int, int], bits: int, decode) -> SearchStrategy[np.ndarray]:
     """An array drawn as one integer of ``bits`` per entry, decoded by ``decode``; shrinks towards 0."""
     padded = -(-shape[0] * shape[1] * bits // 8) * 8  # whole bytes
-    return st.integers(min_value=0, max_value=(1 << padded) - 1).map(
-        partial(_unpack, shape=shape, bits=bits, decode=decode)
-    )
+    return _uniform_integers(padded).map(partial(_unpack, shape=shape, bits=bits, decode=decode))
 
 
 @lru_cache(maxsize=1024)
@@ -157,7 +157,7 @@ def _unpack_parameters(
 ) -> Parameters:
     """Six parameter arrays out of one integer: consecutive fields, W1 first."""
     total = sum(rows * cols for _, (rows, cols) in shapes)
-    fields = np.frombuffer(packed.to_bytes(total * bits // 8, "little"), dtype=f"<u{bits // 8}")
+    fields = np.frombuffer(_low_bytes(packed, total * bits // 8), dtype=f"<u{bits // 8}")
     out = {}
     start = 0
     for name, (rows, cols) in shapes:
@@ -170,6 +170,21 @@ def _unpack_parameters(
             values = _decode_bounded(chunk, bound).reshape(rows, cols)
             out[name] = _cap_row_sums(values) if name.startswith("W") else values
     return out
+
+
+_UNIFORM_BITS = 1088
+"""Hypothesis draws bounded integers below ~2**1024 from a distribution that favours small values
+(most high fields would be 0); wider ranges are drawn uniformly, so packed arrays are at least this wide."""
+
+
+def _uniform_integers(bits: int) -> SearchStrategy[int]:
+    """Integers of at least ``bits`` uniform random bits (only the low ``bits`` are decoded); shrink towards 0."""
+    return st.integers(min_value=0, max_value=(1 << max(bits, _UNIFORM_BITS)) - 1)
+
+
+def _low_bytes(packed: int, count: int) -> bytes:
+    """The low ``count`` bytes of ``packed``, little-endian."""
+    return (packed & ((1 << (8 * count)) - 1)).to_bytes(count, "little")
 
 
 def _cap_row_sums(W: np.ndarray) -> np.ndarray:
@@ -343,7 +358,7 @@ def _parameters(sizes: LayerSizes, adversarial: bool) -> SearchStrategy[Paramete
     if sum(rows * cols for rows, cols in shapes.values()) <= _DENSE_LIMIT:
         bits = 32 if adversarial else 16
         total = sum(rows * cols for rows, cols in shapes.values())
-        return st.integers(min_value=0, max_value=(1 << (total * bits)) - 1).map(
+        return _uniform_integers(total * bits).map(
             partial(_unpack_parameters, shapes=tuple(shapes.items()), bits=bits, adversarial=adversarial)
         )
     return st.fixed_dictionaries(
@@ -429,20 +444,20 @@ class _Slots:
 
     def fields(self, packed: int, shape: tuple[int, int], bits: int) -> np.ndarray:
         count = shape[0] * shape[1]
-        raw = packed.to_bytes(-(-count * bits // 8), "little")
+        raw = _low_bytes(packed, -(-count * bits // 8))
         if bits == 1:
             flat = np.unpackbits(np.frombuffer(raw, dtype=np.uint8), count=count, bitorder="little")
         else:
             flat = np.frombuffer(raw, dtype=f"<u{bits // 8}")
         return flat.reshape(shape)
 
-    def decode(self, fields: np.ndarray, bound: float, adversarial: bool) -> np.ndarray:
+    def decode(self, fields: np.ndarray, bound: float | np.ndarray, adversarial: bool) -> np.ndarray:
         values = _decode_adversarial(fields, bound) if adversarial else _decode_bounded(fields, bound)
         return np.ascontiguousarray(values, dtype=np.float64).reshape(fields.shape)
 
 
 def _integer_of(fields: int, bits: int) -> SearchStrategy[int]:
-    return st.integers(min_value=0, max_value=(1 << (-(-fields * bits // 8) * 8)) - 1)
+    return _uniform_integers(-(-fields * bits // 8) * 8)
 
 
 @lru_cache(maxsize=256)
@@ -477,17 +492,32 @@ def _network_cases(
     X = slots.decode(slots.fields(draw(slots.inputs), (N0, M), bits)[: sizes.n0, :m], INPUT_BOUND, adversarial)
     Y = slots.fields(draw(slots.labels), (N3, M), 1)[: sizes.n3, :m].astype(np.float64)
     packed = slots.fields(draw(slots.parameters), (N1 * N0 + N1 + N2 * N1 + N2 + N3 * N2 + N3, 1), bits)[:, 0]
+    where, grids, shapes = _parameter_slots(slots.largest, sizes)
+    flat = slots.decode(packed[where], grids, adversarial)
     drawn: Parameters = {}
     start = 0
-    for name, (rows, cols), (most_rows, most_cols) in zip(
-        ("W1", "b1", "W2", "b2", "W3", "b3"),
-        parameter_shapes(sizes).values(),
-        ((N1, N0), (N1, 1), (N2, N1), (N2, 1), (N3, N2), (N3, 1)),
-        strict=True,
-    ):
-        fields = packed[start : start + most_rows * most_cols].reshape(most_rows, most_cols)[:rows, :cols]
-        start += most_rows * most_cols
-        weight = name.startswith("W")
-        values = slots.decode(fields, WEIGHT_SCALE / math.sqrt(cols) if weight else BIAS_BOUND, adversarial)
-        drawn[name] = _cap_row_sums(values) if weight and not adversarial else values
+    for name, (rows, cols) in shapes:
+        values = flat[start : start + rows * cols].reshape(rows, cols)
+        start += rows * cols
+        drawn[name] = _cap_row_sums(values) if name[0] == "W" and not adversarial else values
     return NetworkCase(sizes, X, Y, drawn)
+
+
+@lru_cache(maxsize=4096)
+def _parameter_slots(
+    largest: tuple[int, int, int, int, int], sizes: LayerSizes
+) -> tuple[np.ndarray, np.ndarray, tuple[tuple[str, tuple[int, int]], ...]]:
+    """For one network size: which slots hold W1 ... b3 (in order), each entry's grid size, and the shapes."""
+    N0, N1, N2, N3, _ = largest
+    where, grids = [], []
+    start = 0
+    shapes = tuple(parameter_shapes(sizes).items())
+    for (name, (rows, cols)), (most_rows, most_cols) in zip(
+        shapes, ((N1, N0), (N1, 1), (N2, N1), (N2, 1), (N3, N2), (N3, 1)), strict=True
+    ):
+        slots = np.arange(start, start + most_rows * most_cols).reshape(most_rows, most_cols)[:rows, :cols]
+        start += most_rows * most_cols
+        where.append(slots.reshape(-1))
+        bound = WEIGHT_SCALE / math.sqrt(cols) if name[0] == "W" else BIAS_BOUND
+        grids.append(np.full(rows * cols, _grid_size(bound)))
+    return np.concatenate(where), np.concatenate(grids), shapes
