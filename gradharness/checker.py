@@ -153,6 +153,26 @@ def _layout(sizes: LayerSizes) -> tuple[tuple[tuple[str, slice], ...], np.ndarra
     return slices, np.array([s.start for _, s in slices]), parameter_shapes(sizes)
 
 
+def _sizes_of(parameters: Parameters) -> LayerSizes:
+    """:meth:`LayerSizes.of`, remembered per tuple of parameter shapes (it raises the same errors)."""
+    try:
+        shapes = tuple(parameters[name].shape for name in PARAMETER_NAMES)
+    except (KeyError, AttributeError, TypeError):
+        return LayerSizes.of(parameters)
+    return _sizes_for(shapes) or LayerSizes.of(parameters)
+
+
+@lru_cache(maxsize=256)
+def _sizes_for(shapes: tuple[tuple[int, ...], ...]) -> LayerSizes | None:
+    """The sizes these six shapes describe, or None when they do not fit together."""
+    try:
+        (n1, n0), (n2, _), (n3, _) = shapes[0], shapes[2], shapes[4]
+        sizes = LayerSizes(n0, n1, n2, n3)
+    except (ValueError, TypeError):
+        return None
+    return sizes if tuple(parameter_shapes(sizes).values()) == shapes else None
+
+
 def _entry_name(layout: tuple, index: int) -> str:
     """``dW2[1, 3]`` for flat entry ``index``; ``layout`` is :func:`_layout` of the sizes."""
     slices, _, shapes = layout
@@ -173,11 +193,11 @@ def _block_sums(
     with np.errstate(all="ignore"):
         g = grad if excluded is None else np.where(excluded, 0.0, grad)
         a = gradapprox if excluded is None else np.where(excluded, 0.0, gradapprox)
-        d = g - a
-        sums = np.add.reduceat(np.stack((d * d, g * g, a * a)), starts, axis=1)
+        terms = np.stack((g - a, g, a))
+        sums = np.add.reduceat(terms * terms, starts, axis=1).T.tolist()
     finite = np.isfinite(grad)
-    finite = np.ones(len(starts)) if finite.all() else np.logical_and.reduceat(finite, starts)
-    return np.vstack((finite, sums)).T.tolist()
+    flags = [True] * len(starts) if finite.all() else np.logical_and.reduceat(finite, starts).tolist()
+    return [[ok, *column] for ok, column in zip(flags, sums, strict=True)]
 
 
 def _judge_block(
@@ -256,11 +276,11 @@ def _first_pass(
     """
     base = base_pass(X, Y, parameters) if base is None else base
     reference = perturbed_passes(X, Y, parameters, steps, blocks=blocks, base=base)
-    with np.errstate(all="ignore"):
-        if method == "batched":
-            gradapprox = reference.gradapprox
-        else:
-            indices = None if blocks is None else np.flatnonzero(~np.isnan(reference.gradapprox))
+    if method == "batched":
+        gradapprox = reference.gradapprox
+    else:
+        indices = None if blocks is None else np.flatnonzero(~np.isnan(reference.gradapprox))
+        with np.errstate(all="ignore"):
             gradapprox = gradapprox_loop(forward_n, X, Y, parameters, steps, indices)
     if roundoff is None and not lazy:
         roundoff = _roundoff(X, Y, parameters, method, forward_n, base)
@@ -330,7 +350,7 @@ def gradient_check_n(
         raise ValueError(f"threshold={threshold!r} must be a positive finite number")
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
-    sizes = LayerSizes.of(parameters)
+    sizes = _sizes_of(parameters)
     grad = _validate_gradients(gradients, sizes)
     theta = np.concatenate([np.asarray(parameters[k], dtype=np.float64).reshape(-1) for k in PARAMETER_NAMES])
     second: dict[str, np.ndarray] = {}
@@ -451,7 +471,10 @@ def gradient_check_n(
         )
 
     overall = _VERDICTS[max(_RANK[b.verdict] for b in blocks)]
-    named = _worst_entries(sizes, grad, gradapprox, status, allowances, threshold, max_named, considered)
+    named = _worst_entries(
+        sizes, grad, gradapprox, status, allowances, threshold, max_named, considered,
+        all_passed=clean and considered is None and overall is Verdict.PASS,
+    )  # fmt: skip
     if clean and not screened and all(column[0] for column in sums):
         # every entry was checked: the whole difference follows from the blocks' sums
         mismatch2, grad2, approx2 = (sum(column[k] for column in sums) for k in (1, 2, 3))
@@ -509,12 +532,15 @@ def _worst_entries(
     threshold: float,
     count: int,
     considered: np.ndarray | None = None,
+    *,
+    all_passed: bool = False,
 ) -> tuple[EntryReport, ...]:
     """The ``count`` entries most out of line: WRONG ones first, else any that differ at all.
 
     ``status`` holds Verdict ranks; entries outside ``considered`` (screened blocks) are skipped.
+    ``all_passed``: every entry was checked, finite and PASS (no allowances), as the caller knows.
     """
-    if considered is None and not status.any() and not allowances.any() and np.isfinite(gradapprox).all():
+    if all_passed:
         # Every entry passed: the same scores, without the guards for non-finite values.
         off = np.abs(grad - gradapprox)
         allowed = threshold * (np.abs(grad) + np.abs(gradapprox))

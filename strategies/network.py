@@ -4,6 +4,12 @@ The network is LINEAR->RELU->LINEAR->RELU->LINEAR->SIGMOID with layer sizes
 n0-n1-n2-n3 and m examples, as in :mod:`gradharness.network`. Default draws are
 realistic, well-scaled networks whose reference cost is always finite;
 ``adversarial=True`` draws stress cases (exact zeros, tiny and large values).
+
+Speed: an array of up to 256 entries is one Hypothesis choice (an integer whose
+fields decode to multiples of RESOLUTION = 1e-4, plus exact +-1 and +-1e-8 in
+adversarial draws) instead of one choice per entry; ``network_cases`` gives every
+entry a fixed slot, so shrinking one size leaves the other entries' values in
+place. Larger arrays use ``hypothesis.extra.numpy.arrays``.
 """
 
 from __future__ import annotations
