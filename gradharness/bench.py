@@ -297,7 +297,10 @@ def report(
             f"{r.label:<22} {r.P:>7,} {_time(r.seed):>10} {_time(r.full):>9} {_time(r.directional):>12} "
             f"{_time(r.torch_default):>9} {_time(r.torch_fast):>11}"
         )
-    lines += ["", "ratios (how many times faster gradharness is):"]
+    lines += [
+        "",
+        "ratios: seed / full, torch / full, full / structured floor (near 1 is best), torch fast / directional",
+    ]
     header = (
         f"{'network, m':<22} {'full vs seed':>13} {'full vs torch':>14} {'full / floor':>13} {'dir. vs torch fast':>19}"
     )
