@@ -6,12 +6,14 @@ import shlex
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gradharness import network
+from gradharness.checker import DEFAULT_THRESHOLD
 from gradharness.environment import environment, file_sha256
 from gradharness.errors import GradHarnessError
-from gradharness.propcheck import Progress, RunFindings, RunSettings, run_properties
+from gradharness.propcheck import Progress, RunFindings, RunSettings, StrategyOptions, run_properties
 from gradharness.properties import NetworkFunctions
 from gradharness.results import CheckRecord, from_json
 from gradharness.sandbox import run_worker
@@ -35,6 +37,7 @@ def _record(
             seconds=seconds,
             reproduce=reproduce,
             environment=environment(),
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
         )
     return CheckRecord(
         target=target,
@@ -48,6 +51,7 @@ def _record(
         seconds=seconds,
         reproduce=reproduce,
         environment=environment(),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 
 
@@ -73,15 +77,37 @@ def _findings_from_json(data: dict) -> RunFindings:
     )
 
 
-def reproduce_command(path: Path, run: RunSettings, extra: list[str] | None = None) -> str:
-    """The command line that repeats this run."""
+def reproduce_command(
+    path: Path, run: RunSettings, extra: list[str] | None = None, names: FunctionNames | None = None
+) -> str:
+    """The command line that repeats this run: every setting that differs from the defaults."""
     words = ["gradharness", "check", str(path), "--seed", str(run.seed), "--max-examples", str(run.max_examples)]
     if run.check.epsilon is not None:
         words += ["--epsilon", repr(run.check.epsilon)]
-    if run.check.threshold != 1e-7:
+    if run.check.threshold != DEFAULT_THRESHOLD:
         words += ["--threshold", repr(run.check.threshold)]
-    if run.strategy.adversarial:
+    strategy, defaults = run.strategy, StrategyOptions()
+    sizes = (strategy.n0, strategy.n1, strategy.n2, strategy.n3)
+    if any(n is not None for n in sizes):
+        words += ["--layer-sizes", ",".join("*" if n is None else str(n) for n in sizes)]
+    for option, value, default in (
+        ("--batch-size", strategy.batch_size, defaults.batch_size),
+        ("--max-units", strategy.max_units, defaults.max_units),
+        ("--max-batch", strategy.max_batch, defaults.max_batch),
+    ):
+        if value != default:
+            words += [option, str(value)]
+    if strategy.adversarial:
         words.append("--adversarial")
+    if names is not None:
+        for option, value, default in zip(
+            ("--forward", "--backward", "--forward-1d", "--backward-1d"),
+            (names.forward_n, names.backward_n, names.forward_1d, names.backward_1d),
+            (FunctionNames.forward_n, FunctionNames.backward_n, FunctionNames.forward_1d, FunctionNames.backward_1d),
+            strict=True,
+        ):
+            if value != default:
+                words += [option, value]
     return shlex.join(words + (extra or []))
 
 
@@ -98,7 +124,7 @@ def check_file(
     path = Path(path)
     names = names or FunctionNames()
     target = {"path": str(path), "sha256": file_sha256(path), "functions": []}
-    reproduce = reproduce_command(path, run, extra_args)
+    reproduce = reproduce_command(path, run, extra_args, names)
     started = time.perf_counter()
     job = {
         "path": str(path.resolve()),
@@ -126,4 +152,11 @@ def check_builtin(backward: Callable, label: str, run: RunSettings, progress: Pr
     )
     findings = run_properties(functions, (network.forward_propagation, network.backward_propagation), run, progress)
     target = {"path": f"builtin:{label}", "sha256": None, "functions": ["forward_propagation_n", backward.__name__]}
-    return _record(target, run, findings, None, f"gradharness demo --seed {run.seed}", time.perf_counter() - started)
+    return _record(
+        target,
+        run,
+        findings,
+        None,
+        f"gradharness demo --seed {run.seed} --max-examples {run.max_examples}",
+        time.perf_counter() - started,
+    )

@@ -96,6 +96,7 @@ class CheckRecord:
     reproduce: str | None = None
     environment: dict[str, str] = field(default_factory=dict)
     kind: str = "check"
+    created: str | None = None  # ISO 8601 UTC time the run finished
     schema_version: int = SCHEMA_VERSION
 
     @property
