@@ -141,8 +141,12 @@ def main() -> None:
     "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("gradharness-batch"),
     show_default=True, help="Batch: folder for the per-file reports and summary.json/.csv/.html.",
 )  # fmt: skip
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Batch: files checked at once (default: CPUs, max 8).")
-@click.option("--dask", "dask_address", default=None, metavar="ADDRESS", help="Batch: run the checks on this Dask scheduler.")
+@click.option(
+    "--jobs", type=click.IntRange(min=1), default=None, help="Batch: files checked at once (default: CPUs, max 8)."
+)
+@click.option(
+    "--dask", "dask_address", default=None, metavar="ADDRESS", help="Batch: run the checks on this Dask scheduler."
+)
 @html_option
 def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: float | None, threshold: float,
           exercise_settings: bool, timeout: float, json_path: Path | None, forward: str, backward: str,

@@ -37,13 +37,18 @@ def render_failure(console: Console, failure: FailureRecord) -> None:
         return
     console.print(f"  difference {check.difference:.3g} (threshold {check.threshold:g}, method {check.method})")
     table = Table(box=None, padding=(0, 2), show_edge=False)
-    for column in ("block", "difference", "verdict", "entries", "kinks"):
-        table.add_column(column, justify="left" if column in ("block", "verdict") else "right")
+    for column in ("block", "difference", "verdict", "entries", "kinks", "mode"):
+        table.add_column(column, justify="left" if column in ("block", "verdict", "mode") else "right")
     for block in check.blocks:
         style = _VERDICT_STYLE.get(block.verdict, "")
         difference = block.difference if isinstance(block.difference, float) else float("inf")
         table.add_row(
-            block.name, f"{difference:.3g}", f"[{style}]{block.verdict}[/]", str(block.entries), str(block.kinks)
+            block.name,
+            f"{difference:.3g}",
+            f"[{style}]{block.verdict}[/]",
+            str(block.entries),
+            str(block.kinks),
+            block.mode,
         )
     console.print(table)
     if check.worst_entries:

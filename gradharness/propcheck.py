@@ -95,7 +95,8 @@ def gradient_record(check: GradientCheckResult) -> GradientRecord:
         threshold=check.threshold,
         method=check.method,
         blocks=[
-            BlockRecord(b.name, b.difference, b.verdict.value, b.entries, b.kinks, b.saturated) for b in check.blocks
+            BlockRecord(b.name, b.difference, b.verdict.value, b.entries, b.kinks, b.saturated, b.mode)
+            for b in check.blocks
         ],
         worst_entries=[EntryRecord(e.name, e.backprop, e.numerical, e.status.value) for e in check.worst_entries],
         grad=[float(v) for v in check.grad],
@@ -224,7 +225,9 @@ def run_properties(
         evaluated.update(tally.evaluated)
         diagnoses.update(tally.diagnoses)
     network_properties = [p for p in Property if p not in (Property.DERIVATIVE_1D, Property.STUDENT_CHECKER)]
-    wanted = (network_properties if network is not None else []) + ([Property.DERIVATIVE_1D] if one_d is not None else [])
+    wanted = (network_properties if network is not None else []) + (
+        [Property.DERIVATIVE_1D] if one_d is not None else []
+    )
     properties = [
         PropertyRecord(
             name=p.name,

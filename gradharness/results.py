@@ -37,6 +37,7 @@ class BlockRecord:
     entries: int
     kinks: int
     saturated: int
+    mode: str = "full"  # "full" (every entry perturbed) or "screened" (random directional probes)
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,8 @@ class CheckRecord:
         return {"pass": 0, "fail": 1}.get(self.verdict, 2)
 
 
-def _clean(value: Any) -> Any:
-    # JSON has no NaN or inf; write them as null / strings a reader can parse back.
+def json_ready(value: Any) -> Any:
+    """``value`` with NaN as null and infinities as "inf"/"-inf" (JSON has neither), recursively."""
     if isinstance(value, float):
         if value != value:
             return None
@@ -114,15 +115,15 @@ def _clean(value: Any) -> Any:
             return "inf" if value > 0 else "-inf"
         return value
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_ready(v) for v in value]
     return value
 
 
 def to_json(record: CheckRecord) -> dict[str, Any]:
     """Plain JSON-ready dict of a record."""
-    return _clean(asdict(record))
+    return json_ready(asdict(record))
 
 
 def _build(cls: type, data: Any, where: str) -> Any:
@@ -165,19 +166,24 @@ def from_json(data: Any) -> CheckRecord:
     return _build(CheckRecord, data, "results")
 
 
-def write_json_atomic(path: Path, payload: Any) -> None:
-    """Write JSON to ``path`` via a temporary file and a rename, so no reader sees half a file."""
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: no reader sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(payload, stream, indent=2, allow_nan=False)
-            stream.write("\n")
+            stream.write(text)
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(path: Path, payload: Any) -> None:
+    """Write JSON to ``path`` atomically (NaN and inf are refused: pass the payload through json_ready)."""
+    write_text_atomic(path, json.dumps(payload, indent=2, allow_nan=False) + "\n")
 
 
 def save(record: CheckRecord, path: Path) -> None:

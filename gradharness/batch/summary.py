@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gradharness.parameters import GRADIENT_NAMES
-from gradharness.results import CheckRecord, save, write_json_atomic
+from gradharness.results import CheckRecord, json_ready, save, write_json_atomic, write_text_atomic
 
 SCHEMA_VERSION = 1
 CSV_COLUMNS = (
@@ -111,7 +111,7 @@ def _html_report(record: CheckRecord, path: Path) -> str | None:
     try:
         write_report(record, path)
     except Exception as exc:  # a rendering problem must not stop the batch; the JSON is still there
-        path.with_suffix(".txt").write_text(f"HTML report failed: {type(exc).__name__}: {exc}\n", encoding="utf-8")
+        write_text_atomic(path.with_suffix(".txt"), f"HTML report failed: {type(exc).__name__}: {exc}\n")
         return None
     return path.name
 
@@ -128,7 +128,7 @@ def write_reports(records: list[CheckRecord], folder: Path) -> list[tuple[str, s
             stem += "_"
         used.add(stem)
         save(record, folder / f"{stem}.json")
-        (folder / f"{stem}.txt").write_text(_text_report(record), encoding="utf-8")
+        write_text_atomic(folder / f"{stem}.txt", _text_report(record))
         html = _html_report(record, folder / f"{stem}.html")
         written.append((f"{stem}.json", html, f"{stem}.txt"))
     return written
@@ -195,21 +195,10 @@ def write_batch(
     reports = write_reports(records, out / "reports")
     summary = summarise(records, reports, base or Path.cwd())
     paths = {"json": out / "summary.json", "csv": out / "summary.csv", "html": out / "summary.html"}
-    write_json_atomic(paths["json"], _clean(asdict(summary)))
-    paths["csv"].write_text(summary_csv(summary), encoding="utf-8")
-    paths["html"].write_text(summary_html(summary), encoding="utf-8")
+    write_json_atomic(paths["json"], json_ready(asdict(summary)))
+    write_text_atomic(paths["csv"], summary_csv(summary))
+    write_text_atomic(paths["html"], summary_html(summary))
     return summary, paths
-
-
-def _clean(value: Any) -> Any:
-    # JSON has no NaN or inf (a record's settings may hold inf); write them as null / "inf".
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return None if value != value else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
 
 
 def load_summary(path: Path) -> BatchSummary:

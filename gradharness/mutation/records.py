@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from gradharness.errors import ResultsFormatError
-from gradharness.results import write_json_atomic
+from gradharness.results import json_ready, write_json_atomic
 
 SCHEMA_VERSION = 1
 
@@ -229,24 +229,9 @@ Record = MutateRecord | SensitivityRecord
 _KINDS: dict[str, type] = {"mutate": MutateRecord, "sensitivity": SensitivityRecord}
 
 
-def _clean(value: Any) -> Any:
-    # JSON has no NaN or inf: NaN becomes null, infinities strings the loader turns back.
-    if isinstance(value, float):
-        if value != value:
-            return None
-        if value in (float("inf"), float("-inf")):
-            return "inf" if value > 0 else "-inf"
-        return value
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
 def to_json(record: Record) -> dict[str, Any]:
     """Plain JSON-ready dict of a record."""
-    return _clean(asdict(record))
+    return json_ready(asdict(record))
 
 
 def _build(kind: Any, value: Any, where: str) -> Any:

@@ -8,9 +8,7 @@ same folder, then a rename.
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -21,6 +19,7 @@ from markupsafe import Markup
 
 from gradharness.report import charts
 from gradharness.report.viewmodels import CheckView, IndexView
+from gradharness.results import write_text_atomic
 
 DEFAULT_FOLDER = Path("reports")
 INDEX_NAME = "index.html"
@@ -106,19 +105,7 @@ def render_index(view: IndexView) -> str:
     return environment().get_template("index.html.j2").render(view=view)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+write_atomic = write_text_atomic
 
 
 def default_report_path(kind: str, target: str, created: datetime, folder: Path = DEFAULT_FOLDER) -> Path:
