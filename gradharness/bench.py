@@ -20,6 +20,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,7 @@ def seed_gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7) -> float:
         gradapprox[i] = (J_plus[i] - J_minus[i]) / (2.0 * epsilon)
     numerator = np.linalg.norm(grad - gradapprox)
     denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)
-    return numerator / denominator
+    return float(numerator / denominator)
 
 
 def bench_case(sizes: tuple[int, int, int, int], m: int, seed: int = 0) -> NetworkCase:
@@ -211,7 +212,7 @@ def hypothesis_throughput(cases: int, seed: int = 0) -> dict[str, float]:
 
     from strategies import network_cases
 
-    def run(check: Callable[[NetworkCase], object] | None) -> float:
+    def run(check: Callable[[NetworkCase, Any], object] | None) -> float:
         @hypothesis_seed(seed)
         @settings(
             max_examples=cases, deadline=None, database=None, phases=[Phase.generate],

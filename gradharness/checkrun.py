@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from gradharness import network
 from gradharness.checker import DEFAULT_THRESHOLD
@@ -100,14 +101,14 @@ def reproduce_command(
     if strategy.adversarial:
         words.append("--adversarial")
     if names is not None:
-        for option, value, default in zip(
+        for flag, name, default_name in zip(
             ("--forward", "--backward", "--forward-1d", "--backward-1d"),
             (names.forward_n, names.backward_n, names.forward_1d, names.backward_1d),
             (FunctionNames.forward_n, FunctionNames.backward_n, FunctionNames.forward_1d, FunctionNames.backward_1d),
             strict=True,
         ):
-            if value != default:
-                words += [option, value]
+            if name != default_name:
+                words += [flag, name]
     return shlex.join(words + (extra or []))
 
 
@@ -123,7 +124,7 @@ def check_file(
     """Check the functions in a user's file in a worker process; errors become an 'error' record."""
     path = Path(path)
     names = names or FunctionNames()
-    target = {"path": str(path), "sha256": file_sha256(path), "functions": []}
+    target: dict[str, Any] = {"path": str(path), "sha256": file_sha256(path), "functions": []}
     reproduce = reproduce_command(path, run, extra_args, names)
     started = time.perf_counter()
     job = {
