@@ -26,7 +26,7 @@ class Property(Enum):
     """What is asserted of the user's functions on each case."""
 
     FORWARD_COST = "forward returns a finite scalar cost and a cache"
-    GRADIENT_SHAPES = "backward returns every gradient with its parameter's shape"
+    GRADIENT_SHAPES = "backward returns every gradient with its parameter's shape, in float64"
     GRADIENT_AGREES = "backward agrees with the numerical gradient of forward"
     NO_SIDE_EFFECTS = "forward and backward leave X, Y and the parameters unchanged"
     DERIVATIVE_1D = "1-D: backward is the derivative of J(theta) = theta * x"
@@ -158,6 +158,16 @@ def normalise_gradients(returned: object, case: NetworkCase, backward_name: str)
         if array.shape != expected:
             raise GradientShapeFailure(
                 f"{name} has shape {array.shape}, expected {expected} (the shape of {name[1:]}) for {case.describe()}",
+                FailureKind.MALFORMED,
+                case,
+            )
+        given = np.asarray(value).dtype
+        if given.kind == "f" and given.itemsize < 8:
+            # Single precision rounds each entry by ~6e-8 relative: an error the seed's
+            # threshold of 1e-7 cannot resolve, so it is caught here instead.
+            raise GradientShapeFailure(
+                f"{name} is {given.name}: gradients of float64 parameters must be float64 "
+                f"({given.name} keeps about {np.finfo(given).precision} digits)",
                 FailureKind.MALFORMED,
                 case,
             )

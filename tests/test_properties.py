@@ -90,6 +90,11 @@ def nan_dW3(X, Y, cache):
     return dict(grads, dW3=grads["dW3"] * np.nan)
 
 
+def float32_db2(X, Y, cache):
+    grads = network.backward_propagation_n(X, Y, cache)
+    return dict(grads, db2=grads["db2"].astype(np.float32))
+
+
 def returns_tuple(X, Y, cache):
     return tuple(network.backward_propagation_n(X, Y, cache).values())
 
@@ -103,6 +108,7 @@ def returns_tuple(X, Y, cache):
         (network.forward_propagation_n, missing_db2, GradientShapeFailure, FailureKind.MALFORMED, "no db2"),
         (network.forward_propagation_n, flat_db1, GradientShapeFailure, FailureKind.MALFORMED, "db1 has shape (5,)"),
         (network.forward_propagation_n, returns_tuple, GradientShapeFailure, FailureKind.MALFORMED, "expected a dict"),
+        (network.forward_propagation_n, float32_db2, GradientShapeFailure, FailureKind.MALFORMED, "db2 is float32"),
         (network.forward_propagation_n, modifies_X, SideEffectFailure, FailureKind.SIDE_EFFECT, "X was modified"),
         (network.forward_propagation_n, modifies_W1, SideEffectFailure, FailureKind.SIDE_EFFECT, "W1 was modified"),
         (network.forward_propagation_n, nan_dW3, GradientAgreementFailure, FailureKind.NONFINITE, "dW3[0, 0] is nan"),
