@@ -19,12 +19,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from gradharness.checker import DEFAULT_THRESHOLD
 from gradharness.cli_report import html_option, write_html
+from gradharness.environment import environment, file_sha256
 from gradharness.errors import GradHarnessError
 from gradharness.mutation.campaign import CampaignSettings, run_campaign
 from gradharness.mutation.engine_mutmut import mutmut_campaign
 from gradharness.mutation.export import save_mutation_testing_elements
 from gradharness.mutation.operators import OPERATORS
-from gradharness.mutation.records import save
+from gradharness.mutation.records import MutateRecord, SensitivityRecord, save
 from gradharness.mutation.render import render_mutate, render_sensitivity
 from gradharness.mutation.runner import default_jobs
 from gradharness.mutation.sensitivity import run_sensitivity
@@ -155,9 +156,36 @@ def _progress(console: Console, quiet: bool):  # noqa: ANN202
     return bar, lambda done, total, what: bar.update(task, completed=done, total=total, description=what)
 
 
-def _fail(err: Console, message: str) -> None:
+def _fail(
+    err: Console, message: str, record: MutateRecord | SensitivityRecord | None = None, params: dict | None = None
+) -> None:
+    """One line on stderr and exit 2; a results file or report asked for still says what happened."""
     err.print(f"gradharness: error: {message}", markup=False, highlight=False)
+    if record is not None and params is not None:
+        try:
+            if params.get("json_path") is not None:
+                save(record, params["json_path"])
+            write_html(record, params.get("html_path"))
+        except (GradHarnessError, OSError) as exc:
+            err.print(f"gradharness: error: no report written: {exc}", markup=False, highlight=False)
     sys.exit(2)
+
+
+def _error_record(kind: str, params: dict, message: str, engine: str = "domain") -> MutateRecord | SensitivityRecord:
+    """The record of a campaign that could not run: its target, the error, how to repeat it."""
+    path, checker_path = params.get("path"), params.get("checker_path")
+    target = {"path": str(path) if path is not None else "builtin:gradharness/network.py",
+              "sha256": file_sha256(Path(path)) if path is not None else None, "function": None}  # fmt: skip
+    checker = {"kind": "user" if checker_path is not None else "builtin",
+               "path": str(checker_path) if checker_path is not None else None,
+               "sha256": file_sha256(Path(checker_path)) if checker_path is not None else None,
+               "function": "gradient_check_n" if checker_path is not None else "gradharness.gradient_check_n"}  # fmt: skip
+    settings = {k: v for k, v in params.items() if isinstance(v, (int, float, str, bool, type(None)))}
+    common = {"target": target, "checker": checker, "settings": settings, "verdict": "error", "error": message,
+              "reproduce": _reproduce(kind), "environment": environment()}  # fmt: skip
+    if kind == "mutate":
+        return MutateRecord(engine=engine, **common)
+    return SensitivityRecord(**common)
 
 
 def _targets(params: dict):  # noqa: ANN202
@@ -205,7 +233,7 @@ def mutate(engine: str, shrink: bool, mte_path: Path | None, mutmut_timeout: flo
         if mte_path is not None:
             save_mutation_testing_elements(record, target.source, mte_path)
     except GradHarnessError as exc:
-        _fail(err, str(exc))
+        _fail(err, str(exc), _error_record("mutate", params, str(exc), engine), params)
         return
     out = Console(highlight=False, soft_wrap=True)
     if params["quiet"]:
@@ -232,7 +260,7 @@ def sensitivity(**params) -> None:  # noqa: ANN003
         if params["json_path"] is not None:
             save(record, params["json_path"])
     except GradHarnessError as exc:
-        _fail(err, str(exc))
+        _fail(err, str(exc), _error_record("sensitivity", params, str(exc)), params)
         return
     out = Console(highlight=False, soft_wrap=True)
     if params["quiet"]:

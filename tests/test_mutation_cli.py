@@ -103,3 +103,23 @@ def test_sensitivity_prints_the_smallest_delta_per_block(tmp_path) -> None:  # n
     assert result.exit_code == 0, result.output
     assert result.output.startswith("smallest delta caught on every case: dW1 ")
     assert load(tmp_path / "s.json").kind == "sensitivity"
+
+
+def test_a_campaign_that_cannot_run_still_writes_its_report_and_json(tmp_path) -> None:  # noqa: ANN001
+    import json
+    import subprocess
+    import sys
+
+    from tests.user_files import FIXTURES
+
+    html, results = tmp_path / "r.html", tmp_path / "r.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "gradharness", "mutate", str(FIXTURES / "buggy_seed.py"), "--max-examples", "20",
+         "--html", str(html), "--json", str(results)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[0].startswith("gradharness: error: the unmutated backward_propagation_n")
+    data = json.loads(results.read_text())
+    assert data["verdict"] == "error" and "unmutated" in data["error"] and len(data["target"]["sha256"]) == 64
+    assert "the campaign could not run" in html.read_text()
