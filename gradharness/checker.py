@@ -17,13 +17,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
 from gradharness import network
 from gradharness.error_model import CostFormula, cost_roundoff
-from gradharness.numerical import cost_of, epsilon_vector, gradapprox_loop
+from gradharness.numerical import DEFAULT_EPSILON, cost_of, epsilon_vector, gradapprox_loop
 from gradharness.parameters import (
     GRADIENT_NAMES,
     PARAMETER_NAMES,
@@ -133,17 +133,26 @@ class GradientCheckResult:
         return f"{self.verdict.value}: difference {self.difference:.3g} ({self.reason})"
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def _validate_gradients(gradients: Mapping[str, object], sizes: LayerSizes) -> np.ndarray:
-    shapes = parameter_shapes(sizes)
     pieces = []
-    for name in GRADIENT_NAMES:
+    for name, shape in _gradient_shapes(sizes):
         if name not in gradients:
             raise ValueError(f"gradient {name} is missing (got keys {', '.join(sorted(map(str, gradients)))})")
         value = np.asarray(gradients[name])
-        if value.shape != shapes[name[1:]]:
-            raise ValueError(f"gradient {name} has shape {value.shape}, expected {shapes[name[1:]]}")
-        pieces.append((value if value.dtype == np.float64 else value.astype(np.float64)).reshape(-1))
-    return np.concatenate(pieces)  # a copy: the caller's arrays are never kept
+        if value.shape != shape:
+            raise ValueError(f"gradient {name} has shape {value.shape}, expected {shape}")
+        pieces.append(value if value.dtype is _FLOAT64 or value.dtype == np.float64 else value.astype(np.float64))
+    return np.concatenate(pieces, axis=None)  # flattened; a copy: the caller's arrays are never kept
+
+
+@lru_cache(maxsize=64)
+def _gradient_shapes(sizes: LayerSizes) -> tuple[tuple[str, tuple[int, int]], ...]:
+    """(gradient name, expected shape) in dictionary_to_vector order."""
+    shapes = parameter_shapes(sizes)
+    return tuple((name, shapes[name[1:]]) for name in GRADIENT_NAMES)
 
 
 @lru_cache(maxsize=64)
@@ -156,7 +165,7 @@ def _layout(sizes: LayerSizes) -> tuple[tuple[tuple[str, slice], ...], np.ndarra
 def _sizes_of(parameters: Parameters) -> LayerSizes:
     """:meth:`LayerSizes.of`, remembered per tuple of parameter shapes (it raises the same errors)."""
     try:
-        shapes = tuple(parameters[name].shape for name in PARAMETER_NAMES)
+        shapes = tuple([parameters[name].shape for name in PARAMETER_NAMES])
     except (KeyError, AttributeError, TypeError):
         return LayerSizes.of(parameters)
     return _sizes_for(shapes) or LayerSizes.of(parameters)
@@ -171,6 +180,20 @@ def _sizes_for(shapes: tuple[tuple[int, ...], ...]) -> LayerSizes | None:
     except (ValueError, TypeError):
         return None
     return sizes if tuple(parameter_shapes(sizes).values()) == shapes else None
+
+
+@lru_cache(maxsize=64)
+def _entry_names(sizes: LayerSizes) -> tuple[str, ...]:
+    """Every entry's name, for networks of up to 4096 parameters (else empty: named one by one)."""
+    layout = _layout(sizes)
+    total = layout[0][-1][1].stop
+    return tuple(_entry_name(layout, index) for index in range(total)) if total <= 4096 else ()
+
+
+@lru_cache(maxsize=4096)
+def _cached_entry_name(sizes: LayerSizes, index: int) -> str:
+    """:func:`_entry_name` of the layout of ``sizes``, remembered (the worst entries of repeated checks)."""
+    return _entry_name(_layout(sizes), index)
 
 
 def _entry_name(layout: tuple, index: int) -> str:
@@ -193,19 +216,28 @@ def _block_sums(
     with np.errstate(all="ignore"):
         g = grad if excluded is None else np.where(excluded, 0.0, grad)
         a = gradapprox if excluded is None else np.where(excluded, 0.0, gradapprox)
-        terms = np.stack((g - a, g, a))
-        sums = np.add.reduceat(terms * terms, starts, axis=1).T.tolist()
+        terms = np.empty((3, grad.size))
+        np.subtract(g, a, out=terms[0])
+        terms[1] = g
+        terms[2] = a
+        np.multiply(terms, terms, out=terms)
+        sums = np.add.reduceat(terms, starts, axis=1).T.tolist()
     finite = np.isfinite(grad)
-    flags = [True] * len(starts) if finite.all() else np.logical_and.reduceat(finite, starts).tolist()
+    flags = (
+        [True] * len(starts)
+        if np.count_nonzero(finite) == finite.size
+        else np.logical_and.reduceat(finite, starts).tolist()
+    )
     return [[ok, *column] for ok, column in zip(flags, sums, strict=True)]
 
 
 def _judge_block(
-    sums: list[float], excluded: np.ndarray, threshold: float, noise: Callable[[], np.ndarray]
+    sums: list[float], excluded: Callable[[], np.ndarray], threshold: float, noise: Callable[[], np.ndarray]
 ) -> tuple[Verdict, float, float]:
     """Verdict, difference over the checked entries, and noise norm (NaN if not needed).
 
-    ``sums``: the block's column of :func:`_block_sums`, as floats.
+    ``sums``: the block's column of :func:`_block_sums`, as floats; ``excluded`` gives the block's
+    excluded entries and ``noise`` their allowances (both only asked for above the threshold).
     """
     finite, mismatch2, grad2, approx2 = sums
     if not finite:
@@ -214,7 +246,7 @@ def _judge_block(
     difference = 0.0 if mismatch == 0.0 else mismatch / (math.sqrt(grad2) + math.sqrt(approx2))
     if difference <= threshold:
         return Verdict.PASS, difference, float("nan")
-    allowance = float(np.linalg.norm(noise()[~excluded]))
+    allowance = float(np.linalg.norm(noise()[~excluded()]))
     if mismatch <= NOISE_SAFETY * allowance:
         return Verdict.IMPRECISE, difference, allowance
     return Verdict.WRONG, difference, allowance
@@ -346,18 +378,19 @@ def gradient_check_n(
       not for the built-in batched passes. ``BlockResult.mode`` says which mode gave each verdict.
     - ``probes``: random directions per screened block (default 4).
     """
-    if not (np.isfinite(threshold) and threshold > 0):
+    if not (_finite(threshold) and threshold > 0):
         raise ValueError(f"threshold={threshold!r} must be a positive finite number")
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     sizes = _sizes_of(parameters)
     grad = _validate_gradients(gradients, sizes)
-    theta = np.concatenate([np.asarray(parameters[k], dtype=np.float64).reshape(-1) for k in PARAMETER_NAMES])
+    theta = np.concatenate([np.asarray(parameters[k], dtype=np.float64) for k in PARAMETER_NAMES], axis=None)
     second: dict[str, np.ndarray] = {}
     screened: dict[str, BlockScreen] = {}
     base = None
     if numerical is None:
-        steps = epsilon_vector(theta, epsilon)
+        # epsilon_vector(theta, epsilon), without its conversions for the default step
+        steps = DEFAULT_EPSILON * np.maximum(1.0, np.abs(theta)) if epsilon is None else epsilon_vector(theta, epsilon)
         method, forward_n = _resolve_method(forward, method)
         base = base_pass(X, Y, parameters)
         roundoff = None
@@ -387,16 +420,21 @@ def gradient_check_n(
         second = {"gradapprox": numerical.doubled, "kink": numerical.doubled_kink}
 
     slices, starts, _ = _layout(sizes)
-    saturated = ~np.isfinite(gradapprox)
     considered = None  # all entries have a coordinate-wise numerical value, unless blocks were screened
-    if screened:
-        considered = np.ones(theta.size, dtype=bool)
-        for name in screened:
-            considered[dict(slices)[name]] = False
-        saturated &= considered
-    kink = reference_kink & ~saturated
-    flagged = kink | saturated
-    excluded = flagged if considered is None else flagged | ~considered
+    finite_approx = np.isfinite(gradapprox)
+    if not screened and not np.count_nonzero(reference_kink) and np.count_nonzero(finite_approx) == theta.size:
+        # every numerical value is finite and none crosses a kink: nothing is flagged
+        saturated = kink = flagged = excluded = np.zeros(theta.size, dtype=bool)
+    else:
+        saturated = ~finite_approx
+        if screened:
+            considered = np.ones(theta.size, dtype=bool)
+            for name in screened:
+                considered[dict(slices)[name]] = False
+            saturated &= considered
+        kink = reference_kink & ~saturated
+        flagged = kink | saturated
+        excluded = flagged if considered is None else flagged | ~considered
 
     def noise_for(block: slice) -> Callable[[], np.ndarray]:
         def compute() -> np.ndarray:
@@ -424,7 +462,7 @@ def gradient_check_n(
     blocks = []
     status = np.zeros(theta.size, dtype=np.int8)  # Verdict ranks
     allowances = np.zeros(theta.size)
-    clean = not flagged.any()  # no kink, no saturation
+    clean = not np.count_nonzero(flagged)  # no kink, no saturation
     sums = _block_sums(grad, gradapprox, None if clean and considered is None else excluded, starts)
     if not clean:
         status[kink] = _RANK[Verdict.KINK]
@@ -434,6 +472,8 @@ def gradient_check_n(
         saturations = np.add.reduceat(saturated, starts).tolist()
     else:
         any_excluded = kinks = saturations = [0] * len(slices)
+    worst = 0  # the largest Verdict rank among the blocks
+    gradient_names = _gradient_block_names(sizes)
     for index, (name, block) in enumerate(slices):
         if name in screened:
             outcome = screened[name]
@@ -443,13 +483,24 @@ def gradient_check_n(
                     outcome.noise, mode="screened",
                 )
             )  # fmt: skip
+            worst = max(worst, _RANK[blocks[-1].verdict])
             continue
-        verdict, difference, noise = _judge_block(sums[index], excluded[block], threshold, noise_for(block))
-        if verdict is Verdict.PASS and any_excluded[index]:
+        column = sums[index]
+        verdict = None
+        if column[0]:  # finite: _judge_block's PASS, inline (no closures for the common case)
+            mismatch = math.sqrt(column[1])
+            difference = 0.0 if mismatch == 0.0 else mismatch / (math.sqrt(column[2]) + math.sqrt(column[3]))
+            if difference <= threshold:
+                verdict, noise = _PASS, _NAN
+        if verdict is None:
+            verdict, difference, noise = _judge_block(
+                column, partial(excluded.__getitem__, block), threshold, noise_for(block)
+            )
+        if verdict is _PASS and any_excluded[index]:
             with np.errstate(all="ignore"):
                 if relative_difference(grad[block], np.nan_to_num(gradapprox[block])) > threshold:
                     verdict = Verdict.SATURATED if saturated[block].any() else Verdict.KINK
-        if verdict in (Verdict.WRONG, Verdict.IMPRECISE):
+        if verdict is _WRONG or verdict is _IMPRECISE:
             allowances[block] = noise_for(block)()
             size = np.abs(grad[block]) + np.abs(gradapprox[block])
             off = np.abs(grad[block] - gradapprox[block])
@@ -459,29 +510,25 @@ def gradient_check_n(
             if verdict is Verdict.WRONG and not bad.any():
                 status[block][np.argmax(np.where(excluded[block], -1, off))] = _RANK[Verdict.WRONG]
         blocks.append(
-            BlockResult(
-                name="d" + name,
-                difference=difference,
-                verdict=verdict,
-                entries=block.stop - block.start,
-                kinks=kinks[index],
-                saturated=saturations[index],
-                noise=noise,
-            )
-        )
+            _block_result(gradient_names[index], difference, verdict, block.stop - block.start, kinks[index],
+                          saturations[index], noise)
+        )  # fmt: skip
+        if verdict is not _PASS:
+            worst = max(worst, _RANK[verdict])
 
-    overall = _VERDICTS[max(_RANK[b.verdict] for b in blocks)]
+    overall = _VERDICTS[worst]
     named = _worst_entries(
         sizes, grad, gradapprox, status, allowances, threshold, max_named, considered,
         all_passed=clean and considered is None and overall is Verdict.PASS,
     )  # fmt: skip
     if clean and not screened and all(column[0] for column in sums):
         # every entry was checked: the whole difference follows from the blocks' sums
-        mismatch2, grad2, approx2 = (sum(column[k] for column in sums) for k in (1, 2, 3))
+        _, mismatch2, grad2, approx2 = map(sum, zip(*sums, strict=True))
         difference = 0.0 if mismatch2 == 0.0 else math.sqrt(mismatch2) / (math.sqrt(grad2) + math.sqrt(approx2))
     else:
         difference = _overall_difference(grad, gradapprox, considered, screened.values())
-    return GradientCheckResult(
+    result = object.__new__(GradientCheckResult)  # as the constructor, without its per-field setattr calls
+    result.__dict__.update(
         difference=difference,
         verdict=overall,
         reason=_reason(overall, blocks, named, threshold, epsilon),
@@ -493,12 +540,48 @@ def gradient_check_n(
         sizes=sizes,
         grad=grad,
         gradapprox=gradapprox,
-        entry_status=tuple(_VERDICTS[status]) if status.any() else (Verdict.PASS,) * theta.size,
+        entry_status=tuple(_VERDICTS[status]) if np.count_nonzero(status) else (Verdict.PASS,) * theta.size,
     )
+    return result
+
+
+def _finite(value: float) -> bool:
+    """np.isfinite for a scalar, without numpy's call overhead for a Python float."""
+    return math.isfinite(value) if type(value) is float else bool(np.isfinite(value))
 
 
 _VERDICTS = np.array(list(Verdict), dtype=object)  # by rank
 _RANK = {verdict: rank for rank, verdict in enumerate(Verdict)}
+_PASS, _WRONG, _IMPRECISE = Verdict.PASS, Verdict.WRONG, Verdict.IMPRECISE  # plain names: no Enum lookups in loops
+_NAN = float("nan")
+
+
+@lru_cache(maxsize=64)
+def _gradient_block_names(sizes: LayerSizes) -> tuple[str, ...]:
+    """``dW1`` ... ``db3``, in block order."""
+    return tuple("d" + name for name, _ in _layout(sizes)[0])
+
+
+def _block_result(
+    name: str, difference: float, verdict: Verdict, entries: int, kinks: int, saturated: int, noise: float
+) -> BlockResult:
+    """``BlockResult(name, ..., noise)`` (mode "full") without the frozen dataclass's per-field setattr calls.
+
+    The same object as the constructor's (equal, same hash and repr); a tiny check builds six of these per call.
+    """
+    result = object.__new__(BlockResult)
+    result.__dict__.update(
+        name=name, difference=difference, verdict=verdict, entries=entries, kinks=kinks, saturated=saturated,
+        noise=noise, mode="full",
+    )  # fmt: skip
+    return result
+
+
+def _entry_report(name: str, backprop: float, numerical: float, allowance: float, status: Verdict) -> EntryReport:
+    """``EntryReport(name, backprop, numerical, allowance, status)`` without the per-field setattr calls."""
+    report = object.__new__(EntryReport)
+    report.__dict__.update(name=name, backprop=backprop, numerical=numerical, allowance=allowance, status=status)
+    return report
 
 
 def _overall_difference(
@@ -543,18 +626,33 @@ def _worst_entries(
     if all_passed:
         # Every entry passed: the same scores, without the guards for non-finite values.
         off = np.abs(grad - gradapprox)
-        allowed = threshold * (np.abs(grad) + np.abs(gradapprox))
-        candidates = np.flatnonzero(off)
-        picked = candidates[np.argsort(-(off[candidates] / (allowed[candidates] + 1e-300)), kind="stable")][:count]
-        layout = _layout(sizes)
+        allowed = np.abs(grad)
+        allowed += np.abs(gradapprox)
+        allowed *= threshold
+        candidates = off.nonzero()[0]
+        if candidates.size == off.size:  # every entry differs (the usual case): no gathers
+            score = off / (allowed + 1e-300)
+            np.negative(score, out=score)
+            picked = score.argsort(kind="stable")[:count]
+        else:
+            score = off[candidates]
+            score /= allowed[candidates] + 1e-300
+            np.negative(score, out=score)
+            picked = candidates[score.argsort(kind="stable")[:count]]
+        everyone = _entry_names(sizes)
+        names = (
+            [everyone[i] for i in picked.tolist()]
+            if everyone
+            else [_cached_entry_name(sizes, i) for i in picked.tolist()]
+        )
         return tuple(
-            EntryReport(_entry_name(layout, i), g, a, allowance, Verdict.PASS)
-            for i, g, a, allowance in zip(
-                picked.tolist(),
+            map(
+                _entry_report,
+                names,
                 grad[picked].tolist(),
                 gradapprox[picked].tolist(),
                 allowed[picked].tolist(),
-                strict=True,
+                [Verdict.PASS] * len(names),
             )
         )
     with np.errstate(all="ignore"):
@@ -571,7 +669,7 @@ def _worst_entries(
     picked = candidates[np.argsort(-score[candidates], kind="stable")][:count]
     layout = _layout(sizes)
     return tuple(
-        EntryReport(_entry_name(layout, i), g, a, allowance, _VERDICTS[code])
+        _entry_report(_entry_name(layout, i), g, a, allowance, _VERDICTS[code])
         for i, g, a, allowance, code in zip(
             picked.tolist(),
             grad[picked].tolist(),

@@ -91,7 +91,7 @@ def rounding_margin(W: np.ndarray, A: np.ndarray, b: np.ndarray) -> np.ndarray:
     sign of Z when |Z| is below this, so such units count as sitting on a kink.
     """
     fan_in = W.shape[1] + 2
-    return 4 * fan_in * UNIT_ROUNDOFF * (np.abs(W) @ np.abs(A) + np.abs(b))
+    return float(4 * fan_in * UNIT_ROUNDOFF) * (np.abs(W) @ np.abs(A) + np.abs(b))
 
 
 def base_pass(X: np.ndarray, Y: np.ndarray, parameters: Parameters) -> BasePass:
@@ -107,9 +107,8 @@ def base_pass(X: np.ndarray, Y: np.ndarray, parameters: Parameters) -> BasePass:
     tol1 = rounding_margin(W1, X, b1)
     absW2 = np.abs(W2)
     # rounding of layer 2 itself, plus layer 1's rounding carried through |W2|
-    tol2 = absW2 @ (4 * (W2.shape[1] + 2) * UNIT_ROUNDOFF * A1 + tol1) + 4 * (W2.shape[1] + 2) * UNIT_ROUNDOFF * np.abs(
-        b2
-    )
+    factor2 = float(4 * (W2.shape[1] + 2) * UNIT_ROUNDOFF)
+    tol2 = absW2 @ (factor2 * A1 + tol1) + factor2 * np.abs(b2)
     margin1 = np.maximum(np.abs(Z1) - tol1, _SMALLEST)
     margin2 = np.maximum(np.abs(Z2) - tol2, _SMALLEST)
     return BasePass(X, Y, W1, b1, W2, b2, W3, b3, Z1, A1, Z2, A2, Z3, margin1, margin2, absW2)
@@ -145,7 +144,7 @@ def _symmetric_loss_change(Z3: np.ndarray, dZ: np.ndarray, Y2: np.ndarray) -> np
     np.log1p(q, out=q)
     np.multiply(dZ, Y2, out=e)
     q -= e
-    return q.sum(axis=(-2, -1))
+    return np.add.reduce(q, axis=(-2, -1))
 
 
 def _loss_change(Z3: np.ndarray, dZp: np.ndarray, dZm: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -167,10 +166,11 @@ class _Linearised:
 
     def __init__(self, base: BasePass) -> None:
         n1, n2, n3, m = base.W1.shape[0], base.W2.shape[0], base.W3.shape[0], base.m
-        H2 = base.W3.T[:, :, None] * (base.Z2 > 0)[:, None, :]  # (n2, n3, m)
-        H1 = (base.W2.T @ H2.reshape(n2, n3 * m)).reshape(n1, n3, m) * (base.Z1 > 0)[:, None, :]
         identity, ones, never = _constants(n3, m)
-        self.H = np.concatenate((H1, H2, identity))
+        self.H = H = np.empty((n1 + n2 + n3, n3, m))  # H1, H2, H3 stacked, written in place
+        H2 = np.multiply(base.W3.T[:, :, None], (base.Z2 > 0)[:, None, :], out=H[n1 : n1 + n2])  # (n2, n3, m)
+        np.multiply((base.W2.T @ H2.reshape(n2, n3 * m)).reshape(n1, n3, m), (base.Z1 > 0)[:, None, :], out=H[:n1])
+        H[n1 + n2 :] = identity
         self.inputs = np.concatenate((base.X, ones, base.A1, ones, base.A2, ones))
         self.reach = np.concatenate((np.minimum(base.margin1, _layer2_reach(base)), base.margin2, never))
         self.Y2 = 2.0 * base.Y
@@ -189,7 +189,7 @@ def _layer2_reach(base: BasePass) -> np.ndarray:
     m = base.margin2.shape[1]
     step = max(1, _EXACT_CHUNK_ELEMENTS // max(1, n2 * m))
     if step >= n1:  # division by zero gives inf (no reach limit); the caller ignores the warning
-        return (base.margin2[:, None, :] / absW2[:, :, None]).min(axis=0) * _REACH_SAFETY
+        return np.minimum.reduce(base.margin2[:, None, :] / absW2[:, :, None], axis=0) * _REACH_SAFETY
     reach = np.empty((n1, m))
     for start in range(0, n1, step):
         cols = slice(start, start + step)
@@ -200,10 +200,10 @@ def _layer2_reach(base: BasePass) -> np.ndarray:
 def _linear_chunk(base: BasePass, lin: _Linearised, rows: np.ndarray, cols: np.ndarray, steps: np.ndarray):
     """Centred cost differences (times m) of one chunk, and which of its entries need the exact path."""
     d = lin.inputs[cols] * steps[:, None]
-    suspect = (np.abs(d) >= lin.reach[rows]).any(axis=1)
+    suspect = np.logical_or.reduce(np.abs(d) >= lin.reach[rows], axis=1)
     dZ = lin.H[rows] * d[:, None, :]
     total = _symmetric_loss_change(base.Z3, dZ, lin.Y2)
-    if not np.isfinite(total).all():
+    if np.count_nonzero(np.isfinite(total)) != total.size:
         bad = ~np.isfinite(total)
         total[bad] = _direct_loss_change(base.Z3, dZ[bad], -dZ[bad], base.Y)
     return total, suspect
@@ -280,14 +280,14 @@ def perturbed_passes(
         raise ValueError(f"epsilon has {steps.size} entries, the network has {total} parameters")
     wanted = None if blocks is None else _wanted(LayerSizes(*shape), blocks)
     count = total if wanted is None else wanted.size
-    gradapprox = np.full(total, np.nan) if wanted is not None else np.empty(total)
     kink = np.zeros(total, dtype=bool)
-    if count == 0:
-        return PerturbedPasses(gradapprox, kink)
-
     m = base.X.shape[1]
     per_entry = shape[3] * m
     step = max(1, _CHUNK_ELEMENTS // per_entry)
+    small = wanted is None and count <= step  # one chunk of every entry: no chunk bookkeeping
+    gradapprox = np.full(total, np.nan) if wanted is not None else np.empty(0 if small else total)
+    if count == 0:
+        return PerturbedPasses(gradapprox, kink)
     chunks = [slice(0, count)] if count <= step else [slice(a, min(count, a + step)) for a in range(0, count, step)]
 
     def run(chunk: slice) -> None:
@@ -298,9 +298,9 @@ def perturbed_passes(
 
     with np.errstate(all="ignore"):
         lin = _Linearised(base)
-        if wanted is None and len(chunks) == 1:  # small networks: no chunk bookkeeping
+        if small:
             gradapprox, suspect = _linear_chunk(base, lin, rows_of, cols_of, steps)
-            redo = np.flatnonzero(suspect) if suspect.any() else ()
+            redo = suspect.nonzero()[0] if np.count_nonzero(suspect) else ()
         else:
             suspects = np.zeros(total, dtype=bool)
             if len(chunks) > 1 and count * per_entry >= _THREADED_ELEMENTS and (os.cpu_count() or 1) > 1:
