@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from gradharness.batch import is_batch
 from gradharness.batch.command import batch_check
 from gradharness.checker import DEFAULT_THRESHOLD, SEED_EPSILON
 from gradharness.checkrun import DEFAULT_TIMEOUT, check_file
+from gradharness.cli_options import parse_layer_sizes, positive_finite
 from gradharness.cli_report import html_option, report, write_html
 from gradharness.console import render_record
 from gradharness.errors import GradHarnessError
@@ -23,29 +23,6 @@ from gradharness.propcheck import RunSettings, StrategyOptions
 from gradharness.properties import CheckOptions
 from gradharness.results import save
 from gradharness.usercode import FunctionNames
-
-
-def _positive_finite(_ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise click.BadParameter(f"{value!r} is not a positive finite number", param=param)
-    return value
-
-
-def _layer_sizes(_ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int | None, ...] | None:
-    if value is None:
-        return None
-    parts = [p.strip() for p in value.replace("-", ",").split(",")]
-    if len(parts) != 4:
-        raise click.BadParameter(f"{value!r}: give four sizes n0,n1,n2,n3 (a number or * for each)", param=param)
-    sizes: list[int | None] = []
-    for part in parts:
-        if part in ("*", ""):
-            sizes.append(None)
-        elif part.isdigit() and int(part) >= 1:
-            sizes.append(int(part))
-        else:
-            raise click.BadParameter(f"{part!r} in {value!r} is not a size >= 1 or *", param=param)
-    return tuple(sizes)
 
 
 def _progress_display(console: Console, quiet: bool):
@@ -85,7 +62,7 @@ def main() -> None:
     "--epsilon",
     type=float,
     default=None,
-    callback=_positive_finite,
+    callback=positive_finite,
     help="Fixed centred-difference step (default: cbrt(machine eps) * max(1, |theta|)).",
 )
 @click.option(
@@ -93,7 +70,7 @@ def main() -> None:
     type=float,
     default=DEFAULT_THRESHOLD,
     show_default=True,
-    callback=_positive_finite,
+    callback=positive_finite,
     help="Relative difference above which a block is examined.",
 )
 @click.option(
@@ -106,7 +83,7 @@ def main() -> None:
     type=float,
     default=DEFAULT_TIMEOUT,
     show_default=True,
-    callback=_positive_finite,
+    callback=positive_finite,
     help="Wall-clock limit in seconds for the whole check.",
 )
 @click.option(
@@ -129,7 +106,10 @@ def main() -> None:
     "--backward-1d", default="backward_propagation", show_default=True, help="Name of the 1-D backward function."
 )
 @click.option(
-    "--layer-sizes", callback=_layer_sizes, default=None, help="Fix sizes, e.g. '4,5,3,1' or '*,*,*,1' (* = drawn)."
+    "--layer-sizes",
+    callback=parse_layer_sizes,
+    default=None,
+    help="Fix sizes, e.g. '4,5,3,1' or '*,*,*,1' (* = drawn).",
 )
 @click.option("--output-size", type=click.IntRange(min=1), default=None, help="Fix n3, the number of output units.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Fix m, the number of examples.")

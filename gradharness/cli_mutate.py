@@ -7,7 +7,6 @@ input, a hang or crash of the unmutated code, a harness that cannot be proved).
 
 from __future__ import annotations
 
-import math
 import shlex
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gradharness.checker import DEFAULT_THRESHOLD
+from gradharness.cli_options import parse_layer_sizes, positive_finite
 from gradharness.cli_report import html_option, write_html
 from gradharness.environment import environment, file_sha256
 from gradharness.errors import GradHarnessError
@@ -35,21 +35,6 @@ from gradharness.properties import CheckOptions
 
 EXERCISE_SIZES = (4, 5, 3, 1)
 """A user's checker usually hard-codes the exercise's network (its vector_to_dictionary does)."""
-
-
-def _positive(_ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise click.BadParameter(f"{value!r} is not a positive finite number", param=param)
-    return value
-
-
-def _sizes(_ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int | None, ...] | None:
-    if value is None:
-        return None
-    parts = [p.strip() for p in value.replace("-", ",").split(",")]
-    if len(parts) != 4 or not all(p in ("*", "") or (p.isdigit() and int(p) >= 1) for p in parts):
-        raise click.BadParameter(f"{value!r}: give four sizes n0,n1,n2,n3 (a number >= 1 or * for each)", param=param)
-    return tuple(None if p in ("*", "") else int(p) for p in parts)
 
 
 def _operators(_ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
@@ -75,20 +60,20 @@ def _common(function):  # noqa: ANN001, ANN202
         click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed of the drawn cases."),
         click.option("--max-examples", type=click.IntRange(min=1), default=100, show_default=True,
                      help="Generated cases every mutant runs on."),
-        click.option("--epsilon", type=float, default=None, callback=_positive,
+        click.option("--epsilon", type=float, default=None, callback=positive_finite,
                      help="Fixed centred-difference step (default: the checker's; 1e-6 for a user's checker)."),
-        click.option("--threshold", type=float, default=DEFAULT_THRESHOLD, show_default=True, callback=_positive,
+        click.option("--threshold", type=float, default=DEFAULT_THRESHOLD, show_default=True, callback=positive_finite,
                      help="Relative difference above which gradients are called wrong."),
         click.option("--jobs", type=click.IntRange(min=1), default=None,
                      help="Worker processes (default: the machine's cores)."),
-        click.option("--timeout", type=float, default=30.0, show_default=True, callback=_positive,
+        click.option("--timeout", type=float, default=30.0, show_default=True, callback=positive_finite,
                      help="Seconds per mutant (all its cases) before it counts as timed out."),
         click.option("--operators", callback=_operators, default=None,
                      help="Comma-separated operators to apply (default: all)."),
         click.option("--forward", default="forward_propagation_n", show_default=True, help="Forward function in PATH."),
         click.option("--backward", default="backward_propagation_n", show_default=True,
                      help="Backward function in PATH (the one mutated)."),
-        click.option("--layer-sizes", callback=_sizes, default=None,
+        click.option("--layer-sizes", callback=parse_layer_sizes, default=None,
                      help="Fix sizes, e.g. '4,5,3,1' (default: drawn; 4,5,3,1 with --checker)."),
         click.option("--max-units", type=click.IntRange(min=1), default=6, show_default=True, help="Largest drawn layer."),
         click.option("--max-batch", type=click.IntRange(min=1), default=8, show_default=True, help="Largest drawn m."),
@@ -205,7 +190,7 @@ def _targets(params: dict):  # noqa: ANN202
 @click.option("--shrink", is_flag=True, help="Let Hypothesis shrink each killed mutant's counterexample (slower).")
 @click.option("--mte", "mte_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write a mutation-testing-elements report (Stryker's JSON schema) here.")  # fmt: skip
-@click.option("--mutmut-timeout", type=float, default=600.0, show_default=True, callback=_positive,
+@click.option("--mutmut-timeout", type=float, default=600.0, show_default=True, callback=positive_finite,
               help="Seconds the whole mutmut run may take.")  # fmt: skip
 @click.option("--all", "show_all", is_flag=True, help="Print every mutant's diff, not only the survivors'.")
 @html_option
