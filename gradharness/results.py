@@ -152,15 +152,18 @@ def _build(cls: type, data: Any, where: str) -> Any:
         raise ResultsFormatError(f"{where}: {exc}") from None
 
 
-def from_json(data: Any) -> CheckRecord:
-    """Parse a record, rejecting other schema versions and unknown keys."""
+def check_envelope(data: Any, version: int) -> None:
+    """Reject what is not a JSON object of this schema version (every kind of record)."""
     if not isinstance(data, dict):
         raise ResultsFormatError("results file does not hold a JSON object")
-    version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ResultsFormatError(
-            f"results schema_version {version!r} is not supported (this version reads {SCHEMA_VERSION})"
-        )
+    found = data.get("schema_version")
+    if found != version:
+        raise ResultsFormatError(f"results schema_version {found!r} is not supported (this version reads {version})")
+
+
+def from_json(data: Any) -> CheckRecord:
+    """Parse a record, rejecting other schema versions and unknown keys."""
+    check_envelope(data, SCHEMA_VERSION)
     if data.get("kind", "check") != "check":
         raise ResultsFormatError(f"results of kind {data.get('kind')!r} are not check results")
     return _build(CheckRecord, data, "results")

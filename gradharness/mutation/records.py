@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from gradharness.errors import ResultsFormatError
-from gradharness.results import json_ready, write_json_atomic
+from gradharness.results import check_envelope, json_ready, write_json_atomic
 
 SCHEMA_VERSION = 1
 
@@ -278,13 +278,7 @@ def _build_dataclass(cls: type, data: Any, where: str) -> Any:
 
 def from_json(data: Any) -> Record:
     """Parse a mutate or sensitivity record; other versions, kinds or unknown keys are rejected."""
-    if not isinstance(data, dict):
-        raise ResultsFormatError("results file does not hold a JSON object")
-    version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ResultsFormatError(
-            f"results schema_version {version!r} is not supported (this version reads {SCHEMA_VERSION})"
-        )
+    check_envelope(data, SCHEMA_VERSION)
     kind = data.get("kind")
     if kind not in _KINDS:
         raise ResultsFormatError(f"results of kind {kind!r} are not mutation results (kinds: {', '.join(_KINDS)})")
