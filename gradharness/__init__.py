@@ -1,7 +1,6 @@
 """gradharness: stress-test hand-written backpropagation with numerical gradient checks."""
 
-from gradharness.case import NetworkCase, seed_test_case
-from gradharness.checker import (
+from gradharness.check.checker import (
     DEFAULT_THRESHOLD,
     SEED_EPSILON,
     BlockResult,
@@ -11,7 +10,10 @@ from gradharness.checker import (
     gradient_check_n,
     relative_difference,
 )
-from gradharness.network import (
+from gradharness.check.finite_diff import DEFAULT_EPSILON
+from gradharness.check.verdict import Verdict
+from gradharness.model.case import NetworkCase, seed_test_case
+from gradharness.model.network import (
     backward_propagation,
     backward_propagation_n,
     backward_propagation_n_buggy,
@@ -20,14 +22,12 @@ from gradharness.network import (
     relu,
     sigmoid,
 )
-from gradharness.numerical import DEFAULT_EPSILON
-from gradharness.parameters import (
+from gradharness.model.parameters import (
     LayerSizes,
     dictionary_to_vector,
     gradients_to_vector,
     vector_to_dictionary,
 )
-from gradharness.verdict import Verdict
 
 __all__ = [
     "DEFAULT_EPSILON",

@@ -1,5 +1,5 @@
 """python -m gradharness"""
 
-from gradharness.cli import run
+from gradharness.cli.main import run
 
 run()

@@ -32,9 +32,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from gradharness.checker import DEFAULT_THRESHOLD
-from gradharness.propcheck import RunFindings, RunSettings, StrategyOptions, run_properties
-from gradharness.properties import CheckOptions, NetworkFunctions
+from gradharness.check.checker import DEFAULT_THRESHOLD
+from gradharness.properties.properties import CheckOptions, NetworkFunctions
+from gradharness.properties.runner import RunFindings, RunSettings, StrategyOptions, run_properties
 
 __all__ = ["PROFILES", "BackpropCheck", "assert_backprop"]
 
@@ -79,7 +79,7 @@ def _strategy(options: dict[str, Any]) -> StrategyOptions:
 def _render(findings: RunFindings) -> str:
     from rich.console import Console
 
-    from gradharness.console import render_failure
+    from gradharness.render.terminal import render_failure
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=110, color_system=None, highlight=False, soft_wrap=True)
@@ -108,13 +108,13 @@ def assert_backprop(
     - ``seed``: Hypothesis seed (default: ``--gradharness-seed``, else random; shown on failure).
     - ``epsilon``, ``threshold``: the checker's settings (default: scaled cbrt(machine eps), 1e-7).
     - ``strategy_options``: which networks to draw, e.g. ``n3=1``, ``max_units=4``, ``batch_size=1``,
-      ``adversarial=True`` (the fields of :class:`gradharness.propcheck.StrategyOptions`).
+      ``adversarial=True`` (the fields of :class:`gradharness.properties.runner.StrategyOptions`).
 
     Example: ``assert_backprop(forward_propagation_n, backward_propagation_n, n0=4, max_batch=3)``.
     Failures shrink towards the fewest units and examples. Returns the findings when it passes.
     """
     __tracebackhide__ = True
-    from gradharness.usercode import with_key_case
+    from gradharness.usercode.loader import with_key_case
 
     _, examples = _profile_examples(profile)
     chosen_seed = seed if seed is not None else _session["seed"]

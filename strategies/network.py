@@ -1,7 +1,7 @@
 """Hypothesis strategies for the 3-layer network: sizes, batch sizes, X, Y and parameters.
 
 The network is LINEAR->RELU->LINEAR->RELU->LINEAR->SIGMOID with layer sizes
-n0-n1-n2-n3 and m examples, as in :mod:`gradharness.network`. Default draws are
+n0-n1-n2-n3 and m examples, as in :mod:`gradharness.model.network`. Default draws are
 realistic, well-scaled networks whose reference cost is always finite;
 ``adversarial=True`` draws stress cases (exact zeros, tiny and large values).
 
@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from hypothesis.strategies import SearchStrategy
 
-from gradharness.case import NetworkCase
-from gradharness.parameters import LayerSizes, Parameters, parameter_shapes
+from gradharness.model.case import NetworkCase
+from gradharness.model.parameters import LayerSizes, Parameters, parameter_shapes
 from strategies._validation import (
     check_at_least,
     check_flag,
@@ -332,12 +332,12 @@ def labels(n3: int, m: int) -> SearchStrategy[np.ndarray]:
 def parameters(sizes: LayerSizes, *, adversarial: bool = False) -> SearchStrategy[Parameters]:
     """Parameters W1 (n1, n0), b1 (n1, 1), W2 (n2, n1), b2 (n2, 1), W3 (n3, n2), b3 (n3, 1).
 
-    - ``sizes``: the :class:`~gradharness.parameters.LayerSizes` to draw for.
+    - ``sizes``: the :class:`~gradharness.model.parameters.LayerSizes` to draw for.
     - ``adversarial=False``: by default a realistic, well-scaled network: each
       weight lies in +-1.5/sqrt(fan_in) and any row whose absolute sum exceeds 2
       is scaled down to 2; biases lie in [-1, 1]. With inputs in [-2, 2] this
       bounds |Z1| <= 5, |Z2| <= 11 and |Z3| <= 23, so the reference cost
-      (:func:`gradharness.network.forward_propagation_n`) is always finite and
+      (:func:`gradharness.model.network.forward_propagation_n`) is always finite and
       the sigmoid seldom saturates. With ``True`` every entry mixes exact 0.0,
       +-1.0, +-1e-8, ordinary values and values up to +-100: ReLU kinks (Z = 0)
       and sigmoid outputs that round to exactly 0.0 or 1.0.

@@ -6,14 +6,14 @@ from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
-from gradharness import network
-from gradharness.case import seed_test_case
-from gradharness.checker import gradient_check_n
-from gradharness.environment import environment, file_sha256
-from gradharness.propcheck import RunSettings, gradient_record
-from gradharness.properties import Property
-from gradharness.results import CheckRecord, FailureRecord, PropertyRecord
-from gradharness.settings_io import run_settings_to_json
+from gradharness.check.checker import gradient_check_n
+from gradharness.model import network
+from gradharness.model.case import seed_test_case
+from gradharness.properties.properties import Property
+from gradharness.properties.runner import RunSettings, gradient_record
+from gradharness.records.check import CheckRecord, FailureRecord, PropertyRecord
+from gradharness.records.environment import environment, file_sha256
+from gradharness.records.settings_json import run_settings_to_json
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 HOSTILE_NAME = "<img src=x onerror=alert(1)>.py"
@@ -190,7 +190,7 @@ def hostile_record(folder: Path) -> CheckRecord:
 
 
 def _mutant(ident: str, operator: str, line: int, status: str, **extra):
-    from gradharness.mutation.records import MutantRecord
+    from gradharness.records.mutation import MutantRecord
 
     original, replacement = extra.pop("change", ("1.0 / m", "4.0 / m"))
     return MutantRecord(
@@ -205,7 +205,7 @@ def _mutant(ident: str, operator: str, line: int, status: str, **extra):
         replacement=replacement,
         description=f"line {line}: {original} -> {replacement}",
         diff=(
-            "--- a/gradharness/network.py\n+++ b/gradharness/network.py\n"
+            "--- a/gradharness/model/network.py\n+++ b/gradharness/model/network.py\n"
             f"@@ -{line},2 +{line},2 @@\n-    x = {original}\n+    x = {replacement}\n     y = 1\n"
         ),
         status=status,
@@ -217,7 +217,7 @@ def _mutant(ident: str, operator: str, line: int, status: str, **extra):
 def mutate_record():
     """A campaign with one of each status (a survivor among them), built from the documented fields."""
     from gradharness.mutation import scores
-    from gradharness.mutation.records import EngineRecord, HarnessRecord, MutateRecord
+    from gradharness.records.mutation import EngineRecord, HarnessRecord, MutateRecord
 
     counterexample = seed_test_case().to_json()
     mutants = [
@@ -234,7 +234,7 @@ def mutate_record():
                 kill_kind="wrong", examples_to_kill=7, cases_killed=3, exercise_case="survived"),
     ]  # fmt: skip
     return MutateRecord(
-        target={"path": "builtin:gradharness/network.py", "sha256": None, "function": "backward_propagation_n"},
+        target={"path": "builtin:gradharness/model/network.py", "sha256": None, "function": "backward_propagation_n"},
         checker={"kind": "builtin", "path": None, "sha256": None, "function": "gradharness.gradient_check_n"},
         engine="domain",
         settings={
@@ -269,7 +269,7 @@ THRESHOLDS = [10.0**-k for k in range(2, 13)]
 
 def sensitivity_record():
     """A sensitivity sweep built from the documented fields."""
-    from gradharness.mutation.records import BlockSweepRecord, HarnessRecord, SensitivityRecord, ThresholdPointRecord
+    from gradharness.records.mutation import BlockSweepRecord, HarnessRecord, SensitivityRecord, ThresholdPointRecord
 
     blocks = [
         BlockSweepRecord(name, 10, [1.0] * cut + [0.5] + [0.0] * (9 - cut), DELTAS[cut - 1], DELTAS[cut], DELTAS[cut])
@@ -280,7 +280,7 @@ def sensitivity_record():
         for t in THRESHOLDS
     ]
     return SensitivityRecord(
-        target={"path": "builtin:gradharness/network.py", "sha256": None, "function": "backward_propagation_n"},
+        target={"path": "builtin:gradharness/model/network.py", "sha256": None, "function": "backward_propagation_n"},
         checker={"kind": "builtin", "path": None, "sha256": None, "function": "gradharness.gradient_check_n"},
         settings={"seed": 0, "max_examples": 20, "epsilon": None, "threshold": 1e-7},
         verdict="pass",

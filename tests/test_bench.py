@@ -7,8 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from gradharness import bench, network
-from gradharness.case import seed_test_case
+from gradharness.bench import speed as bench
+from gradharness.model import network
+from gradharness.model.case import seed_test_case
 
 
 def test_the_timed_seed_loop_is_the_exercise():

@@ -6,22 +6,22 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 
-from gradharness import network
-from gradharness.bench import seed_gradient_check_n  # the exercise's own loop, the parity reference
-from gradharness.case import NetworkCase, seed_test_case
-from gradharness.checker import (
+from gradharness.bench.speed import seed_gradient_check_n  # the exercise's own loop, the parity reference
+from gradharness.check.checker import (
     DEFAULT_THRESHOLD,
     SEED_EPSILON,
     gradient_check,
     gradient_check_n,
     relative_difference,
 )
-from gradharness.parameters import (
+from gradharness.check.verdict import Verdict
+from gradharness.model import network
+from gradharness.model.case import NetworkCase, seed_test_case
+from gradharness.model.parameters import (
     LayerSizes,
     gradients_to_vector,
     parameter_shapes,
 )
-from gradharness.verdict import Verdict
 from strategies import network_cases
 
 BLOCKS = ("dW1", "db1", "dW2", "db2", "dW3", "db3")

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 
-from gradharness import network
-from gradharness.case import seed_test_case
-from gradharness.error_model import CostFormula, cost_roundoff, sigmoid_saturates
+from gradharness.check.error_model import CostFormula, cost_roundoff, sigmoid_saturates
+from gradharness.model import network
+from gradharness.model.case import seed_test_case
 from strategies import network_cases
 
 pytestmark = pytest.mark.skipif(

@@ -11,7 +11,7 @@ from gradharness.errors import GradHarnessError
 from gradharness.mutation.campaign import CampaignSettings, HarnessError, run_campaign
 from gradharness.mutation.status import MutantStatus
 from gradharness.mutation.target import CheckerSpec, checker_spec, file_target, reference_target
-from gradharness.propcheck import StrategyOptions
+from gradharness.properties.runner import StrategyOptions
 
 FIXTURES = Path(__file__).parent / "fixtures"
 USER_CODE = FIXTURES / "user_code"

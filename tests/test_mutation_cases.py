@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradharness import network
-from gradharness.case import seed_test_case
-from gradharness.checker import gradient_check_n
+from gradharness.check.checker import gradient_check_n
+from gradharness.model import network
+from gradharness.model.case import seed_test_case
 from gradharness.mutation.cases import conclusive, draw_cases, prepare_case, prepare_cases, probe_cases
-from gradharness.propcheck import StrategyOptions
+from gradharness.properties.runner import StrategyOptions
 
 
 def test_the_same_seed_draws_the_same_cases() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gradharness.cli import main
-from gradharness.mutation.records import load
+from gradharness.cli.main import main
+from gradharness.records.mutation import load
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -89,7 +89,7 @@ def test_mutate_writes_json_and_the_export(tmp_path) -> None:  # noqa: ANN001
         "--jobs": "2",
     }
     export = json.loads((tmp_path / "mte.json").read_text())
-    assert len(export["files"]["gradharness/network.py"]["mutants"]) == len(record.mutants) == 11
+    assert len(export["files"]["gradharness/model/network.py"]["mutants"]) == len(record.mutants) == 11
 
 
 def test_a_broken_checker_exits_1() -> None:

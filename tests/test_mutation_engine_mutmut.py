@@ -36,7 +36,7 @@ def _result(code: int | None, change: tuple[str, str] = ("A3 - Y", "A3 + Y")) ->
     target = reference_target()
     start = target.source.index(f"def {FUNCTION}(")
     function = target.source[start : target.source.index("\n\n\ndef", start)]
-    return MutmutResult("gradharness.network.x_backward_propagation_n__mutmut_7", 7, code, 0.2,
+    return MutmutResult("gradharness.model.network.x_backward_propagation_n__mutmut_7", 7, code, 0.2,
                         function.replace(*change, 1))  # fmt: skip
 
 
@@ -78,12 +78,12 @@ def test_the_mutmut_engine_runs_on_the_reference_only() -> None:
 
 
 def test_a_small_real_mutmut_run_is_imported() -> None:
-    run = run_mutmut(max_examples=5, jobs=2, timeout=240, pattern=f"gradharness.network.x_{FUNCTION}__mutmut_1?")
+    run = run_mutmut(max_examples=5, jobs=2, timeout=240, pattern=f"gradharness.model.network.x_{FUNCTION}__mutmut_1?")
     assert [r.number for r in run.results] == list(range(10, 20))
     target = reference_target()
     records = [mutmut_record(r, as_mutant(r, target), None) for r in run.results]
     assert {r.status for r in records} <= {"killed", "survived", "timed_out", "crashed"}
     assert any(r.status == "killed" for r in records)
-    assert all(r.diff.startswith("--- a/gradharness/network.py") for r in records)
+    assert all(r.diff.startswith("--- a/gradharness/model/network.py") for r in records)
     throughput = engine_record(run, 5)
     assert throughput.mutants == 10 and throughput.mutants_per_second > 0

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradharness import network
-from gradharness.case import seed_test_case
+from gradharness.model import network
+from gradharness.model.case import seed_test_case
+from gradharness.model.parameters import parameter_count
 from gradharness.mutation.cases import prepare_cases, probe_cases
 from gradharness.mutation.evaluate import CachedChecker, evaluate_backward
 from gradharness.mutation.status import KillKind, MutantStatus
-from gradharness.parameters import parameter_count
-from gradharness.properties import CheckOptions, NetworkFunctions
+from gradharness.properties.properties import CheckOptions, NetworkFunctions
 
 CASES = [*probe_cases(7), seed_test_case()]
 

@@ -22,7 +22,7 @@ def test_required_fields_and_types() -> None:
     report = _export(_mutant())
     assert report["schemaVersion"] == "2" and set(report["thresholds"]) == {"high", "low"}
     ((name, file),) = report["files"].items()
-    assert name == "gradharness/network.py"
+    assert name == "gradharness/model/network.py"
     assert file["language"] == "python" and file["source"] == SOURCE
     (mutant,) = file["mutants"]
     assert {"id", "mutatorName", "location", "status"} <= set(mutant)
@@ -39,7 +39,7 @@ def test_statuses_map_to_the_schemas() -> None:
         _mutant(id="s", status="survived", kill_kind=None, message=None, examples_to_kill=None),
         _mutant(id="e", status="equivalent", kill_kind=None, equivalence="relu(Z) > 0 exactly when Z > 0"),
     ]
-    exported = {m["id"]: m for m in _export(*mutants)["files"]["gradharness/network.py"]["mutants"]}
+    exported = {m["id"]: m for m in _export(*mutants)["files"]["gradharness/model/network.py"]["mutants"]}
     assert {k: v["status"] for k, v in exported.items()} == {
         "k": "Killed", "c": "Killed", "t": "Timeout", "s": "Survived", "e": "Ignored",
     }  # fmt: skip

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradharness import network
-from gradharness.case import seed_test_case
+from gradharness.model import network
+from gradharness.model.case import seed_test_case
 from gradharness.mutation.loading import (
     UserChecker,
     compile_function,

@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
-from gradharness import network
 from gradharness.errors import GradHarnessError
+from gradharness.model import network
 from gradharness.mutation.mutants import generate_mutants
 
 REFERENCE = inspect.getsource(network)
@@ -17,7 +17,7 @@ LINES = REFERENCE.split("\n")
 
 @pytest.fixture(scope="module")
 def mutants():  # noqa: ANN201
-    return generate_mutants(REFERENCE, "backward_propagation_n", "gradharness/network.py")
+    return generate_mutants(REFERENCE, "backward_propagation_n", "gradharness/model/network.py")
 
 
 def test_many_distinct_mutants_of_the_reference(mutants) -> None:  # noqa: ANN001
@@ -47,7 +47,7 @@ def test_the_seeds_planted_bugs_are_among_the_mutants(mutants) -> None:  # noqa:
 def test_mutants_run_and_change_the_result() -> None:
     import numpy as np
 
-    from gradharness.case import seed_test_case
+    from gradharness.model.case import seed_test_case
 
     case = seed_test_case()
     _, cache = network.forward_propagation_n(case.X, case.Y, case.parameters)
@@ -69,7 +69,7 @@ def test_mutants_run_and_change_the_result() -> None:
 
 def test_missing_function_names_the_functions_there() -> None:
     with pytest.raises(GradHarnessError, match="defines no function nope .*backward_propagation_n"):
-        generate_mutants(REFERENCE, "nope", "gradharness/network.py")
+        generate_mutants(REFERENCE, "nope", "gradharness/model/network.py")
 
 
 def test_syntax_error_is_one_line() -> None:

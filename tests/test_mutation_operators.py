@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from gradharness import network
 from gradharness.errors import GradHarnessError
+from gradharness.model import network
 from gradharness.mutation.mutants import generate_mutants
 from gradharness.mutation.operators import OPERATORS, register_operator, select_operators
 

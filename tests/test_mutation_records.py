@@ -7,7 +7,7 @@ import json
 import pytest
 
 from gradharness.errors import ResultsFormatError
-from gradharness.mutation.records import (
+from gradharness.records.mutation import (
     BlockSweepRecord,
     EngineRecord,
     ExamplesRecord,
@@ -38,7 +38,7 @@ def _mutant(**changes) -> MutantRecord:  # noqa: ANN003
 def mutate_record() -> MutateRecord:
     score = ScoreRecord("all", 1, 1, 0, 0, 0, 0, 1.0, 1.0)
     return MutateRecord(
-        target={"path": "builtin:gradharness/network.py", "sha256": None, "function": "backward_propagation_n"},
+        target={"path": "builtin:gradharness/model/network.py", "sha256": None, "function": "backward_propagation_n"},
         checker={"kind": "builtin", "path": None, "sha256": None, "function": "gradharness.gradient_check_n"},
         engine="domain", settings={"seed": 0, "threshold": 1e-7}, verdict="pass",
         harness=HarnessRecord(True, "survived", "killed", "proved"), cases=100, mutants=[_mutant()], score=score,

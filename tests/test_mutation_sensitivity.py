@@ -6,11 +6,11 @@ import pytest
 
 from gradharness.mutation.campaign import CampaignSettings
 from gradharness.mutation.evaluate import Evaluation
-from gradharness.mutation.records import ThresholdPointRecord
 from gradharness.mutation.runner import Lost
 from gradharness.mutation.sensitivity import DELTAS, _smallest, run_sensitivity, safe_thresholds, threshold_sweep
 from gradharness.mutation.status import MutantStatus
 from gradharness.mutation.target import CheckerSpec, reference_target
+from gradharness.records.mutation import ThresholdPointRecord
 
 
 @pytest.mark.parametrize(

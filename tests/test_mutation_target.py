@@ -16,7 +16,7 @@ def test_the_reference_target() -> None:
     target = reference_target()
     assert target.builtin and "def backward_propagation_n(" in target.source
     assert target.describe() == {
-        "path": "builtin:gradharness/network.py",
+        "path": "builtin:gradharness/model/network.py",
         "sha256": None,
         "function": "backward_propagation_n",
     }

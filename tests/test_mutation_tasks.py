@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from gradharness.case import seed_test_case
+from gradharness.model.case import seed_test_case
 from gradharness.mutation import tasks
 from gradharness.mutation.cases import probe_cases
 from gradharness.mutation.status import KillKind, MutantStatus
 from gradharness.mutation.target import CheckerSpec, reference_target
 from gradharness.mutation.tasks import Variant, make_job, prepare_task, variant_task
-from gradharness.properties import CheckOptions
+from gradharness.properties.properties import CheckOptions
 
 
 @pytest.fixture(scope="module")

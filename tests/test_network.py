@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 
-from gradharness import network
-from gradharness.case import seed_test_case
+from gradharness.model import network
+from gradharness.model.case import seed_test_case
 from strategies import network_cases
 
 

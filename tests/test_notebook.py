@@ -9,10 +9,10 @@ import nbformat
 import pytest
 from exercise_files import CORRECTED_NOTEBOOK, ORIGINAL_NOTEBOOK
 
-from gradharness.checkrun import check_file
 from gradharness.errors import UserCodeError
-from gradharness.notebook import IPythonStub, count_get_ipython, read_notebook, strip_ipython
-from gradharness.propcheck import RunSettings
+from gradharness.judge.checks import check_file
+from gradharness.properties.runner import RunSettings
+from gradharness.usercode.notebook import IPythonStub, count_get_ipython, read_notebook, strip_ipython
 
 
 @pytest.mark.parametrize(

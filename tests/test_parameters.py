@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradharness.parameters import (
+from gradharness.model.parameters import (
     LayerSizes,
     block_slices,
     check_shapes,

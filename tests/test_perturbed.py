@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from gradharness import network
-from gradharness import perturbed as perturbed_module
-from gradharness.case import NetworkCase, seed_test_case
-from gradharness.error_model import CostFormula, cost_roundoff
-from gradharness.numerical import epsilon_vector, gradapprox_loop
-from gradharness.parameters import LayerSizes, block_slices, dictionary_to_vector, parameter_shapes
-from gradharness.perturbed import base_pass, directional_passes, perturbed_passes
+from gradharness.check import perturbed as perturbed_module
+from gradharness.check.error_model import CostFormula, cost_roundoff
+from gradharness.check.finite_diff import epsilon_vector, gradapprox_loop
+from gradharness.check.perturbed import base_pass, directional_passes, perturbed_passes
+from gradharness.model import network
+from gradharness.model.case import NetworkCase, seed_test_case
+from gradharness.model.parameters import LayerSizes, block_slices, dictionary_to_vector, parameter_shapes
 from strategies import network_cases
 
 

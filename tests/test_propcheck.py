@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from gradharness import network
-from gradharness.propcheck import RunSettings, StrategyOptions, run_properties
-from gradharness.properties import NetworkFunctions
+from gradharness.model import network
+from gradharness.properties.properties import NetworkFunctions
+from gradharness.properties.runner import RunSettings, StrategyOptions, run_properties
 
 BUILTIN = NetworkFunctions(network.forward_propagation_n, network.backward_propagation_n, builtin=True)
 BUGGY = NetworkFunctions(network.forward_propagation_n, network.backward_propagation_n_buggy, builtin=True)

@@ -3,10 +3,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradharness import network
-from gradharness.case import NetworkCase, seed_test_case
-from gradharness.parameters import LayerSizes
-from gradharness.properties import (
+from gradharness.check.verdict import Verdict
+from gradharness.model import network
+from gradharness.model.case import NetworkCase, seed_test_case
+from gradharness.model.parameters import LayerSizes
+from gradharness.properties.properties import (
     CheckOptions,
     FailureKind,
     ForwardCostFailure,
@@ -19,7 +20,6 @@ from gradharness.properties import (
     check_1d_point,
     check_network_case,
 )
-from gradharness.verdict import Verdict
 
 CASE = seed_test_case()
 OPTIONS = CheckOptions()

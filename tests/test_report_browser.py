@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gradharness.report import write_report
+from gradharness.render.html import write_report
 from tests.report_support import (
     HOSTILE_NAME,
     error_record,
@@ -27,7 +27,7 @@ from tests.report_support import (
 )
 
 try:
-    import gradharness.mutation.records  # noqa: F401
+    import gradharness.records.mutation  # noqa: F401
 
     HAVE_MUTATION = True
 except ImportError:

@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from gradharness.cli import main
+from gradharness.cli.main import main
 from gradharness.errors import ResultsFormatError
-from gradharness.results import save
+from gradharness.records.check import save
 from tests.report_support import meta, parse, seed_case_record
 from tests.user_files import FIXTURES
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from gradharness.report import render, write_report
-from gradharness.report.index import build_index_view, write_index
-from gradharness.report.render import default_report_path, write_atomic
+from gradharness.render.html import render, write_report
+from gradharness.render.html.index import build_index_view, write_index
+from gradharness.render.html.render import default_report_path, write_atomic
 from tests.report_support import HOSTILE_NAME, hostile_record, parse, pass_record, seed_case_record
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
@@ -43,7 +43,7 @@ def test_reports_land_in_the_folder_and_the_index_lists_them_newest_first(tmp_pa
 
 def test_index_orders_by_the_recorded_time_and_follows_the_folder(tmp_path):
     html = render.render_check
-    from gradharness.report.viewmodels import build_check_view
+    from gradharness.render.html.viewmodels import build_check_view
 
     for hours, name in ((1, "b.html"), (3, "c.html"), (2, "a.html")):
         view = build_check_view(seed_case_record(), created=NOW + timedelta(hours=hours))

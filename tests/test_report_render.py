@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from gradharness.properties import Property
-from gradharness.report import render_report
-from gradharness.report.charts import heatmap
-from gradharness.report.render import number
-from gradharness.report.viewmodels import heat_blocks
+from gradharness.properties.properties import Property
+from gradharness.render.html import render_report
+from gradharness.render.html.charts import heatmap
+from gradharness.render.html.render import number
+from gradharness.render.html.viewmodels import heat_blocks
 from tests.report_support import HOSTILE_NAME, error_record, hostile_record, meta, parse, pass_record, seed_case_record
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from gradharness.report.source import locate_source
+from gradharness.render.html.source import locate_source
 from tests.user_files import FIXTURES
 
 

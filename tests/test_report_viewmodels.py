@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gradharness.parameters import LayerSizes, block_slices
-from gradharness.report.viewmodels import as_float, build_check_view, flatten_settings, heat_blocks
-from gradharness.results import from_json, to_json
+from gradharness.model.parameters import LayerSizes, block_slices
+from gradharness.records.check import from_json, to_json
+from gradharness.render.html.viewmodels import as_float, build_check_view, flatten_settings, heat_blocks
 from tests.report_support import error_record, pass_record, seed_case_record
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from gradharness import network
-from gradharness.checkrun import check_builtin
 from gradharness.errors import ResultsFormatError
-from gradharness.propcheck import RunSettings
-from gradharness.results import from_json, load, save, to_json
+from gradharness.judge.checks import check_builtin
+from gradharness.model import network
+from gradharness.properties.runner import RunSettings
+from gradharness.records.check import from_json, load, save, to_json
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings, target
 from hypothesis.errors import InvalidArgument
 
-from gradharness.case import NetworkCase
-from gradharness.network import forward_propagation_n
-from gradharness.parameters import LayerSizes, parameter_shapes
+from gradharness.model.case import NetworkCase
+from gradharness.model.network import forward_propagation_n
+from gradharness.model.parameters import LayerSizes, parameter_shapes
 from strategies import (
     batch_sizes,
     inputs,

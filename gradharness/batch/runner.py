@@ -1,6 +1,6 @@
 """Check files in parallel on any ``concurrent.futures.Executor``; one bad file never stops the batch.
 
-Each check already runs the user's code in its own worker process (gradharness.sandbox),
+Each check already runs the user's code in its own worker process (gradharness.isolation.sandbox),
 so the default executor is a thread pool that waits on those processes. Dask's
 ``Client.get_executor()`` spreads the checks over a cluster (the files must be
 readable at the same paths on its workers).
@@ -13,12 +13,12 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from gradharness.checkrun import DEFAULT_TIMEOUT, check_file, reproduce_command
-from gradharness.environment import environment
-from gradharness.propcheck import RunSettings
-from gradharness.results import CheckRecord
-from gradharness.settings_io import run_settings_to_json
-from gradharness.usercode import FunctionNames
+from gradharness.judge.checks import DEFAULT_TIMEOUT, check_file, reproduce_command
+from gradharness.properties.runner import RunSettings
+from gradharness.records.check import CheckRecord
+from gradharness.records.environment import environment
+from gradharness.records.settings_json import run_settings_to_json
+from gradharness.usercode.loader import FunctionNames
 
 Done = Callable[[int, int, CheckRecord], None]
 

@@ -15,8 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from gradharness.parameters import GRADIENT_NAMES
-from gradharness.results import CheckRecord, json_ready, save, write_json_atomic, write_text_atomic
+from gradharness.model.parameters import GRADIENT_NAMES
+from gradharness.records.check import CheckRecord, json_ready, save, write_json_atomic, write_text_atomic
 
 SCHEMA_VERSION = 1
 CSV_COLUMNS = (
@@ -95,7 +95,7 @@ def _common_base(records: list[CheckRecord]) -> Path:
 def _text_report(record: CheckRecord) -> str:
     from rich.console import Console
 
-    from gradharness.console import render_record
+    from gradharness.render.terminal import render_record
 
     buffer = io.StringIO()
     render_record(Console(file=buffer, width=120, color_system=None, highlight=False, soft_wrap=True), record)
@@ -105,7 +105,7 @@ def _text_report(record: CheckRecord) -> str:
 
 def _html_report(record: CheckRecord, path: Path) -> str | None:
     try:
-        from gradharness.report import write_report
+        from gradharness.render.html import write_report
     except ImportError:  # the HTML report renderer is not installed in this build
         return None
     try:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field, replace
 
-from gradharness.environment import environment
 from gradharness.errors import GradHarnessError
 from gradharness.mutation import scores
 from gradharness.mutation.cases import PreparedCases, draw_cases
@@ -23,7 +22,6 @@ from gradharness.mutation.evaluate import Evaluation
 from gradharness.mutation.loading import reference_buggy_source
 from gradharness.mutation.mutants import Mutant, generate_mutants
 from gradharness.mutation.operators import select_operators
-from gradharness.mutation.records import EngineRecord, HarnessRecord, MutantRecord, MutateRecord
 from gradharness.mutation.runner import Lost, TaskRunner
 from gradharness.mutation.status import KillKind, MutantStatus
 from gradharness.mutation.target import CheckerSpec, Target
@@ -36,8 +34,10 @@ from gradharness.mutation.tasks import (
     variant_pair_task,
     variant_task,
 )
-from gradharness.propcheck import RunSettings, StrategyOptions
-from gradharness.properties import CheckOptions
+from gradharness.properties.properties import CheckOptions
+from gradharness.properties.runner import RunSettings, StrategyOptions
+from gradharness.records.environment import environment
+from gradharness.records.mutation import EngineRecord, HarnessRecord, MutantRecord, MutateRecord
 
 USER_CHECKER_EPSILON = 1e-6
 """Step handed to a user's checker unless --epsilon is given: the exercise's 1e-7 sits in round-off."""

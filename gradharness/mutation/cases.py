@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from gradharness import network
-from gradharness.case import NetworkCase, seed_test_case
-from gradharness.checker import NumericalGradient, numerical_gradient, relative_difference
-from gradharness.numerical import gradapprox_loop
-from gradharness.parameters import (
+from gradharness.check.checker import NumericalGradient, numerical_gradient, relative_difference
+from gradharness.check.finite_diff import gradapprox_loop
+from gradharness.model import network
+from gradharness.model.case import NetworkCase, seed_test_case
+from gradharness.model.parameters import (
     GRADIENT_NAMES,
     Gradients,
     LayerSizes,
@@ -26,7 +26,7 @@ from gradharness.parameters import (
     parameter_count,
     parameter_shapes,
 )
-from gradharness.propcheck import StrategyOptions
+from gradharness.properties.runner import StrategyOptions
 
 
 @dataclass(frozen=True)

@@ -44,22 +44,22 @@ from gradharness.mutation.campaign import (
 from gradharness.mutation.evaluate import Evaluation
 from gradharness.mutation.mutants import Mutant
 from gradharness.mutation.mutmut_suite import EXAMPLES_VARIABLE
-from gradharness.mutation.records import EngineRecord, MutantRecord, MutateRecord
 from gradharness.mutation.runner import TaskRunner, default_jobs
 from gradharness.mutation.status import KillKind, MutantStatus
 from gradharness.mutation.target import REFERENCE_LABEL, CheckerSpec, Target
+from gradharness.records.mutation import EngineRecord, MutantRecord, MutateRecord
 
 MUTMUT_CONFIG: dict[str, list[str]] = {
     "source_paths": ["gradharness"],
-    "only_mutate": ["gradharness/network.py"],
+    "only_mutate": ["gradharness/model/network.py"],
     "also_copy": ["strategies"],
     "pytest_add_cli_args_test_selection": ["gradharness/mutation/mutmut_suite.py"],
     "pytest_add_cli_args": ["-p", "no:cacheprovider", "-o", "addopts="],
 }
-"""``[tool.mutmut]``: mutate gradharness/network.py, test with the property suite (kept equal to pyproject.toml)."""
+"""``[tool.mutmut]``: mutate gradharness/model/network.py, test with the property suite (kept equal to pyproject.toml)."""
 
 FUNCTION = "backward_propagation_n"
-MUTANT_PATTERN = f"gradharness.network.x_{FUNCTION}__mutmut_*"
+MUTANT_PATTERN = f"gradharness.model.network.x_{FUNCTION}__mutmut_*"
 """mutmut mutates every function of network.py; only the backward pass's mutants are run."""
 
 # mutmut's exit codes (mutmut/stats.py): 1 and 3 a test failed; 0 all passed; the rest timeouts, signals, no tests.
@@ -172,8 +172,8 @@ def _reported_rate(log: str) -> float | None:
 
 
 def _read_results(folder: Path) -> tuple[MutmutResult, ...]:
-    meta_path = folder / "mutants" / "gradharness" / "network.py.meta"
-    mutated_path = folder / "mutants" / "gradharness" / "network.py"
+    meta_path = folder / "mutants" / "gradharness" / "model" / "network.py.meta"
+    mutated_path = folder / "mutants" / "gradharness" / "model" / "network.py"
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         mutated = mutated_path.read_text(encoding="utf-8")
@@ -299,7 +299,7 @@ def engine_record(run: MutmutRun, max_examples: int) -> EngineRecord:
 
 
 def reference_only(target: Target) -> None:
-    """The mutmut engine runs on the built-in reference (its configuration names gradharness/network.py)."""
+    """The mutmut engine runs on the built-in reference (its configuration names gradharness/model/network.py)."""
     if not target.builtin or target.label != REFERENCE_LABEL:
         raise GradHarnessError("--engine mutmut runs on the built-in reference only; drop PATH or use --engine domain")
 

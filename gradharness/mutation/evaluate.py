@@ -14,10 +14,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from gradharness.checker import GradientCheckResult, gradient_check_n
+from gradharness.check.checker import GradientCheckResult, gradient_check_n
+from gradharness.check.verdict import Verdict
 from gradharness.mutation.cases import PreparedCase, PreparedCases
 from gradharness.mutation.status import KillKind, MutantStatus
-from gradharness.properties import (
+from gradharness.properties.properties import (
     CheckOptions,
     FailureKind,
     NetworkFunctions,
@@ -25,7 +26,6 @@ from gradharness.properties import (
     check_network_case,
     normalise_gradients,
 )
-from gradharness.verdict import Verdict
 
 _KILL_KINDS = {
     FailureKind.WRONG: KillKind.WRONG,

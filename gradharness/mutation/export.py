@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gradharness.environment import tool_version
-from gradharness.mutation.records import MutantRecord, MutateRecord
 from gradharness.mutation.status import MutantStatus
-from gradharness.results import write_json_atomic
+from gradharness.records.check import write_json_atomic
+from gradharness.records.environment import tool_version
+from gradharness.records.mutation import MutantRecord, MutateRecord
 
 MTE_SCHEMA_VERSION = "2"
 _STATUS = {

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from gradharness import network
-from gradharness.checker import GradientCheckResult
+from gradharness.check.checker import GradientCheckResult
+from gradharness.check.verdict import Verdict
 from gradharness.errors import UserCodeError
+from gradharness.model import network
 from gradharness.mutation.target import CheckerSpec, Target
-from gradharness.usercode import FunctionNames, find_functions, load_module, read_source
-from gradharness.verdict import Verdict
+from gradharness.usercode.loader import FunctionNames, find_functions, load_module, read_source
 
 _MODULES: dict[str, types.ModuleType] = {}
 
@@ -37,7 +37,7 @@ def _quiet_load(path: Path, source: str) -> types.ModuleType:
 
 
 def target_module(target: Target) -> types.ModuleType:
-    """The target's module, unmutated (gradharness.network for the reference)."""
+    """The target's module, unmutated (gradharness.model.network for the reference)."""
     if target.builtin:
         return network
     assert target.path is not None
@@ -91,7 +91,7 @@ def scaled(backward: Callable, block: str, factor: float) -> Callable:
 
 
 def reference_buggy_source() -> tuple[str, int]:
-    """Source and first line of the seed's buggy backward pass in gradharness/network.py."""
+    """Source and first line of the seed's buggy backward pass in gradharness/model/network.py."""
     lines, first = inspect.getsourcelines(network.backward_propagation_n_buggy)
     return "".join(lines), first
 

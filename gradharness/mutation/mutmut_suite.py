@@ -1,7 +1,7 @@
 """mutmut's test suite: the project's network properties on the reference backward pass, under Hypothesis.
 
 mutmut runs this file (see ``[tool.mutmut]`` in pyproject.toml) against each of its
-mutants of :func:`gradharness.network.backward_propagation_n`. The Hypothesis profile
+mutants of :func:`gradharness.model.network.backward_propagation_n`. The Hypothesis profile
 suits mutation runs: no deadline (mutmut's trampolines slow numpy code down), no
 shrinking (a kill is all mutmut records), and the example database kept, so a case
 that killed one mutant is replayed first against the next.
@@ -16,8 +16,8 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from gradharness import network
-from gradharness.properties import CheckOptions, NetworkFunctions, check_network_case
+from gradharness.model import network
+from gradharness.properties.properties import CheckOptions, NetworkFunctions, check_network_case
 from strategies import network_cases
 
 EXAMPLES_VARIABLE = "GRADHARNESS_MUTMUT_EXAMPLES"

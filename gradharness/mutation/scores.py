@@ -5,8 +5,8 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 
-from gradharness.mutation.records import ExamplesRecord, ExerciseCaseRecord, MutantRecord, ScoreRecord
 from gradharness.mutation.status import MutantStatus
+from gradharness.records.mutation import ExamplesRecord, ExerciseCaseRecord, MutantRecord, ScoreRecord
 
 _DETECTED = {s.value for s in MutantStatus if s.detected}
 _BUCKETS = ((1, 1, "1"), (2, 2, "2"), (3, 5, "3-5"), (6, 10, "6-10"), (11, 25, "11-25"), (26, 50, "26-50"),

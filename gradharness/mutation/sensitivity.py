@@ -19,8 +19,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from gradharness.checker import NOISE_SAFETY
-from gradharness.environment import environment
+from gradharness.check.checker import NOISE_SAFETY
+from gradharness.model.parameters import GRADIENT_NAMES, block_slices
 from gradharness.mutation.campaign import (
     CampaignSettings,
     HarnessError,
@@ -33,11 +33,11 @@ from gradharness.mutation.cases import PreparedCase
 from gradharness.mutation.evaluate import Evaluation
 from gradharness.mutation.mutants import generate_mutants
 from gradharness.mutation.operators import select_operators
-from gradharness.mutation.records import BlockSweepRecord, SensitivityRecord, ThresholdPointRecord
 from gradharness.mutation.runner import Lost, TaskRunner
 from gradharness.mutation.target import CheckerSpec, Target
 from gradharness.mutation.tasks import Job, Variant, variant_task
-from gradharness.parameters import GRADIENT_NAMES, block_slices
+from gradharness.records.environment import environment
+from gradharness.records.mutation import BlockSweepRecord, SensitivityRecord, ThresholdPointRecord
 
 DELTAS: tuple[float, ...] = tuple(float(10.0**-k) for k in range(1, 11))
 THRESHOLDS: tuple[float, ...] = tuple(float(10.0**-k) for k in range(2, 13))

@@ -10,12 +10,12 @@ import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
-from gradharness import network
-from gradharness.environment import file_sha256
 from gradharness.errors import UserCodeError
-from gradharness.usercode import read_source
+from gradharness.model import network
+from gradharness.records.environment import file_sha256
+from gradharness.usercode.loader import read_source
 
-REFERENCE_LABEL = "gradharness/network.py"
+REFERENCE_LABEL = "gradharness/model/network.py"
 """How the built-in reference's file is named in diffs and reports."""
 
 
@@ -45,7 +45,7 @@ class Target:
 
 
 def reference_target() -> Target:
-    """The built-in reference backward pass, :func:`gradharness.network.backward_propagation_n`."""
+    """The built-in reference backward pass, :func:`gradharness.model.network.backward_propagation_n`."""
     source = Path(inspect.getsourcefile(network) or "").read_text(encoding="utf-8")
     return Target(REFERENCE_LABEL, None, source)
 

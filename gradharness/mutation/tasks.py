@@ -17,8 +17,8 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from gradharness.case import NetworkCase
 from gradharness.errors import GradHarnessError
+from gradharness.model.case import NetworkCase
 from gradharness.mutation.cases import PreparedCases, prepare_cases
 from gradharness.mutation.evaluate import CachedChecker, Evaluation, evaluate_backward
 from gradharness.mutation.loading import (
@@ -32,8 +32,8 @@ from gradharness.mutation.loading import (
 )
 from gradharness.mutation.status import KillKind, MutantStatus
 from gradharness.mutation.target import CheckerSpec, Target
-from gradharness.propcheck import RunSettings, run_properties
-from gradharness.properties import CheckOptions, NetworkFunctions
+from gradharness.properties.properties import CheckOptions, NetworkFunctions
+from gradharness.properties.runner import RunSettings, run_properties
 
 
 class TaskTimeout(BaseException):

@@ -1,0 +1,5 @@
+"""``python -m gradharness.bench``: the speed benchmark (see :mod:`gradharness.bench.speed`)."""
+
+from gradharness.bench.speed import main
+
+main()

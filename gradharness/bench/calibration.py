@@ -1,0 +1,119 @@
+"""How often does the checker blame correct code? Counts verdicts over generated cases.
+
+    python -m gradharness.bench.calibration --cases 10000 [--adversarial] [--method loop|batched]
+
+Runs the built-in correct backward pass through the same strategies and checker as
+`gradharness check`; "loop" calls the forward once per perturbation (the path a
+user's file takes), "batched" is the built-in network's fast path. Any WRONG verdict
+is a false failure, printed with its case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, seed, settings
+
+from gradharness.check.checker import DEFAULT_THRESHOLD, gradient_check_n
+from gradharness.check.verdict import Verdict
+from gradharness.model import network
+from strategies import network_cases
+
+
+def _user_style_forward(X, Y, parameters):
+    # Not the built-in object, so the checker treats it as user code (the loop path).
+    return network.forward_propagation_n(X, Y, parameters)
+
+
+@dataclass
+class Calibration:
+    """Verdict counts on correct code, and the cases (if any) it was blamed on."""
+
+    verdicts: Counter = field(default_factory=Counter)
+    false_failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def cases(self) -> int:
+        """Cases checked."""
+        return sum(self.verdicts.values())
+
+
+def false_failures(
+    cases: int,
+    *,
+    adversarial: bool = False,
+    method: str = "loop",
+    epsilon: float | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    random_seed: int = 0,
+) -> Calibration:
+    """Check the correct backward pass on ``cases`` generated networks; count verdicts."""
+    result = Calibration()
+    forward = _user_style_forward if method == "loop" else None
+
+    @seed(random_seed)
+    @settings(
+        max_examples=cases,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(network_cases(adversarial=adversarial))
+    def run(case) -> None:
+        cost, cache = network.forward_propagation_n(case.X, case.Y, case.parameters)
+        gradients = network.backward_propagation_n(case.X, case.Y, cache)
+        if method == "loop" and not np.isfinite(cost):
+            result.verdicts[Verdict.SATURATED.value] += 1  # the property runner diagnoses this before the checker
+            return
+        check = gradient_check_n(
+            case.parameters, gradients, case.X, case.Y, epsilon, threshold=threshold, forward=forward, method=method
+        )
+        result.verdicts[check.verdict.value] += 1
+        if check.verdict is Verdict.WRONG:
+            result.false_failures.append(f"{case.describe()}: {check.summary()}")
+
+    started = time.perf_counter()
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def main() -> None:
+    """Command line of the calibration run."""
+    parser = argparse.ArgumentParser(
+        prog="python -m gradharness.bench.calibration", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--adversarial", action="store_true")
+    parser.add_argument("--method", choices=("loop", "batched"), default="loop")
+    parser.add_argument("--epsilon", type=float, default=None)
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    outcome = false_failures(
+        args.cases,
+        adversarial=args.adversarial,
+        method=args.method,
+        epsilon=args.epsilon,
+        threshold=args.threshold,
+        random_seed=args.seed,
+    )
+    strategy = "adversarial" if args.adversarial else "default"
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(outcome.verdicts.items()))
+    print(f"{outcome.cases} cases ({strategy} strategies, method {args.method}, seed {args.seed}): {counts}")
+    print(f"false failures: {len(outcome.false_failures)} of {outcome.cases} ({outcome.seconds:.0f} s)")
+    for line in outcome.false_failures[:10]:
+        print("  " + line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+"""Command line: parse, call the library, print, exit. 0 pass, 1 finding, 2 cannot check."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import click
+from hypothesis.errors import InvalidArgument
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from gradharness.batch import is_batch
+from gradharness.batch.command import batch_check
+from gradharness.check.checker import DEFAULT_THRESHOLD, SEED_EPSILON
+from gradharness.cli.mutate import mutate, sensitivity
+from gradharness.cli.options import parse_layer_sizes, positive_finite
+from gradharness.cli.report import html_option, report, write_html
+from gradharness.errors import GradHarnessError
+from gradharness.judge.checks import DEFAULT_TIMEOUT, check_file
+from gradharness.properties.properties import CheckOptions
+from gradharness.properties.runner import RunSettings, StrategyOptions
+from gradharness.records.check import save
+from gradharness.render.terminal import render_record
+from gradharness.usercode.loader import FunctionNames
+
+
+def _progress_display(console: Console, quiet: bool):
+    """A progress bar on stderr when it is a terminal; otherwise nothing."""
+    if quiet or not console.is_terminal:
+        return None, None
+    bar = Progress(
+        TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+        TimeElapsedColumn(), console=console, transient=True,
+    )  # fmt: skip
+    task = bar.add_task("", total=None)
+
+    def update(line: str) -> None:
+        head, _, what = line.partition(": ")
+        if head.startswith("example ") and "/" in head:
+            done, total = head.removeprefix("example ").split("/")
+            bar.update(task, completed=int(done), total=int(total), description=what)
+        else:
+            bar.update(task, description=line)
+
+    return bar, update
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gradharness", message="%(prog)s %(version)s")
+def main() -> None:
+    """gradharness: stress-test hand-written backpropagation with numerical gradient checks."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--seed", type=int, default=None, help="Hypothesis seed (default: random; printed for reproduction).")
+@click.option(
+    "--max-examples", type=click.IntRange(min=1), default=100, show_default=True, help="Generated cases per property."
+)
+@click.option(
+    "--epsilon",
+    type=float,
+    default=None,
+    callback=positive_finite,
+    help="Fixed centred-difference step (default: cbrt(machine eps) * max(1, |theta|)).",
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    callback=positive_finite,
+    help="Relative difference above which a block is examined.",
+)
+@click.option(
+    "--exercise-settings",
+    is_flag=True,
+    help=f"Use the exercise's epsilon {SEED_EPSILON:g} and threshold {DEFAULT_THRESHOLD:g}.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    callback=positive_finite,
+    help="Wall-clock limit in seconds for the whole check.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the result as JSON here.",
+)
+@click.option(
+    "--forward", default="forward_propagation_n", show_default=True, help="Name of the network's forward function."
+)
+@click.option(
+    "--backward", default="backward_propagation_n", show_default=True, help="Name of the network's backward function."
+)
+@click.option(
+    "--forward-1d", default="forward_propagation", show_default=True, help="Name of the 1-D forward function."
+)
+@click.option(
+    "--backward-1d", default="backward_propagation", show_default=True, help="Name of the 1-D backward function."
+)
+@click.option(
+    "--layer-sizes",
+    callback=parse_layer_sizes,
+    default=None,
+    help="Fix sizes, e.g. '4,5,3,1' or '*,*,*,1' (* = drawn).",
+)
+@click.option("--output-size", type=click.IntRange(min=1), default=None, help="Fix n3, the number of output units.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Fix m, the number of examples.")
+@click.option("--max-units", type=click.IntRange(min=1), default=6, show_default=True, help="Largest drawn layer size.")
+@click.option("--max-batch", type=click.IntRange(min=1), default=8, show_default=True, help="Largest drawn m.")
+@click.option("--adversarial", is_flag=True, help="Draw stress cases: exact zeros, large weights, saturation.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line.")
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("gradharness-batch"),
+    show_default=True, help="Batch: folder for the per-file reports and summary.json/.csv/.html.",
+)  # fmt: skip
+@click.option(
+    "--jobs", type=click.IntRange(min=1), default=None, help="Batch: files checked at once (default: CPUs, max 8)."
+)
+@click.option(
+    "--dask", "dask_address", default=None, metavar="ADDRESS", help="Batch: run the checks on this Dask scheduler."
+)
+@html_option
+def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: float | None, threshold: float,
+          exercise_settings: bool, timeout: float, json_path: Path | None, forward: str, backward: str,
+          forward_1d: str, backward_1d: str, layer_sizes: tuple[int | None, ...] | None, output_size: int | None,
+          batch_size: int | None, max_units: int, max_batch: int, adversarial: bool, quiet: bool,
+          out_dir: Path, jobs: int | None, dask_address: str | None, html_path: str | None) -> None:  # fmt: skip
+    """Check the backprop in PATH (a .py file or a notebook) on generated networks.
+
+    Several paths, a folder or a glob check every file in them (a batch): one report per
+    file and a summary table under --out.
+    """
+    if exercise_settings:
+        epsilon, threshold = SEED_EPSILON, DEFAULT_THRESHOLD
+    sizes = layer_sizes or (None, None, None, None)
+    if output_size is not None:
+        if sizes[3] is not None and sizes[3] != output_size:
+            raise click.UsageError(f"--output-size {output_size} contradicts --layer-sizes n3={sizes[3]}")
+        sizes = (*sizes[:3], output_size)
+    strategy = StrategyOptions(
+        n0=sizes[0], n1=sizes[1], n2=sizes[2], n3=sizes[3], max_units=max_units,
+        min_batch=1, max_batch=max_batch, batch_size=batch_size, adversarial=adversarial,
+    )  # fmt: skip
+    try:
+        strategy.strategy()
+    except InvalidArgument as exc:
+        raise click.UsageError(str(exc)) from None
+    run = RunSettings(
+        seed=seed if seed is not None else random.SystemRandom().randrange(2**32),
+        max_examples=max_examples,
+        check=CheckOptions(epsilon=epsilon, threshold=threshold),
+        strategy=strategy,
+    )
+    names = FunctionNames(forward, backward, forward_1d, backward_1d)
+    err = Console(stderr=True, soft_wrap=True)
+    if is_batch(paths):
+        if json_path is not None or html_path is not None:
+            raise click.UsageError("a batch writes JSON, CSV and HTML under --out; --json and --html are for one file")
+        out = Console(highlight=False, soft_wrap=True)
+        sys.exit(batch_check(list(paths), run, names=names, timeout=timeout, out=out_dir, jobs=jobs,
+                             dask=dask_address, quiet=quiet, console=out, err=err))  # fmt: skip
+    path = Path(paths[0])
+    bar, update = _progress_display(err, quiet)
+    if bar is not None:
+        with bar:
+            record = check_file(path, run, names=names, timeout=timeout, progress=update)
+    else:
+        record = check_file(path, run, names=names, timeout=timeout)
+    if json_path is not None:
+        save(record, json_path)
+    out = Console(highlight=False, soft_wrap=True)
+    if record.verdict == "error":
+        err.print(f"gradharness: error: {record.error}", highlight=False, markup=False)
+    elif quiet:
+        out.print(f"{record.verdict.upper()} {path}", markup=False)
+    else:
+        render_record(out, record)
+    for note in record.target.get("notes", []) if not quiet else []:
+        err.print(f"gradharness: note: {note}", highlight=False, markup=False)
+    write_html(record, html_path)
+    sys.exit(record.exit_code)
+
+
+@main.command()
+@click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed.")
+@click.option(
+    "--max-examples", type=click.IntRange(min=1), default=100, show_default=True, help="Generated cases per property."
+)
+@html_option
+def demo(seed: int, max_examples: int, html_path: str | None) -> None:
+    """Self-test: the built-in correct network passes, the exercise's buggy backprop fails."""
+    from gradharness.judge.demo import run_demo
+
+    records: dict = {}
+    code = run_demo(Console(highlight=False, soft_wrap=True), seed=seed, max_examples=max_examples, records=records)
+    write_html(records["buggy"], html_path)  # the report worth showing: the exercise's bugs, found
+    sys.exit(code)
+
+
+main.add_command(report)
+
+
+def run() -> None:
+    """Console-script entry point: the project's errors become one line and exit code 2."""
+    try:
+        main(standalone_mode=True)
+    except GradHarnessError as exc:
+        click.echo(f"gradharness: error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("gradharness: interrupted", err=True)
+        sys.exit(130)
+
+
+main.add_command(mutate)
+main.add_command(sensitivity)

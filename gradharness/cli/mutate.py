@@ -1,0 +1,259 @@
+"""``gradharness mutate`` and ``gradharness sensitivity``: parse, call the mutation library, print, exit.
+
+Exit codes of mutate: 0 every mutant not believed equivalent was detected; 1 survivors,
+or a checker under test that fails the harness proof; 2 nothing could be measured (bad
+input, a hang or crash of the unmutated code, a harness that cannot be proved).
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+from hypothesis.errors import InvalidArgument
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from gradharness.check.checker import DEFAULT_THRESHOLD
+from gradharness.cli.options import parse_layer_sizes, positive_finite
+from gradharness.cli.report import html_option, write_html
+from gradharness.errors import GradHarnessError
+from gradharness.mutation.campaign import CampaignSettings, run_campaign
+from gradharness.mutation.engine_mutmut import mutmut_campaign
+from gradharness.mutation.export import save_mutation_testing_elements
+from gradharness.mutation.operators import OPERATORS
+from gradharness.mutation.runner import default_jobs
+from gradharness.mutation.sensitivity import run_sensitivity
+from gradharness.mutation.target import checker_spec, file_target, reference_target
+from gradharness.properties.properties import CheckOptions
+from gradharness.properties.runner import StrategyOptions
+from gradharness.records.environment import environment, file_sha256
+from gradharness.records.mutation import MutateRecord, SensitivityRecord, save
+from gradharness.render.terminal_mutation import render_mutate, render_sensitivity
+
+EXERCISE_SIZES = (4, 5, 3, 1)
+"""A user's checker usually hard-codes the exercise's network (its vector_to_dictionary does)."""
+
+
+def _operators(_ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    names = tuple(n.strip() for n in value.split(",") if n.strip())
+    unknown = [n for n in names if n not in OPERATORS]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown {', '.join(unknown)}; valid operators are {', '.join(OPERATORS)}", param=param
+        )
+    return names
+
+
+def _common(function):  # noqa: ANN001, ANN202
+    """Options shared by mutate and sensitivity."""
+    options = [
+        click.argument("path", required=False, type=click.Path(path_type=Path)),
+        click.option("--checker", "checker_path", type=click.Path(path_type=Path), default=None,
+                     help="A file whose gradient_check_n is the checker under test (default: the built-in checker)."),
+        click.option("--checker-function", default="gradient_check_n", show_default=True,
+                     help="Name of the checker under test in --checker."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Hypothesis seed of the drawn cases."),
+        click.option("--max-examples", type=click.IntRange(min=1), default=100, show_default=True,
+                     help="Generated cases every mutant runs on."),
+        click.option("--epsilon", type=float, default=None, callback=positive_finite,
+                     help="Fixed centred-difference step (default: the checker's; 1e-6 for a user's checker)."),
+        click.option("--threshold", type=float, default=DEFAULT_THRESHOLD, show_default=True, callback=positive_finite,
+                     help="Relative difference above which gradients are called wrong."),
+        click.option("--jobs", type=click.IntRange(min=1), default=None,
+                     help="Worker processes (default: the machine's cores)."),
+        click.option("--timeout", type=float, default=30.0, show_default=True, callback=positive_finite,
+                     help="Seconds per mutant (all its cases) before it counts as timed out."),
+        click.option("--operators", callback=_operators, default=None,
+                     help="Comma-separated operators to apply (default: all)."),
+        click.option("--forward", default="forward_propagation_n", show_default=True, help="Forward function in PATH."),
+        click.option("--backward", default="backward_propagation_n", show_default=True,
+                     help="Backward function in PATH (the one mutated)."),
+        click.option("--layer-sizes", callback=parse_layer_sizes, default=None,
+                     help="Fix sizes, e.g. '4,5,3,1' (default: drawn; 4,5,3,1 with --checker)."),
+        click.option("--max-units", type=click.IntRange(min=1), default=6, show_default=True, help="Largest drawn layer."),
+        click.option("--max-batch", type=click.IntRange(min=1), default=8, show_default=True, help="Largest drawn m."),
+        click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                     help="Write the result as JSON here."),
+        click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _settings(params: dict, shrink: bool = False) -> CampaignSettings:
+    sizes = params["layer_sizes"]
+    if sizes is None:
+        sizes = EXERCISE_SIZES if params["checker_path"] is not None else (None, None, None, None)
+    strategy = StrategyOptions(
+        n0=sizes[0], n1=sizes[1], n2=sizes[2], n3=sizes[3],
+        max_units=params["max_units"], max_batch=params["max_batch"],
+    )  # fmt: skip
+    try:
+        strategy.strategy()
+    except InvalidArgument as exc:
+        raise click.UsageError(str(exc)) from None
+    return CampaignSettings(
+        seed=params["seed"],
+        max_examples=params["max_examples"],
+        check=CheckOptions(epsilon=params["epsilon"], threshold=params["threshold"]),
+        strategy=strategy,
+        jobs=params["jobs"] or default_jobs(),
+        timeout=params["timeout"],
+        shrink=shrink,
+        operators=params["operators"],
+    )
+
+
+def _reproduce(command: str) -> str:
+    """The command line that repeats this run: the options given on the command line, nothing else."""
+    context = click.get_current_context()
+    words = ["gradharness", command]
+    for parameter in context.command.params:
+        name = parameter.name or ""
+        if context.get_parameter_source(name) is not click.core.ParameterSource.COMMANDLINE:
+            continue
+        value = context.params[name]
+        if isinstance(parameter, click.Argument):
+            words.append(str(value))
+        elif isinstance(parameter, click.Option):
+            flag = max(parameter.opts, key=len)
+            if parameter.is_flag:
+                words.append(flag)
+            elif isinstance(value, tuple):
+                words += [flag, ",".join("*" if v is None else str(v) for v in value)]
+            else:
+                words += [flag, str(value)]
+    return shlex.join(words)
+
+
+def _progress(console: Console, quiet: bool):  # noqa: ANN202
+    if quiet or not console.is_terminal:
+        return None, None
+    bar = Progress(TextColumn("mutants"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                   TimeElapsedColumn(), console=console, transient=True)  # fmt: skip
+    task = bar.add_task("", total=None)
+    return bar, lambda done, total, what: bar.update(task, completed=done, total=total, description=what)
+
+
+def _fail(
+    err: Console, message: str, record: MutateRecord | SensitivityRecord | None = None, params: dict | None = None
+) -> None:
+    """One line on stderr and exit 2; a results file or report asked for still says what happened."""
+    err.print(f"gradharness: error: {message}", markup=False, highlight=False)
+    if record is not None and params is not None:
+        try:
+            if params.get("json_path") is not None:
+                save(record, params["json_path"])
+            write_html(record, params.get("html_path"))
+        except (GradHarnessError, OSError) as exc:
+            err.print(f"gradharness: error: no report written: {exc}", markup=False, highlight=False)
+    sys.exit(2)
+
+
+def _error_record(kind: str, params: dict, message: str, engine: str = "domain") -> MutateRecord | SensitivityRecord:
+    """The record of a campaign that could not run: its target, the error, how to repeat it."""
+    path, checker_path = params.get("path"), params.get("checker_path")
+    target = {"path": str(path) if path is not None else "builtin:gradharness/model/network.py",
+              "sha256": file_sha256(Path(path)) if path is not None else None, "function": None}  # fmt: skip
+    checker = {"kind": "user" if checker_path is not None else "builtin",
+               "path": str(checker_path) if checker_path is not None else None,
+               "sha256": file_sha256(Path(checker_path)) if checker_path is not None else None,
+               "function": "gradient_check_n" if checker_path is not None else "gradharness.gradient_check_n"}  # fmt: skip
+    settings = {k: v for k, v in params.items() if isinstance(v, (int, float, str, bool, type(None)))}
+    common = {"target": target, "checker": checker, "settings": settings, "verdict": "error", "error": message,
+              "reproduce": _reproduce(kind), "environment": environment()}  # fmt: skip
+    if kind == "mutate":
+        return MutateRecord(engine=engine, **common)
+    return SensitivityRecord(**common)
+
+
+def _targets(params: dict):  # noqa: ANN202
+    path = params["path"]
+    target = (
+        reference_target()
+        if path is None
+        else file_target(path, backward=params["backward"], forward=params["forward"])
+    )
+    return target, checker_spec(params["checker_path"], params["checker_function"])
+
+
+@click.command()
+@_common
+@click.option("--engine", type=click.Choice(["domain", "mutmut", "both"]), default="domain", show_default=True,
+              help="gradharness's backprop operators, mutmut's generic ones, or both side by side.")  # fmt: skip
+@click.option("--shrink", is_flag=True, help="Let Hypothesis shrink each killed mutant's counterexample (slower).")
+@click.option("--mte", "mte_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write a mutation-testing-elements report (Stryker's JSON schema) here.")  # fmt: skip
+@click.option("--mutmut-timeout", type=float, default=600.0, show_default=True, callback=positive_finite,
+              help="Seconds the whole mutmut run may take.")  # fmt: skip
+@click.option("--all", "show_all", is_flag=True, help="Print every mutant's diff, not only the survivors'.")
+@html_option
+def mutate(engine: str, shrink: bool, mte_path: Path | None, mutmut_timeout: float, show_all: bool, **params) -> None:  # noqa: ANN003
+    """Run deliberately broken variants of the backward pass in PATH (default: the built-in reference) against the checker."""
+    err = Console(stderr=True, soft_wrap=True)
+    settings = _settings(params, shrink)
+    bar, update = _progress(err, params["quiet"])
+    try:
+        target, checker = _targets(params)
+        reproduce = _reproduce("mutate")
+        if engine == "domain":
+            if bar is not None:
+                with bar:
+                    record = run_campaign(target, checker, settings, progress=update, reproduce=reproduce)
+            else:
+                record = run_campaign(target, checker, settings, reproduce=reproduce)
+        else:
+            if not checker.builtin:
+                raise GradHarnessError("--engine mutmut runs with the built-in checker; drop --checker")
+            record = mutmut_campaign(target, settings, with_domain=engine == "both", mutmut_timeout=mutmut_timeout,
+                                     reproduce=reproduce)  # fmt: skip
+        if params["json_path"] is not None:
+            save(record, params["json_path"])
+        if mte_path is not None:
+            save_mutation_testing_elements(record, target.source, mte_path)
+    except GradHarnessError as exc:
+        _fail(err, str(exc), _error_record("mutate", params, str(exc), engine), params)
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    if params["quiet"]:
+        score = record.score.score if record.score is not None and record.score.score is not None else float("nan")
+        out.print(
+            f"{record.verdict.upper()} mutation score {100 * score:.1f}% ({len(record.mutants)} mutants)", markup=False
+        )
+    else:
+        render_mutate(out, record, show_all=show_all)
+    write_html(record, params["html_path"])
+    sys.exit(record.exit_code)
+
+
+@click.command()
+@_common
+@html_option
+def sensitivity(**params) -> None:  # noqa: ANN003
+    """Measure the checker: the smallest detectable error per gradient block, and a threshold sweep."""
+    err = Console(stderr=True, soft_wrap=True)
+    settings = _settings(params)
+    try:
+        target, checker = _targets(params)
+        record = run_sensitivity(target, checker, settings, reproduce=_reproduce("sensitivity"))
+        if params["json_path"] is not None:
+            save(record, params["json_path"])
+    except GradHarnessError as exc:
+        _fail(err, str(exc), _error_record("sensitivity", params, str(exc)), params)
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    if params["quiet"]:
+        parts = ", ".join(
+            f"{b.block} {b.smallest_always:g}" if b.smallest_always else f"{b.block} -" for b in record.blocks
+        )
+        out.print(f"smallest delta caught on every case: {parts}", markup=False)
+    else:
+        render_sensitivity(out, record)
+    write_html(record, params["html_path"])
+    sys.exit(record.exit_code)

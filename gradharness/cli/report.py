@@ -1,0 +1,93 @@
+"""`gradharness report RESULTS.json` and the `--html [FILE]` option shared by the commands that write reports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gradharness.errors import GradHarnessError, ResultsFormatError
+
+DEFAULT = "\0default"  # --html given without a FILE
+_SOURCE_SUFFIXES = (".py", ".ipynb", ".json")
+
+
+def _html_value(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None or value == DEFAULT:
+        return value
+    if value.lower().endswith(_SOURCE_SUFFIXES):
+        raise click.BadParameter(
+            f"{value!r} looks like an input, not a report; put --html after the other arguments or write --html=FILE.html",
+            param=param,
+        )
+    return value
+
+
+def html_option(function: Callable) -> Callable:
+    """``--html [FILE]``: write an HTML report to FILE, or to reports/ under a timestamped name."""
+    return click.option(
+        "--html",
+        "html_path",
+        is_flag=False,
+        flag_value=DEFAULT,
+        default=None,
+        metavar="[FILE]",
+        callback=_html_value,
+        help="Write an HTML report to FILE (default: reports/ with a timestamped name, listed in reports/index.html).",
+    )(function)
+
+
+def write_html(record: Any, html_path: str | None, search: list[Path] | None = None) -> Path | None:
+    """Write the report asked for by ``--html`` (nothing when it was not given); say where on stderr."""
+    if html_path is None:
+        return None
+    from gradharness.render.html import write_report
+
+    path = write_report(record, None if html_path == DEFAULT else Path(html_path), search=search)
+    click.echo(f"gradharness: report written to {path}", err=True)
+    return path
+
+
+def load_any(path: Path) -> Any:
+    """A check, mutate or sensitivity record from a results file (chosen by its ``kind``)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsFormatError(f"results file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsFormatError(f"cannot read results file {path}: {exc}") from None
+    kind = data.get("kind", "check") if isinstance(data, dict) else None
+    if kind == "check":
+        from gradharness.records.check import from_json
+
+        return from_json(data)
+    if kind in ("mutate", "sensitivity"):
+        from gradharness.records import mutation
+
+        return mutation.from_json(data)
+    raise ResultsFormatError(f"results file {path}: unknown kind {kind!r} (expected check, mutate or sensitivity)")
+
+
+@click.command("report")
+@click.argument("results", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "-o",
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the report here (default: reports/ with a timestamped name, listed in reports/index.html).",
+)
+def report(results: Path, html_path: Path | None) -> None:
+    """Render saved RESULTS (JSON of check, mutate or sensitivity) as an HTML report."""
+    from gradharness.render.html import write_report
+
+    record = load_any(results)
+    try:
+        path = write_report(record, html_path, search=[results.resolve().parent])
+    except OSError as exc:
+        raise GradHarnessError(f"cannot write the report: {exc}") from None
+    click.echo(str(path))

@@ -1,0 +1,288 @@
+"""The properties checked on every generated case, one function each.
+
+Each raises :class:`PropertyFailure` (a distinct subclass per property, so
+Hypothesis shrinks each distinct bug on its own) and returns the diagnosis of
+a case that passes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from gradharness.check.checker import GradientCheckResult, gradient_check, gradient_check_n
+from gradharness.check.error_model import sigmoid_saturates
+from gradharness.check.finite_diff import cost_of
+from gradharness.check.verdict import Verdict
+from gradharness.model.case import NetworkCase
+from gradharness.model.parameters import GRADIENT_NAMES, Gradients, parameter_shapes
+
+
+class Property(Enum):
+    """What is asserted of the user's functions on each case."""
+
+    FORWARD_COST = "forward returns a finite scalar cost and a cache"
+    GRADIENT_SHAPES = "backward returns every gradient with its parameter's shape, in float64"
+    GRADIENT_AGREES = "backward agrees with the numerical gradient of forward"
+    NO_SIDE_EFFECTS = "forward and backward leave X, Y and the parameters unchanged"
+    DERIVATIVE_1D = "1-D: backward is the derivative of J(theta) = theta * x"
+    STUDENT_CHECKER = "the file's own gradient_check_n accepts a correct backprop and rejects wrong ones"
+
+
+class FailureKind(Enum):
+    """How a property failed."""
+
+    WRONG = "wrong"  # a wrong value (the checker's finding)
+    CRASHED = "crashed"  # the user's function raised
+    MALFORMED = "malformed"  # returned something of the wrong type or shape
+    NONFINITE = "nonfinite"  # returned NaN or inf where the math is finite
+    SIDE_EFFECT = "side_effect"  # modified its inputs
+
+
+class PropertyFailure(AssertionError):
+    """A property does not hold on a case."""
+
+    prop: Property = Property.GRADIENT_AGREES
+
+    def __init__(
+        self,
+        message: str,
+        kind: FailureKind,
+        case: NetworkCase | None = None,
+        check: GradientCheckResult | None = None,
+        point: tuple[float, float] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+        self.case = case
+        self.check = check
+        self.point = point
+
+
+class ForwardCostFailure(PropertyFailure):
+    prop = Property.FORWARD_COST
+
+
+class GradientShapeFailure(PropertyFailure):
+    prop = Property.GRADIENT_SHAPES
+
+
+class GradientAgreementFailure(PropertyFailure):
+    prop = Property.GRADIENT_AGREES
+
+
+class SideEffectFailure(PropertyFailure):
+    prop = Property.NO_SIDE_EFFECTS
+
+
+class Derivative1DFailure(PropertyFailure):
+    prop = Property.DERIVATIVE_1D
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """Numerical settings of the checker."""
+
+    epsilon: float | None = None
+    threshold: float = 1e-7
+
+
+@dataclass(frozen=True)
+class NetworkFunctions:
+    """The forward and backward pass under test; ``builtin`` allows the batched numerical gradient."""
+
+    forward: Callable
+    backward: Callable
+    forward_name: str = "forward_propagation_n"
+    backward_name: str = "backward_propagation_n"
+    builtin: bool = False
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """What one passing case showed: which properties ran, and the checker's verdict."""
+
+    properties: tuple[Property, ...]
+    verdict: Verdict
+
+
+def _describe_exception(function: str, exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{function} raised {type(exc).__name__}" + (f": {text}" if text else "")
+
+
+def _call(function_name: str, function: Callable, *args: object, failure: type[PropertyFailure], case: NetworkCase):
+    try:
+        return function(*args)
+    except (KeyboardInterrupt, SystemExit, PropertyFailure):
+        raise
+    except Exception as exc:  # the user's code may raise anything; it is a finding, not our crash
+        raise failure(_describe_exception(function_name, exc), FailureKind.CRASHED, case) from None
+
+
+def _unchanged(before: np.ndarray, after: object) -> bool:
+    after = np.asarray(after)
+    return before.shape == after.shape and bool(np.array_equal(before, after, equal_nan=True))
+
+
+def normalise_gradients(returned: object, case: NetworkCase, backward_name: str) -> Gradients:
+    """dW1 ... db3 from what backward returned (keys in either case), shapes checked."""
+    if not isinstance(returned, Mapping):
+        raise GradientShapeFailure(
+            f"{backward_name} returned {type(returned).__name__}, expected a dict of gradients",
+            FailureKind.MALFORMED,
+            case,
+        )
+    by_lower = {str(key).lower(): value for key, value in returned.items()}
+    shapes = parameter_shapes(case.sizes)
+    gradients: Gradients = {}
+    for name in GRADIENT_NAMES:
+        value = returned.get(name, by_lower.get(name.lower()))
+        if value is None:
+            keys = ", ".join(sorted(map(str, returned))) or "none"
+            raise GradientShapeFailure(
+                f"{backward_name} returned no {name} (keys: {keys})", FailureKind.MALFORMED, case
+            )
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise GradientShapeFailure(
+                f"{name} is {type(value).__name__}, not an array of numbers", FailureKind.MALFORMED, case
+            ) from None
+        expected = shapes[name[1:]]
+        if array.shape != expected:
+            raise GradientShapeFailure(
+                f"{name} has shape {array.shape}, expected {expected} (the shape of {name[1:]}) for {case.describe()}",
+                FailureKind.MALFORMED,
+                case,
+            )
+        given = np.asarray(value).dtype
+        if given.kind == "f" and given.itemsize < 8:
+            # Single precision rounds each entry by ~6e-8 relative: an error the seed's
+            # threshold of 1e-7 cannot resolve, so it is caught here instead.
+            raise GradientShapeFailure(
+                f"{name} is {given.name}: gradients of float64 parameters must be float64 "
+                f"({given.name} keeps about {np.finfo(given).precision} digits)",
+                FailureKind.MALFORMED,
+                case,
+            )
+        gradients[name] = array
+    return gradients
+
+
+def check_network_case(
+    functions: NetworkFunctions, case: NetworkCase, options: CheckOptions, *, checker: Callable | None = None
+) -> CaseOutcome:
+    """Run every network property on one case; raise PropertyFailure on the first that fails.
+
+    ``checker`` replaces :func:`gradient_check_n` (same call), e.g. with one that reuses a
+    precomputed numerical gradient, or a checker under test.
+    """
+    X, Y = case.X.copy(), case.Y.copy()
+    parameters = case.copy_parameters()
+    ran = [Property.FORWARD_COST]
+
+    returned = _call(functions.forward_name, functions.forward, X, Y, parameters, failure=ForwardCostFailure, case=case)
+    if not isinstance(returned, (tuple, list)) or len(returned) != 2:
+        raise ForwardCostFailure(
+            f"{functions.forward_name} returned {type(returned).__name__}, expected (cost, cache)",
+            FailureKind.MALFORMED,
+            case,
+        )
+    try:
+        cost = cost_of(returned[0])
+    except (TypeError, ValueError) as exc:
+        raise ForwardCostFailure(f"{functions.forward_name}: {exc}", FailureKind.MALFORMED, case) from None
+    cache = returned[1]
+    saturated = not math.isfinite(cost)
+    if saturated and not sigmoid_saturates(case.X, case.parameters):
+        raise ForwardCostFailure(
+            f"{functions.forward_name} returned cost {cost} for {case.describe()}, where the cost is finite",
+            FailureKind.NONFINITE,
+            case,
+        )
+
+    ran.append(Property.GRADIENT_SHAPES)
+    returned = _call(functions.backward_name, functions.backward, X, Y, cache, failure=GradientShapeFailure, case=case)
+    gradients = normalise_gradients(returned, case, functions.backward_name)
+
+    ran.append(Property.NO_SIDE_EFFECTS)
+    for label, before, after in (("X", case.X, X), ("Y", case.Y, Y)):
+        if not _unchanged(before, after):
+            raise SideEffectFailure(
+                f"{label} was modified in place during forward/backward", FailureKind.SIDE_EFFECT, case
+            )
+    for name, before in case.parameters.items():
+        if not _unchanged(before, parameters[name]):
+            raise SideEffectFailure(
+                f"parameter {name} was modified in place during forward/backward", FailureKind.SIDE_EFFECT, case
+            )
+
+    ran.append(Property.GRADIENT_AGREES)
+    for name, value in gradients.items():
+        if not np.all(np.isfinite(value)):
+            index = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
+            raise GradientAgreementFailure(
+                f"{name}{list(index)} is {value[index]} for {case.describe()}", FailureKind.NONFINITE, case
+            )
+    if saturated:
+        return CaseOutcome(tuple(ran), Verdict.SATURATED)
+    try:
+        result = (checker or gradient_check_n)(
+            case.copy_parameters(),
+            gradients,
+            case.X,
+            case.Y,
+            options.epsilon,
+            threshold=options.threshold,
+            forward=None if functions.builtin else functions.forward,
+        )
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # the user's forward, called on perturbed parameters
+        raise GradientAgreementFailure(
+            _describe_exception(functions.forward_name, exc) + " on perturbed parameters", FailureKind.CRASHED, case
+        ) from None
+    if not result.passed:
+        raise GradientAgreementFailure(
+            f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}",
+            FailureKind.WRONG,
+            case,
+            result,
+        )
+    return CaseOutcome(tuple(ran), result.verdict)
+
+
+def check_1d_point(forward: Callable, backward: Callable, x: float, theta: float, options: CheckOptions) -> Verdict:
+    """The 1-D property at one point: forward is theta * x and backward its derivative."""
+    try:
+        J = cost_of(forward(x, theta))
+    except Exception as exc:  # user code
+        raise Derivative1DFailure(
+            _describe_exception("forward_propagation", exc), FailureKind.CRASHED, point=(x, theta)
+        ) from None
+    expected = theta * x
+    if not math.isfinite(J) or abs(J - expected) > 1e-12 * max(1.0, abs(expected)):
+        raise Derivative1DFailure(
+            f"forward_propagation({x!r}, {theta!r}) = {J!r}, expected theta * x = {expected!r}",
+            FailureKind.WRONG,
+            point=(x, theta),
+        )
+    try:
+        result = gradient_check(
+            x, theta, options.epsilon, threshold=options.threshold, forward=forward, backward=backward
+        )
+    except Exception as exc:  # user code
+        raise Derivative1DFailure(
+            _describe_exception("backward_propagation", exc), FailureKind.CRASHED, point=(x, theta)
+        ) from None
+    if not result.passed:
+        raise Derivative1DFailure(
+            f"at x={x!r}, theta={theta!r}: {result.reason}", FailureKind.WRONG, check=result, point=(x, theta)
+        )
+    return result.verdict

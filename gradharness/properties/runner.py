@@ -1,0 +1,249 @@
+"""Run the properties under Hypothesis and collect what they found as plain records.
+
+One Hypothesis test per model (the network, the 1-D pair). Each property
+raises its own exception type, so Hypothesis shrinks every distinct failure to
+its own smallest case.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
+from hypothesis.reporting import with_reporter
+
+from gradharness.check.checker import GradientCheckResult
+from gradharness.properties.properties import (
+    CheckOptions,
+    NetworkFunctions,
+    Property,
+    PropertyFailure,
+    check_1d_point,
+    check_network_case,
+)
+from gradharness.records.check import BlockRecord, EntryRecord, FailureRecord, GradientRecord, PropertyRecord
+from strategies import network_cases
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class StrategyOptions:
+    """Which networks to draw: fixed sizes (None = free), bounds, adversarial draws."""
+
+    n0: int | None = None
+    n1: int | None = None
+    n2: int | None = None
+    n3: int | None = None
+    max_units: int = 6
+    max_output_units: int | None = None
+    min_batch: int = 1
+    max_batch: int = 8
+    batch_size: int | None = None
+    adversarial: bool = False
+
+    def strategy(self) -> st.SearchStrategy:
+        """The network_cases strategy for these options."""
+        return network_cases(**asdict(self))
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything that decides a run, so a seed reproduces it."""
+
+    seed: int
+    max_examples: int = 100
+    check: CheckOptions = field(default_factory=CheckOptions)
+    strategy: StrategyOptions = field(default_factory=StrategyOptions)
+
+
+@dataclass
+class RunFindings:
+    """What the Hypothesis runs found, before it becomes a CheckRecord."""
+
+    properties: list[PropertyRecord]
+    failures: list[FailureRecord]
+    diagnoses: dict[str, int]
+    examples: int
+    seconds: float
+    wrong_blocks: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Tally:
+    calls: int = 0
+    first_failure: int | None = None
+    evaluated: Counter = field(default_factory=Counter)
+    diagnoses: Counter = field(default_factory=Counter)
+    wrong_blocks: Counter = field(default_factory=Counter)
+
+
+def gradient_record(check: GradientCheckResult) -> GradientRecord:
+    """Plain-data form of a checker result."""
+    return GradientRecord(
+        difference=check.difference,
+        verdict=check.verdict.value,
+        reason=check.reason,
+        epsilon=check.epsilon,
+        threshold=check.threshold,
+        method=check.method,
+        blocks=[
+            BlockRecord(b.name, b.difference, b.verdict.value, b.entries, b.kinks, b.saturated, b.mode)
+            for b in check.blocks
+        ],
+        worst_entries=[EntryRecord(e.name, e.backprop, e.numerical, e.status.value) for e in check.worst_entries],
+        grad=[float(v) for v in check.grad],
+        gradapprox=[float(v) if np.isfinite(v) else None for v in check.gradapprox],
+        entry_status=[s.value for s in check.entry_status],
+    )
+
+
+def _failure_record(failure: PropertyFailure, tally: _Tally) -> FailureRecord:
+    return FailureRecord(
+        property=failure.prop.name,
+        kind=failure.kind.value,
+        message=failure.message,
+        examples_before=tally.first_failure or tally.calls,
+        case=failure.case.to_json() if failure.case is not None else None,
+        point=list(failure.point) if failure.point is not None else None,
+        gradient_check=gradient_record(failure.check) if failure.check is not None else None,
+    )
+
+
+def _hypothesis_settings(run: RunSettings) -> settings:
+    return settings(
+        max_examples=run.max_examples,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        print_blob=False,
+        report_multiple_bugs=True,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    )
+
+
+def _run(test: Callable[[], None], tally: _Tally) -> list[PropertyFailure]:
+    """Run a Hypothesis test; return the distinct shrunk failures."""
+    try:
+        # Overflow in exp or log(0) is expected (saturation is diagnosed, not warned about).
+        with with_reporter(lambda _message: None), np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            test()
+    except PropertyFailure as failure:
+        return [failure]
+    except BaseExceptionGroup as group:  # several distinct bugs, or a flaky one
+        found = [e for e in _flatten(group) if isinstance(e, PropertyFailure)]
+        if found:
+            return found
+        raise
+    except HypothesisException:
+        raise
+    return []
+
+
+def _flatten(group: BaseExceptionGroup) -> list[BaseException]:
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        out.extend(_flatten(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return out
+
+
+def run_properties(
+    network: NetworkFunctions | None,
+    one_d: tuple[Callable, Callable] | None,
+    run: RunSettings,
+    progress: Progress | None = None,
+) -> RunFindings:
+    """Check the network pair and/or the 1-D pair on generated cases."""
+    started = time.perf_counter()
+    failures: list[FailureRecord] = []
+    tallies: dict[str, _Tally] = {}
+    hypothesis_settings = _hypothesis_settings(run)
+
+    if network is not None:
+        tally = tallies.setdefault("network", _Tally())
+
+        @seed(run.seed)
+        @hypothesis_settings
+        @given(case=run.strategy.strategy())
+        def network_property(case) -> None:
+            tally.calls += 1
+            if progress is not None:
+                progress(min(tally.calls, run.max_examples), run.max_examples, case.describe())
+            try:
+                outcome = check_network_case(network, case, run.check)
+            except PropertyFailure as failure:
+                if failure.check is not None:
+                    tally.wrong_blocks.update(failure.check.wrong_blocks)
+                if tally.first_failure is None:
+                    tally.first_failure = tally.calls
+                    tally.evaluated[failure.prop] += 1
+                raise
+            if tally.first_failure is None:
+                tally.evaluated.update(outcome.properties)
+                tally.diagnoses[outcome.verdict.value] += 1
+
+        failures += [_failure_record(f, tally) for f in _run(network_property, tally)]
+
+    if one_d is not None:
+        tally_1d = tallies.setdefault("1d", _Tally())
+        forward, backward = one_d
+        values = st.floats(-10.0, 10.0, allow_nan=False, allow_subnormal=False)
+
+        @seed(run.seed)
+        @hypothesis_settings
+        @given(x=values, theta=values)
+        def derivative_property(x: float, theta: float) -> None:
+            tally_1d.calls += 1
+            if progress is not None:
+                progress(min(tally_1d.calls, run.max_examples), run.max_examples, f"1-D x={x:g}, theta={theta:g}")
+            try:
+                verdict = check_1d_point(forward, backward, x, theta, run.check)
+            except PropertyFailure:
+                if tally_1d.first_failure is None:
+                    tally_1d.first_failure = tally_1d.calls
+                    tally_1d.evaluated[Property.DERIVATIVE_1D] += 1
+                raise
+            if tally_1d.first_failure is None:
+                tally_1d.evaluated[Property.DERIVATIVE_1D] += 1
+                tally_1d.diagnoses[verdict.value] += 1
+
+        failures += [_failure_record(f, tally_1d) for f in _run(derivative_property, tally_1d)]
+
+    failed = {f.property for f in failures}
+    evaluated: Counter = Counter()
+    diagnoses: Counter = Counter()
+    for tally in tallies.values():
+        evaluated.update(tally.evaluated)
+        diagnoses.update(tally.diagnoses)
+    network_properties = [p for p in Property if p not in (Property.DERIVATIVE_1D, Property.STUDENT_CHECKER)]
+    wanted = (network_properties if network is not None else []) + (
+        [Property.DERIVATIVE_1D] if one_d is not None else []
+    )
+    properties = [
+        PropertyRecord(
+            name=p.name,
+            description=p.value,
+            status="failed" if p.name in failed else ("passed" if evaluated[p] else "not run"),
+            examples=int(evaluated[p]),
+        )
+        for p in wanted
+    ]
+    return RunFindings(
+        properties=properties,
+        failures=failures,
+        diagnoses={k: int(v) for k, v in sorted(diagnoses.items())},
+        wrong_blocks={k: int(v) for k, v in tallies["network"].wrong_blocks.most_common()}
+        if "network" in tallies
+        else {},
+        examples=max((t.first_failure or min(t.calls, run.max_examples) for t in tallies.values()), default=0),
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,232 @@
+"""Check a file's own ``gradient_check_n``: the checker the student wrote.
+
+A checker is right when it accepts a correct backprop and rejects wrong ones. On
+each drawn case of the exercise's 4-5-3-1 network (whose layout the exercise's
+``vector_to_dictionary`` hard-codes) the student's checker is handed the gradients
+of the built-in correct backward pass, then those of a few wrong ones (the seed's
+planted bugs and simple variants: a flipped sign, a missing block, swapped
+entries of the same norm, a 0.1% error). A case counts only where gradharness's
+own checker is conclusive at the same epsilon: a clean pass for the correct
+gradients (no kink, no saturation), a clear WRONG for each variant.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, example, given, seed, settings
+from hypothesis.reporting import with_reporter
+
+from gradharness.check.checker import gradient_check_n
+from gradharness.check.verdict import Verdict
+from gradharness.model import network
+from gradharness.model.case import NetworkCase, seed_test_case
+from gradharness.model.parameters import Gradients
+from gradharness.properties.properties import FailureKind, Property, PropertyFailure
+from gradharness.properties.runner import Progress, RunSettings, StrategyOptions
+from gradharness.records.check import FailureRecord, PropertyRecord
+from gradharness.usercode.shims import KeyCaseDict
+
+# Absolute step handed to the student's checker unless --epsilon is given: the exercise's 1e-7
+# sits in round-off (a correct backprop then scores ~1e-7 on the exercise's own case).
+STUDENT_EPSILON = 1e-6
+# The student's checker is only judged where the reference difference is this far from the threshold.
+MARGIN = 10.0
+MAX_EXAMPLES = 25
+
+
+def _seed_bugs(X: np.ndarray, Y: np.ndarray, cache: tuple, gradients: Gradients) -> Gradients:
+    return network.backward_propagation_n_buggy(X, Y, cache)
+
+
+def _sign_dW3(X: np.ndarray, Y: np.ndarray, cache: tuple, gradients: Gradients) -> Gradients:
+    return {**gradients, "dW3": -gradients["dW3"]}
+
+
+def _zero_db2(X: np.ndarray, Y: np.ndarray, cache: tuple, gradients: Gradients) -> Gradients:
+    return {**gradients, "db2": np.zeros_like(gradients["db2"])}
+
+
+def _reversed_rows_dW1(X: np.ndarray, Y: np.ndarray, cache: tuple, gradients: Gradients) -> Gradients:
+    return {**gradients, "dW1": gradients["dW1"][::-1].copy()}
+
+
+def _small_error_db3(X: np.ndarray, Y: np.ndarray, cache: tuple, gradients: Gradients) -> Gradients:
+    return {**gradients, "db3": gradients["db3"] * 1.001}
+
+
+# Wrong backward passes the student's checker must reject: description -> gradients.
+WRONG_BACKPROPS: dict[str, Callable[[np.ndarray, np.ndarray, tuple, Gradients], Gradients]] = {
+    "the seed's bugs (dW2 * 2, db1 with 4/m)": _seed_bugs,
+    "dW3 with the wrong sign": _sign_dW3,
+    "db2 left at zero": _zero_db2,
+    "dW1 rows in reverse order (same norm)": _reversed_rows_dW1,
+    "db3 off by 0.1%": _small_error_db3,
+}
+
+
+class StudentCheckerFailure(PropertyFailure):
+    prop = Property.STUDENT_CHECKER
+
+
+@dataclass(frozen=True)
+class StudentCheckerFindings:
+    """What checking the student's checker found."""
+
+    property: PropertyRecord
+    failures: list[FailureRecord]
+    accepted: int  # correct backprops accepted
+    rejected: int  # wrong backprops rejected
+    seconds: float
+
+    def note(self) -> str:
+        """One line for the user."""
+        return (
+            f"gradient_check_n (the file's own checker) was checked too: it accepted the correct backprop on "
+            f"{self.accepted} cases and rejected {self.rejected} wrong ones"
+        )
+
+
+def _call_checker(checker: Callable, case: NetworkCase, gradients: Gradients, epsilon: float) -> float:
+    try:
+        positional = [
+            p
+            for p in inspect.signature(checker).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+        ]
+        takes_epsilon = len(positional) >= 5 or any(p.kind is p.VAR_POSITIONAL for p in positional)
+    except (TypeError, ValueError):
+        takes_epsilon = True
+    args = [KeyCaseDict(case.copy_parameters()), KeyCaseDict(gradients), case.X.copy(), case.Y.copy()]
+    if takes_epsilon:
+        args.append(epsilon)
+    try:
+        returned = checker(*args)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # the student's code
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise StudentCheckerFailure(
+            f"gradient_check_n raised {type(exc).__name__}" + (f": {text}" if text else "") + f" on {case.describe()}",
+            FailureKind.CRASHED,
+            case,
+        ) from None
+    value = returned[0] if isinstance(returned, (tuple, list)) and returned else returned
+    try:
+        if value is None or isinstance(value, (str, bytes)):
+            raise TypeError
+        array = np.asarray(value, dtype=np.float64)
+        if array.size != 1:
+            raise ValueError
+        return float(array.reshape(()))
+    except (TypeError, ValueError):
+        raise StudentCheckerFailure(
+            f"gradient_check_n returned {type(returned).__name__}, expected the difference (a number)",
+            FailureKind.MALFORMED,
+            case,
+        ) from None
+
+
+@dataclass
+class _Counts:
+    calls: int = 0
+    evaluated: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    first_failure: int | None = None
+
+
+def check_case(checker: Callable, case: NetworkCase, epsilon: float, threshold: float, counts: _Counts) -> None:
+    """Hand the student's checker a correct backprop and the wrong ones; raise on a wrong verdict."""
+    with np.errstate(all="ignore"):
+        _, cache = network.forward_propagation_n(case.X, case.Y, case.parameters)
+        correct = network.backward_propagation_n(case.X, case.Y, cache)
+        reference = gradient_check_n(case.parameters, correct, case.X, case.Y, epsilon, threshold=threshold)
+    if reference.verdict is not Verdict.PASS or reference.difference > threshold / MARGIN:
+        return  # a kink or round-off would make any checker's answer a coin toss here
+    counts.evaluated += 1
+    # Judged as the exercise judges it, `if difference > threshold` (so its 0/0 = NaN on an all-zero
+    # gradient counts as accepting, as it prints for the student).
+    difference = _call_checker(checker, case, correct, epsilon)
+    if difference > threshold:
+        raise StudentCheckerFailure(
+            f"gradient_check_n returned {difference:.3g} for a correct backprop on {case.describe()} "
+            f"(threshold {threshold:g}; gradharness's difference at epsilon {epsilon:g}: {reference.difference:.3g})",
+            FailureKind.WRONG,
+            case,
+        )
+    counts.accepted += 1
+    for description, make in WRONG_BACKPROPS.items():
+        with np.errstate(all="ignore"):
+            wrong = make(case.X, case.Y, cache, correct)
+            truth = gradient_check_n(case.parameters, wrong, case.X, case.Y, epsilon, threshold=threshold)
+        if truth.verdict is not Verdict.WRONG or truth.difference < threshold * MARGIN:
+            continue  # this bug does not show on this case (a dead layer, equal rows)
+        difference = _call_checker(checker, case, wrong, epsilon)
+        if not difference > threshold:
+            raise StudentCheckerFailure(
+                f"gradient_check_n returned {difference:.3g} (at most the threshold {threshold:g}) for a wrong "
+                f"backprop, {description}, on {case.describe()} (gradharness's difference: {truth.difference:.3g})",
+                FailureKind.WRONG,
+                case,
+            )
+        counts.rejected += 1
+
+
+def check_student_checker(
+    checker: Callable, run: RunSettings, progress: Progress | None = None
+) -> StudentCheckerFindings:
+    """Run the student's checker on drawn 4-5-3-1 cases (and the exercise's own case)."""
+    started = time.perf_counter()
+    epsilon = run.check.epsilon if run.check.epsilon is not None else STUDENT_EPSILON
+    threshold = run.check.threshold
+    total = min(run.max_examples, MAX_EXAMPLES)
+    counts = _Counts()
+    strategy = StrategyOptions(n0=4, n1=5, n2=3, n3=1, max_batch=run.strategy.max_batch).strategy()
+
+    @seed(run.seed)
+    @settings(
+        max_examples=total,
+        deadline=None,
+        database=None,
+        print_blob=False,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    )
+    @example(case=seed_test_case())
+    @given(case=strategy)
+    def student_checker_property(case: NetworkCase) -> None:
+        counts.calls += 1
+        if progress is not None:
+            progress(min(counts.calls, total), total, f"gradient_check_n on {case.describe()}")
+        try:
+            check_case(checker, case, epsilon, threshold, counts)
+        except StudentCheckerFailure:
+            if counts.first_failure is None:
+                counts.first_failure = counts.calls
+            raise
+
+    failures: list[FailureRecord] = []
+    try:
+        with with_reporter(lambda _message: None), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            student_checker_property()
+    except StudentCheckerFailure as failure:
+        failures.append(
+            FailureRecord(
+                property=failure.prop.name,
+                kind=failure.kind.value,
+                message=failure.message,
+                examples_before=counts.first_failure or counts.calls,
+                case=failure.case.to_json() if failure.case is not None else None,
+            )
+        )
+    status = "failed" if failures else ("passed" if counts.evaluated else "not run")
+    record = PropertyRecord(Property.STUDENT_CHECKER.name, Property.STUDENT_CHECKER.value, status, counts.evaluated)
+    return StudentCheckerFindings(record, failures, counts.accepted, counts.rejected, time.perf_counter() - started)

@@ -1,0 +1,390 @@
+"""View models of mutate and sensitivity reports, built from the mutation harness's records."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gradharness.records.mutation import MutantRecord, MutateRecord, ScoreRecord, SensitivityRecord
+from gradharness.render.html.viewmodels import Header, Row, environment_rows, flatten_settings
+
+# Survivors first: what needs a look, then what was only noticed by a crash or a hang, then kills.
+_STATUS_ORDER = {"survived": 0, "equivalent": 1, "timed_out": 2, "crashed": 3, "killed": 4}
+_VERDICT_LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One line of a unified diff; ``kind`` is add, del, hunk or context."""
+
+    text: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class MutantRow:
+    """One mutant in the table."""
+
+    id: str
+    operator: str
+    line: int
+    description: str
+    status: str
+    kill_kind: str | None
+    examples_to_kill: int | None
+    caught: str
+    counterexample: str
+    exercise_case: str | None
+    note: str
+    diff: list[DiffLine]
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """Counts and scores of the whole campaign or one operator."""
+
+    name: str
+    total: int
+    killed: int
+    crashed: int
+    timed_out: int
+    survived: int
+    equivalent: int
+    score: float | None
+    checker_score: float | None
+
+
+@dataclass(frozen=True)
+class HarnessView:
+    """The proof run before any kill is counted."""
+
+    passed: bool
+    unmutated: str
+    broken: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """Arguments of :func:`gradharness.render.html.charts.line_chart` or ``bar_chart``."""
+
+    kind: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MutateView:
+    """Everything a mutate report shows."""
+
+    header: Header
+    checker: list[Row]
+    harness: HarnessView | None
+    score: ScoreRow | None
+    operators: list[ScoreRow]
+    operator_chart: ChartSpec | None
+    mutants: list[MutantRow]
+    examples_to_kill: list[Row]
+    examples_summary: str
+    exercise_case: str
+    exercise_missed: list[str]
+    engines: list[Row]
+    cases: int
+    cases_dropped: int
+    seconds: float
+    error: str | None
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """One block of the magnitude sweep: the fraction caught per delta, and the smallest deltas caught."""
+
+    block: str
+    cases: int
+    caught: list[float]
+    smallest_always: float | None
+    smallest_half: float | None
+    smallest_any: float | None
+
+
+@dataclass(frozen=True)
+class ThresholdRow:
+    """One threshold of the threshold sweep."""
+
+    threshold: float
+    false_failures: float
+    kill_rate: float
+    bare_false_failures: float
+    bare_kill_rate: float
+    safe: bool
+
+
+@dataclass(frozen=True)
+class SensitivityView:
+    """Everything a sensitivity report shows."""
+
+    header: Header
+    checker: list[Row]
+    harness: HarnessView | None
+    deltas: list[float]
+    blocks: list[SweepRow]
+    detection_chart: ChartSpec | None
+    thresholds: list[ThresholdRow]
+    threshold_chart: ChartSpec | None
+    mutants: int
+    cases: int
+    seconds: float
+    error: str | None
+
+
+def _nan_to_none(value: float | None) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def diff_lines(diff: str) -> list[DiffLine]:
+    """A unified diff split into lines tagged for colouring."""
+    lines = []
+    for text in diff.rstrip("\n").split("\n") if diff else []:
+        if text.startswith(("+++ ", "--- ")):
+            continue  # the file names: the same file for every mutant, named in the header
+        elif text.startswith("@@"):
+            kind = "hunk"
+        elif text.startswith("+"):
+            kind = "add"
+        elif text.startswith("-"):
+            kind = "del"
+        else:
+            kind = "context"
+        lines.append(DiffLine(text, kind))
+    return lines
+
+
+def _counterexample(mutant: MutantRecord) -> str:
+    case = mutant.counterexample
+    if not case or "sizes" not in case:
+        return ""
+    sizes = "-".join(str(n) for n in case["sizes"])
+    return f"sizes {sizes}, m={case.get('m')}" + (" (shrunk)" if mutant.shrunk else "")
+
+
+def _note(mutant: MutantRecord) -> str:
+    if mutant.status == "equivalent" and mutant.equivalence:
+        return f"believed equivalent: {mutant.equivalence}"
+    return mutant.message or ""
+
+
+def mutant_row(mutant: MutantRecord) -> MutantRow:
+    """The table row of one mutant."""
+    return MutantRow(
+        id=mutant.id,
+        operator=mutant.operator,
+        line=mutant.line,
+        description=mutant.description,
+        status=mutant.status,
+        kill_kind=mutant.kill_kind,
+        examples_to_kill=mutant.examples_to_kill,
+        caught=f"{mutant.cases_killed + mutant.cases_crashed}/{mutant.cases}" if mutant.cases else "",
+        counterexample=_counterexample(mutant),
+        exercise_case=mutant.exercise_case,
+        note=_note(mutant),
+        diff=diff_lines(mutant.diff),
+    )
+
+
+def score_row(score: ScoreRecord) -> ScoreRow:
+    """Counts and scores, NaN read from JSON null shown as n/a."""
+    return ScoreRow(
+        score.name, score.total, score.killed, score.crashed, score.timed_out, score.survived, score.equivalent,
+        _nan_to_none(score.score), _nan_to_none(score.checker_score),
+    )  # fmt: skip
+
+
+def _checker_rows(record: MutateRecord | SensitivityRecord) -> list[Row]:
+    checker = record.checker
+    rows = [Row("checker under test", str(checker.get("function") or checker.get("kind") or "?"))]
+    if checker.get("path"):
+        rows.append(Row("checker file", str(checker["path"])))
+        rows.append(Row("checker SHA-256", str(checker.get("sha256") or "n/a")))
+    if record.target.get("function"):
+        rows.insert(0, Row("mutated function", str(record.target["function"])))
+    return rows
+
+
+def _header(record: MutateRecord | SensitivityRecord, kind: str, summary: str, created: datetime) -> Header:
+    target = str(record.target.get("path") or "(unknown target)")
+    return Header(
+        kind=kind,
+        title=f"gradharness {kind}: {target}",
+        verdict=record.verdict,
+        verdict_label=_VERDICT_LABELS.get(record.verdict, record.verdict.upper()),
+        summary=summary,
+        target=target,
+        sha256=record.target.get("sha256"),
+        created=created.isoformat(timespec="seconds"),
+        environment=environment_rows(record.environment),
+        settings=flatten_settings(record.settings),
+        reproduce=record.reproduce,
+    )
+
+
+def _harness(record: MutateRecord | SensitivityRecord) -> HarnessView | None:
+    h = record.harness
+    return None if h is None else HarnessView(h.passed, h.unmutated, h.broken, h.message)
+
+
+def _mutate_summary(record: MutateRecord) -> str:
+    if record.error:
+        return f"the campaign could not run: {record.error}"
+    if record.harness is not None and not record.harness.passed:
+        return f"the harness proof failed: {record.harness.message}"
+    score = record.score
+    if score is None:
+        return "no mutants"
+    counted = score.total - score.equivalent
+    detected = score.killed + score.crashed + score.timed_out
+    text = f"mutation score {_percent(_nan_to_none(score.score))}: {detected} of {counted} mutants detected"
+    text += f"; {score.survived} survived" if score.survived else "; none survived"
+    if score.equivalent:
+        text += f"; {score.equivalent} equivalent candidate{'s' if score.equivalent != 1 else ''} not counted"
+    return text
+
+
+def _operator_chart(operators: list[ScoreRow]) -> ChartSpec | None:
+    if not operators:
+        return None
+    return ChartSpec(
+        "bars",
+        {
+            "labels": [o.name for o in operators],
+            "stacks": {
+                "killed by the checker": [o.killed for o in operators],
+                "crashed": [o.crashed for o in operators],
+                "timed out": [o.timed_out for o in operators],
+                "survived": [o.survived for o in operators],
+                "equivalent": [o.equivalent for o in operators],
+            },
+            "xlabel": "mutants",
+        },
+    )
+
+
+def build_mutate_view(record: MutateRecord, *, created: datetime) -> MutateView:
+    """The view of a mutate record; mutants sorted survivors first."""
+    mutants = sorted(record.mutants, key=lambda m: (_STATUS_ORDER.get(m.status, 5), m.operator, m.line, m.id))
+    operators = [score_row(s) for s in record.operators]
+    examples = record.examples_to_kill
+    if examples is not None and (examples.median is not None or examples.maximum is not None):
+        summary = f"median {examples.median:g}, most {examples.maximum}" if examples.median is not None else ""
+    else:
+        summary = ""
+    exercise = record.exercise_case
+    exercise_text = ""
+    if exercise is not None:
+        exercise_text = (
+            f"The exercise's single fixed case (4-5-3-1, m=3) alone detects {exercise.detected} mutants; "
+            f"it misses {len(exercise.missed)} that the generated cases catch."
+        )
+    return MutateView(
+        header=_header(record, "mutate", _mutate_summary(record), created),
+        checker=[Row("engine", record.engine), *_checker_rows(record)],
+        harness=_harness(record),
+        score=score_row(record.score) if record.score is not None else None,
+        operators=operators,
+        operator_chart=_operator_chart(operators),
+        mutants=[mutant_row(m) for m in mutants],
+        examples_to_kill=[Row(k, str(v)) for k, v in (examples.buckets.items() if examples else [])],
+        examples_summary=summary,
+        exercise_case=exercise_text,
+        exercise_missed=list(exercise.missed) if exercise else [],
+        engines=[
+            Row(
+                e.engine,
+                f"{e.mutants} mutants in {e.seconds:.2f} s ({e.mutants_per_second:.1f}/s)"
+                + (f"; {e.note}" if e.note else ""),
+            )
+            for e in record.engines
+        ],
+        cases=record.cases,
+        cases_dropped=record.cases_dropped,
+        seconds=record.seconds,
+        error=record.error,
+    )
+
+
+def _sensitivity_summary(record: SensitivityRecord) -> str:
+    if record.error:
+        return f"the sweep could not run: {record.error}"
+    found = [(b.block, b.smallest_always) for b in record.blocks]
+    if not found:
+        return "no blocks swept"
+    parts = ", ".join(f"{name} {'—' if delta is None else format(delta, 'g')}" for name, delta in found)
+    return f"smallest relative error caught on every case: {parts}"
+
+
+def build_sensitivity_view(record: SensitivityRecord, *, created: datetime) -> SensitivityView:
+    """The view of a sensitivity record, with the two charts' data."""
+    deltas = list(record.deltas)
+    blocks = [
+        SweepRow(b.block, b.cases, list(b.caught), b.smallest_always, b.smallest_half, b.smallest_any)
+        for b in record.blocks
+    ]
+    safe = set(record.safe_thresholds)
+    thresholds = [
+        ThresholdRow(
+            p.threshold, p.false_failures, p.kill_rate, p.bare_false_failures, p.bare_kill_rate, p.threshold in safe
+        )
+        for p in record.threshold_sweep
+    ]
+    detection = None
+    if blocks and deltas:
+        detection = ChartSpec(
+            "line",
+            {
+                "series": [(b.block, deltas, b.caught) for b in blocks],
+                "xlabel": "delta: the block scaled by (1 + delta)",
+                "ylabel": "fraction of cases caught",
+                "log_x": True,
+                "invert_x": True,
+                "y_range": (-0.03, 1.03),
+            },
+        )
+    sweep = None
+    if thresholds:
+        xs = [t.threshold for t in thresholds]
+        configured = record.settings.get("threshold")
+        sweep = ChartSpec(
+            "line",
+            {
+                "series": [
+                    ("false failures (correct code)", xs, [t.false_failures for t in thresholds]),
+                    ("kill rate (mutants)", xs, [t.kill_rate for t in thresholds]),
+                    ("false failures, bare rule", xs, [t.bare_false_failures for t in thresholds]),
+                    ("kill rate, bare rule", xs, [t.bare_kill_rate for t in thresholds]),
+                ],
+                "xlabel": "threshold on the relative difference",
+                "ylabel": "rate",
+                "log_x": True,
+                "invert_x": True,
+                "y_range": (-0.03, 1.03),
+                "marker_x": configured if isinstance(configured, (int, float)) else None,
+            },
+        )
+    return SensitivityView(
+        header=_header(record, "sensitivity", _sensitivity_summary(record), created),
+        checker=_checker_rows(record),
+        harness=_harness(record),
+        deltas=deltas,
+        blocks=blocks,
+        detection_chart=detection,
+        thresholds=thresholds,
+        threshold_chart=sweep,
+        mutants=record.mutants,
+        cases=record.cases,
+        seconds=record.seconds,
+        error=record.error,
+    )

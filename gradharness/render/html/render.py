@@ -1,0 +1,121 @@
+"""Render view models to HTML with the package's Jinja2 templates (autoescape on) and write reports.
+
+Charts enter the templates through filters that return matplotlib's SVG as markup; every
+other value is escaped by Jinja2. Reports are written atomically: a temporary file in the
+same folder, then a rename.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from gradharness.records.check import write_text_atomic
+from gradharness.render.html import charts
+from gradharness.render.html.viewmodels import CheckView, IndexView
+
+DEFAULT_FOLDER = Path("reports")
+INDEX_NAME = "index.html"
+
+
+def number(value: Any, spec: str = ".3g") -> str:
+    """A number for a table cell: 'n/a' for missing or NaN, 'inf' for infinities."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, str):
+        return value
+    value = float(value)
+    if math.isnan(value):
+        return "n/a"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return format(value, spec)
+
+
+def percent(value: Any) -> str:
+    """A fraction as a percentage ('n/a' when missing)."""
+    text = number(value, ".10g")
+    return text if text in ("n/a", "inf", "-inf") else f"{100 * float(value):.1f}%"
+
+
+def _heatmap_svg(blocks: list) -> Markup:
+    # matplotlib's SVG writer escapes the text it draws; the result is trusted markup.
+    return Markup(charts.heatmap(blocks))
+
+
+def _chart_svg(spec: Any) -> Markup:
+    """A ChartSpec (kind 'line' or 'bars') drawn as SVG."""
+    arguments = dict(spec.arguments)
+    if spec.kind == "line":
+        arguments["series"] = [charts.Series(label, list(x), list(y)) for label, x, y in arguments["series"]]
+        return Markup(charts.line_chart(**arguments))
+    if spec.kind == "bars":
+        return Markup(charts.stacked_bars(**arguments))
+    raise ValueError(f"unknown chart kind {spec.kind!r}")
+
+
+@cache
+def environment() -> Environment:
+    """The Jinja2 environment over the templates shipped in this package, with autoescape on."""
+    env = Environment(
+        loader=PackageLoader("gradharness.render.html", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["num"] = number
+    env.filters["heatmap_svg"] = _heatmap_svg
+    env.filters["chart_svg"] = _chart_svg
+    env.filters["percent"] = percent
+    return env
+
+
+def render_view(template: str, view: Any) -> str:
+    """Render a report view with the named template (the view's header is also passed as ``header``)."""
+    header = getattr(view, "header", None)
+    return environment().get_template(template).render(view=view, header=header)
+
+
+def render_check(view: CheckView) -> str:
+    """HTML of a check report."""
+    return render_view("check.html.j2", view)
+
+
+def render_mutate(view: Any) -> str:
+    """HTML of a mutate report."""
+    return render_view("mutate.html.j2", view)
+
+
+def render_sensitivity(view: Any) -> str:
+    """HTML of a sensitivity report."""
+    return render_view("sensitivity.html.j2", view)
+
+
+def render_index(view: IndexView) -> str:
+    """HTML of a reports folder's index."""
+    return environment().get_template("index.html.j2").render(view=view)
+
+
+write_atomic = write_text_atomic
+
+
+def default_report_path(kind: str, target: str, created: datetime, folder: Path = DEFAULT_FOLDER) -> Path:
+    """``reports/KIND-YYYYmmdd-HHMMSS-micro-STEM.html``: sortable, unique, safe characters only."""
+    stem = Path(target.removeprefix("builtin:")).stem or "report"
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_")[:40] or "report"
+    base = f"{kind}-{created.strftime('%Y%m%d-%H%M%S-%f')}-{stem}"
+    path = folder / f"{base}.html"
+    serial = 2
+    while path.exists():
+        path = folder / f"{base}-{serial}.html"
+        serial += 1
+    return path

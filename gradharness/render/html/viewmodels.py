@@ -1,0 +1,346 @@
+"""View models: plain dataclasses holding what a report shows, built from result records.
+
+Building a view is collecting (numbers, names, which lines to highlight); turning one into
+HTML is the templates' job (see :mod:`gradharness.render.html.render`). Numbers stay numbers
+here and are formatted in the templates.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from gradharness.model.parameters import LayerSizes, block_slices, parameter_shapes
+from gradharness.properties.properties import Property
+from gradharness.records.check import CheckRecord, FailureRecord, GradientRecord
+from gradharness.render.html.source import SourceView, locate_source
+
+
+@dataclass(frozen=True)
+class Row:
+    """A labelled value in a header table."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Header:
+    """What every report starts with: target, verdict banner, date, environment, settings."""
+
+    kind: str
+    title: str
+    verdict: str
+    verdict_label: str
+    summary: str
+    target: str
+    sha256: str | None
+    created: str
+    environment: list[Row]
+    settings: list[Row]
+    reproduce: str | None = None
+
+
+@dataclass(frozen=True)
+class PropertyRow:
+    """One property of a check and how it went."""
+
+    description: str
+    status: str
+    examples: int
+
+
+@dataclass(frozen=True)
+class BlockRow:
+    """One gradient block of the failing case."""
+
+    name: str
+    difference: float
+    verdict: str
+    entries: int
+    kinks: int
+    saturated: int
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """A named entry: backprop against numerical."""
+
+    name: str
+    backprop: float
+    numerical: float
+    status: str
+
+
+@dataclass(frozen=True)
+class HeatBlock:
+    """Per-entry relative error of one wrong block, in the block's shape (None: no finite numerical value)."""
+
+    name: str
+    rows: int
+    cols: int
+    error: list[list[float | None]]
+    status: list[list[str]]
+
+
+@dataclass(frozen=True)
+class FailureView:
+    """The smallest failing case of one property."""
+
+    property: str
+    kind: str
+    message: str
+    examples_before: int
+    case: str
+    difference: float | None = None
+    threshold: float | None = None
+    epsilon: float | None = None
+    method: str | None = None
+    blocks: list[BlockRow] = field(default_factory=list)
+    worst: list[EntryRow] = field(default_factory=list)
+    heat: list[HeatBlock] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """Everything a check report shows."""
+
+    header: Header
+    properties: list[PropertyRow]
+    failures: list[FailureView]
+    wrong_blocks: list[Row]
+    diagnoses: list[Row]
+    examples: int
+    seconds: float
+    error: str | None
+    source: SourceView | None
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One report in the audit trail of a reports folder."""
+
+    href: str
+    file: str
+    created: str
+    kind: str
+    verdict: str
+    target: str
+
+
+@dataclass(frozen=True)
+class IndexView:
+    """The audit trail: every report in a folder, newest first."""
+
+    folder: str
+    entries: list[IndexEntry]
+    created: str
+
+
+_NONE_LABELS = {
+    "epsilon": "default: cbrt(machine eps) \u00d7 max(1, |\u03b8|)",
+    "batch_size": "drawn",
+    "max_output_units": "max_units",
+}
+_VERDICT_LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
+
+
+def as_float(value: Any) -> float:
+    """A number from a results file: 'inf' / '-inf' strings and null (NaN) become floats."""
+    if value is None:
+        return math.nan
+    if isinstance(value, str):
+        return float(value)
+    return float(value)
+
+
+def flatten_settings(settings: dict[str, Any], prefix: str = "") -> list[Row]:
+    """Every setting as a 'check.epsilon: value' row; unset values say what is used instead."""
+    rows: list[Row] = []
+    for key, value in settings.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows.extend(flatten_settings(value, f"{name}."))
+        elif value is None:
+            rows.append(Row(name, _NONE_LABELS.get(key, "drawn" if re.fullmatch(r"n\d", key) else "default")))
+        else:
+            rows.append(Row(name, str(value)))
+    return rows
+
+
+def environment_rows(environment: dict[str, str], extra: dict[str, str] | None = None) -> list[Row]:
+    """Versions and platform, in a fixed order, then anything else recorded."""
+    order = ["gradharness", "python", "numpy", "hypothesis", "platform"]
+    keys = [k for k in order if k in environment] + sorted(k for k in environment if k not in order)
+    return [Row(k, str(environment[k])) for k in keys] + [Row(k, v) for k, v in (extra or {}).items()]
+
+
+def target_label(target: dict[str, Any]) -> str:
+    """The target's path as recorded (``builtin:NAME`` for the built-in network)."""
+    return str(target.get("path", "")) or "(unknown target)"
+
+
+def _relative_errors(grad: list[float], approx: list[float | None]) -> list[float | None]:
+    out: list[float | None] = []
+    for g, a in zip(grad, approx, strict=True):
+        if a is None or g is None:
+            out.append(None)
+            continue
+        g, a = as_float(g), as_float(a)
+        if not (math.isfinite(g) and math.isfinite(a)):
+            out.append(None)
+            continue
+        denominator = abs(g) + abs(a)
+        out.append(0.0 if denominator == 0 else abs(g - a) / denominator)
+    return out
+
+
+def heat_blocks(failure: FailureRecord) -> list[HeatBlock]:
+    """Per-entry relative error of the wrong blocks, reshaped to each parameter's shape (row-major)."""
+    check = failure.gradient_check
+    if check is None or failure.case is None or "sizes" not in failure.case:
+        return []
+    try:
+        sizes = LayerSizes(*failure.case["sizes"])
+    except (TypeError, ValueError):
+        return []
+    slices = block_slices(sizes)
+    shapes = parameter_shapes(sizes)
+    total = sum(rows * cols for rows, cols in shapes.values())
+    if not (len(check.grad) == len(check.gradapprox) == len(check.entry_status) == total):
+        return []
+    errors = _relative_errors(check.grad, check.gradapprox)
+    blocks = []
+    for block in check.blocks:
+        parameter = block.name[1:] if block.name.startswith("d") else block.name
+        if block.verdict != "wrong" or parameter not in slices:
+            continue
+        rows, cols = shapes[parameter]
+        part = slices[parameter]
+        flat_error, flat_status = errors[part], check.entry_status[part]
+        blocks.append(
+            HeatBlock(
+                name=block.name,
+                rows=rows,
+                cols=cols,
+                error=[flat_error[r * cols : (r + 1) * cols] for r in range(rows)],
+                status=[flat_status[r * cols : (r + 1) * cols] for r in range(rows)],
+            )
+        )
+    return blocks
+
+
+def _case_text(failure: FailureRecord) -> str:
+    if failure.case is not None and "sizes" in failure.case:
+        sizes = "-".join(str(n) for n in failure.case["sizes"])
+        return f"sizes {sizes} (n0-n1-n2-n3), m={failure.case.get('m')}"
+    if failure.point is not None and len(failure.point) == 2:
+        return f"x={failure.point[0]!r}, theta={failure.point[1]!r}"
+    return ""
+
+
+def _property_text(name: str) -> str:
+    try:
+        return Property[name].value
+    except KeyError:
+        return name
+
+
+def failure_view(failure: FailureRecord) -> FailureView:
+    """The view of one failure, with its block table, worst entries and heat map data."""
+    check: GradientRecord | None = failure.gradient_check
+    view = FailureView(
+        property=_property_text(failure.property),
+        kind=failure.kind,
+        message=failure.message,
+        examples_before=failure.examples_before,
+        case=_case_text(failure),
+    )
+    if check is None:
+        return view
+    return replace(
+        view,
+        difference=as_float(check.difference),
+        threshold=as_float(check.threshold),
+        epsilon=None if check.epsilon is None else as_float(check.epsilon),
+        method=check.method,
+        blocks=[
+            BlockRow(b.name, as_float(b.difference), b.verdict, b.entries, b.kinks, b.saturated) for b in check.blocks
+        ],
+        worst=[EntryRow(e.name, as_float(e.backprop), as_float(e.numerical), e.status) for e in check.worst_entries],
+        heat=heat_blocks(failure),
+    )
+
+
+_GRADIENT_NAME = re.compile(r"\bd(?:W[1-3]|b[1-3]|theta)\b", re.IGNORECASE)
+_ERROR_LINE = re.compile(r"\bline (\d+)\b")
+
+
+def _source_notes(record: CheckRecord) -> dict[str, str]:
+    """Gradient name -> why its lines are highlighted, from every failure of the record."""
+    notes: dict[str, str] = {}
+    for failure in record.failures:
+        check = failure.gradient_check
+        if check is not None:
+            for block in check.blocks:
+                if block.verdict == "wrong":
+                    notes.setdefault(
+                        block.name, f"{block.name} is wrong (block difference {as_float(block.difference):.3g})"
+                    )
+        for name in _GRADIENT_NAME.findall(failure.message):
+            notes.setdefault(name, f"{name} is named by: {_property_text(failure.property)} ({failure.kind})")
+    for name, count in record.wrong_blocks.items():
+        notes.setdefault(name, f"{name} was wrong in {count} failing examples")
+    return notes
+
+
+def _summary(record: CheckRecord) -> str:
+    if record.verdict == "pass":
+        return f"every property holds on {record.examples} generated cases"
+    if record.verdict == "error":
+        return f"the code could not be checked: {record.error or 'unknown error'}"
+    blocks = ", ".join(record.wrong_blocks)
+    failed = len(record.failures)
+    head = f"{failed} propert{'y' if failed == 1 else 'ies'} failed"
+    return f"{head}; wrong blocks: {blocks}" if blocks else head
+
+
+def build_check_view(record: CheckRecord, *, created: datetime, search: list[Path] | None = None) -> CheckView:
+    """The view of a check record. ``search``: folders to look for a relative target path in."""
+    notes = _source_notes(record)
+    error_line = None
+    if record.verdict == "error" and record.error:
+        match = _ERROR_LINE.search(record.error)
+        error_line = int(match.group(1)) if match else None
+    source = None
+    if notes or error_line is not None:
+        source = locate_source(record.target, notes, error_line=error_line, search=search)
+    target = target_label(record.target)
+    header = Header(
+        kind="check",
+        title=f"gradharness check: {target}",
+        verdict=record.verdict,
+        verdict_label=_VERDICT_LABELS.get(record.verdict, record.verdict.upper()),
+        summary=_summary(record),
+        target=target,
+        sha256=record.target.get("sha256"),
+        created=created.isoformat(timespec="seconds"),
+        environment=environment_rows(record.environment),
+        settings=flatten_settings(record.settings),
+        reproduce=record.reproduce,
+    )
+    return CheckView(
+        header=header,
+        properties=[PropertyRow(p.description, p.status, p.examples) for p in record.properties],
+        failures=[failure_view(f) for f in record.failures],
+        wrong_blocks=[Row(name, str(count)) for name, count in record.wrong_blocks.items()],
+        diagnoses=[Row(name, str(count)) for name, count in record.diagnoses.items()],
+        examples=record.examples,
+        seconds=record.seconds,
+        error=record.error,
+        source=source,
+    )

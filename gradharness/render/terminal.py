@@ -1,0 +1,90 @@
+"""Terminal rendering of check records (rich). Rendering only: the records are built elsewhere."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from gradharness.properties.properties import Property
+from gradharness.records.check import CheckRecord, FailureRecord
+
+_STYLE = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
+_VERDICT_STYLE = {"pass": "green", "wrong": "bold red", "kink": "cyan", "imprecise": "yellow", "saturated": "yellow"}
+
+
+def _case_line(failure: FailureRecord) -> str:
+    if failure.case is not None:
+        n0, n1, n2, n3 = failure.case["sizes"]
+        return f"smallest failing network: sizes {n0}-{n1}-{n2}-{n3} (n0-n1-n2-n3), m={failure.case['m']}"
+    if failure.point is not None:
+        return f"smallest failing point: x={failure.point[0]!r}, theta={failure.point[1]!r}"
+    return ""
+
+
+def render_failure(console: Console, failure: FailureRecord) -> None:
+    """The smallest failing case of one property: what, where, which entries."""
+    description = Property[failure.property].value
+    console.print(
+        f"[bold red]FAIL[/] {escape(description)}  [dim]({failure.kind}, found after {failure.examples_before} examples)[/]"
+    )
+    console.print(f"  {escape(failure.message)}")
+    line = _case_line(failure)
+    if line:
+        console.print(f"  {line}")
+    check = failure.gradient_check
+    if check is None:
+        return
+    console.print(f"  difference {check.difference:.3g} (threshold {check.threshold:g}, method {check.method})")
+    table = Table(box=None, padding=(0, 2), show_edge=False)
+    for column in ("block", "difference", "verdict", "entries", "kinks", "mode"):
+        table.add_column(column, justify="left" if column in ("block", "verdict", "mode") else "right")
+    for block in check.blocks:
+        style = _VERDICT_STYLE.get(block.verdict, "")
+        difference = block.difference if isinstance(block.difference, float) else float("inf")
+        table.add_row(
+            block.name,
+            f"{difference:.3g}",
+            f"[{style}]{block.verdict}[/]",
+            str(block.entries),
+            str(block.kinks),
+            block.mode,
+        )
+    console.print(table)
+    if check.worst_entries:
+        console.print("  worst entries:")
+        for entry in check.worst_entries:
+            console.print(
+                f"    {entry.name}: backprop {entry.backprop:.6g}, numerical {entry.numerical:.6g}  [dim]{entry.status}[/]"
+            )
+
+
+def render_record(console: Console, record: CheckRecord, title: str | None = None) -> None:
+    """A whole check record: verdict line, properties, failures, diagnoses, how to reproduce."""
+    heading = title or record.target.get("path", "")
+    if record.verdict == "error":
+        console.print(f"[{_STYLE['error']}]ERROR[/] {escape(heading)}: {escape(record.error or '')}")
+        return
+    functions = ", ".join(record.target.get("functions", []))
+    console.print(
+        f"[{_STYLE[record.verdict]}]{record.verdict.upper()}[/] {escape(heading)}"
+        f"  [dim]({functions}; {record.examples} examples, seed {record.settings.get('seed')}, {record.seconds:.1f} s)[/]"
+    )
+    for prop in record.properties:
+        mark = {"passed": "[green]ok[/]  ", "failed": "[red]FAIL[/]", "not run": "[dim]--[/]  "}[prop.status]
+        console.print(f"  {mark} {escape(prop.description)} [dim]({prop.examples} examples)[/]")
+    for failure in record.failures:
+        console.print()
+        render_failure(console, failure)
+    if record.wrong_blocks:
+        seen = ", ".join(f"{name} ({count})" for name, count in record.wrong_blocks.items())
+        console.print(f"  wrong blocks over all failing examples (count): {seen}")
+    diagnosed = {k: v for k, v in record.diagnoses.items() if k != "pass"}
+    if diagnosed:
+        parts = ", ".join(f"{count} {verdict}" for verdict, count in diagnosed.items())
+        console.print(
+            f"  [dim]diagnosed, not failed: {parts} (kink: a perturbation crossed a ReLU kink; imprecise: within "
+            "the numerical error of centred differences; saturated: the cost is not finite in float64)[/]"
+        )
+    if record.failures and record.reproduce:
+        console.print(f"  reproduce: {escape(record.reproduce)}")

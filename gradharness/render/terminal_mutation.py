@@ -1,0 +1,146 @@
+"""Terminal rendering of mutate and sensitivity records (rich). Rendering only: records are built elsewhere."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.syntax import Syntax
+from rich.table import Table
+
+from gradharness.records.mutation import MutantRecord, MutateRecord, ScoreRecord, SensitivityRecord
+
+_VERDICT = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _score_row(table: Table, score: ScoreRecord) -> None:
+    table.add_row(
+        escape(score.name), str(score.total), str(score.killed), str(score.crashed), str(score.timed_out),
+        str(score.survived), str(score.equivalent), _percent(score.score), _percent(score.checker_score),
+    )  # fmt: skip
+
+
+def _survivor(console: Console, mutant: MutantRecord) -> None:
+    label = "equivalent candidate" if mutant.status == "equivalent" else "SURVIVED"
+    style = "yellow" if mutant.status == "equivalent" else "bold red"
+    console.print(f"[{style}]{label}[/] {escape(mutant.id)}  {escape(mutant.description)}")
+    if mutant.equivalence:
+        console.print(f"  believed equivalent: {escape(mutant.equivalence)}")
+    console.print(Syntax(mutant.diff.rstrip("\n"), "diff", theme="ansi_dark", background_color="default"))
+
+
+def render_mutate(console: Console, record: MutateRecord, *, show_all: bool = False) -> None:
+    """The campaign: harness proof, scores per operator, survivors with diffs, throughput, verdict."""
+    target, checker = record.target, record.checker
+    console.print(
+        f"target {escape(str(target.get('path')))} ({escape(str(target.get('function')))}), "
+        f"checker {escape(str(checker.get('function')))}, engine {record.engine}, "
+        f"{record.cases} cases per mutant, seed {record.settings.get('seed')}"
+    )
+    if record.cases_dropped:
+        console.print(
+            f"  ({record.cases_dropped} drawn cases left out: the built-in checker is not conclusive on them)"
+        )
+    if record.harness is not None:
+        style = "green" if record.harness.passed else "bold red"
+        console.print(f"[{style}]harness[/]: {escape(record.harness.message)}")
+    if record.mutants:
+        table = Table(box=None, padding=(0, 1), show_edge=False)
+        for column in (
+            "operator",
+            "mutants",
+            "killed",
+            "crashed",
+            "timed out",
+            "survived",
+            "equivalent",
+            "score",
+            "checker",
+        ):
+            table.add_column(column, justify="left" if column == "operator" else "right")
+        for score in record.operators:
+            _score_row(table, score)
+        if record.score is not None:
+            _score_row(table, record.score)
+        console.print(table)
+    if record.score is not None and record.mutants:
+        s = record.score
+        console.print(
+            f"mutation score {_percent(s.score)} = detected / (all - equivalent) = "
+            f"{s.killed + s.crashed + s.timed_out} / {s.total - s.equivalent}; "
+            f"killed by the checker {s.killed}, crash kills {s.crashed}, timeouts {s.timed_out}"
+        )
+    if record.examples_to_kill is not None and record.examples_to_kill.median is not None:
+        e = record.examples_to_kill
+        buckets = ", ".join(f"{k}: {v}" for k, v in e.buckets.items() if v)
+        console.print(
+            f"cases survived before the first catching case: median {e.median:g}, max {e.maximum} ({buckets})"
+        )
+    if record.exercise_case is not None and record.mutants:
+        missed = ", ".join(record.exercise_case.missed) or "none"
+        console.print(
+            f"the exercise's single fixed case (4-5-3-1, m=3) detects {record.exercise_case.detected} of "
+            f"{len(record.mutants)} mutants; it misses {escape(missed)}"
+        )
+    for engine in record.engines:
+        phase = (
+            f"; mutation phase {engine.phase_mutants_per_second:.1f} mutants/s"
+            if engine.phase_mutants_per_second is not None
+            else ""
+        )
+        note = f" ({escape(engine.note)})" if engine.note else ""
+        console.print(
+            f"{engine.engine}: {engine.mutants} mutants in {engine.seconds:.1f} s = "
+            f"{engine.mutants_per_second:.1f} mutants/s end to end{phase}{note}"
+        )
+    for mutant in record.mutants:
+        if mutant.status in ("survived", "equivalent") or show_all:
+            _survivor(console, mutant)
+    if record.error:
+        console.print(f"[bold yellow]error[/]: {escape(record.error)}")
+    console.print(f"[{_VERDICT.get(record.verdict, 'bold')}]{record.verdict.upper()}[/] in {record.seconds:.1f} s")
+    if record.reproduce:
+        console.print(f"reproduce: {escape(record.reproduce)}")
+
+
+def _delta(value: float | None) -> str:
+    return "not caught" if value is None else f"{value:g}"
+
+
+def render_sensitivity(console: Console, record: SensitivityRecord) -> None:
+    """Smallest detectable delta per block, the detection table, and the threshold sweep."""
+    console.print(
+        f"target {escape(str(record.target.get('path')))}, checker {escape(str(record.checker.get('function')))}, "
+        f"{record.cases} cases, epsilon {record.settings.get('epsilon') or 'default'}, "
+        f"threshold {record.settings.get('threshold'):g}"
+    )
+    table = Table(title="one gradient block scaled by (1 + delta): smallest delta caught", box=None, padding=(0, 1))
+    for column in ("block", "cases", "on every case", "on half", "on any"):
+        table.add_column(column, justify="left" if column == "block" else "right")
+    for block in record.blocks:
+        table.add_row(block.block, str(block.cases), _delta(block.smallest_always), _delta(block.smallest_half),
+                      _delta(block.smallest_any))  # fmt: skip
+    console.print(table)
+    detail = Table(title="fraction of cases caught, per delta", box=None, padding=(0, 1))
+    detail.add_column("delta", justify="right")
+    for block in record.blocks:
+        detail.add_column(block.block, justify="right")
+    for i, delta in enumerate(record.deltas):
+        detail.add_row(f"{delta:g}", *(f"{b.caught[i]:.2f}" for b in record.blocks))
+    console.print(detail)
+    sweep = Table(title=f"threshold sweep ({record.mutants} non-equivalent mutants)", box=None, padding=(0, 1))
+    for column in ("threshold", "false failures", "kill rate", "bare rule: false failures", "bare rule: kill rate"):
+        sweep.add_column(column, justify="right")
+    for point in record.threshold_sweep:
+        sweep.add_row(f"{point.threshold:g}", _percent(point.false_failures), _percent(point.kill_rate),
+                      _percent(point.bare_false_failures), _percent(point.bare_kill_rate))  # fmt: skip
+    console.print(sweep)
+    safe = ", ".join(f"{t:g}" for t in record.safe_thresholds) or "none"
+    console.print(f"safe thresholds (no false failure, best kill rate): {safe}")
+    if record.error:
+        console.print(f"[bold yellow]error[/]: {escape(record.error)}")
+    if record.reproduce:
+        console.print(f"reproduce: {escape(record.reproduce)}")
