@@ -1,8 +1,6 @@
 """gradharness: stress-test hand-written backpropagation with numerical gradient checks."""
 
 from gradharness.check.checker import (
-    DEFAULT_THRESHOLD,
-    SEED_EPSILON,
     BlockResult,
     EntryReport,
     GradientCheckResult,
@@ -28,6 +26,7 @@ from gradharness.model.parameters import (
     gradients_to_vector,
     vector_to_dictionary,
 )
+from gradharness.settings import DEFAULT_THRESHOLD, SEED_EPSILON
 
 __all__ = [
     "DEFAULT_EPSILON",

@@ -32,9 +32,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from gradharness.check.checker import DEFAULT_THRESHOLD
-from gradharness.properties.properties import CheckOptions, NetworkFunctions
-from gradharness.properties.runner import RunFindings, RunSettings, StrategyOptions, run_properties
+from gradharness.properties.properties import NetworkFunctions
+from gradharness.properties.runner import RunFindings, case_strategy, run_properties
+from gradharness.settings import DEFAULT_THRESHOLD, CheckOptions, RunSettings, StrategyOptions
 
 __all__ = ["PROFILES", "BackpropCheck", "assert_backprop"]
 
@@ -72,7 +72,7 @@ def _strategy(options: dict[str, Any]) -> StrategyOptions:
             f"assert_backprop got unknown strategy options {', '.join(unknown)}; valid ones are {', '.join(sorted(valid))}"
         )
     strategy = StrategyOptions(**options)
-    strategy.strategy()  # raises hypothesis.errors.InvalidArgument naming the bad option
+    case_strategy(strategy)  # raises hypothesis.errors.InvalidArgument naming the bad option
     return strategy
 
 

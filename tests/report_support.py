@@ -10,10 +10,11 @@ from gradharness.check.checker import gradient_check_n
 from gradharness.model import network
 from gradharness.model.case import seed_test_case
 from gradharness.properties.properties import Property
-from gradharness.properties.runner import RunSettings, gradient_record
+from gradharness.properties.runner import gradient_record
 from gradharness.records.check import CheckRecord, FailureRecord, PropertyRecord
 from gradharness.records.environment import environment, file_sha256
 from gradharness.records.settings_json import run_settings_to_json
+from gradharness.settings import RunSettings
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 HOSTILE_NAME = "<img src=x onerror=alert(1)>.py"

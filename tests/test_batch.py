@@ -16,7 +16,7 @@ from gradharness.batch import discover, is_batch, run_batch
 from gradharness.batch.summary import BatchSummary, SummaryRow, load_summary, summary_csv, summary_html
 from gradharness.cli.main import main
 from gradharness.errors import ResultsFormatError
-from gradharness.properties.runner import RunSettings
+from gradharness.settings import RunSettings
 
 # A folder as a grader gets it: the exercise files, plus files that cannot be checked.
 MIXED = {

@@ -7,13 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 
 from gradharness.bench.speed import seed_gradient_check_n  # the exercise's own loop, the parity reference
-from gradharness.check.checker import (
-    DEFAULT_THRESHOLD,
-    SEED_EPSILON,
-    gradient_check,
-    gradient_check_n,
-    relative_difference,
-)
+from gradharness.check.checker import gradient_check, gradient_check_n, relative_difference
 from gradharness.check.verdict import Verdict
 from gradharness.model import network
 from gradharness.model.case import NetworkCase, seed_test_case
@@ -22,6 +16,7 @@ from gradharness.model.parameters import (
     gradients_to_vector,
     parameter_shapes,
 )
+from gradharness.settings import DEFAULT_THRESHOLD, SEED_EPSILON
 from strategies import network_cases
 
 BLOCKS = ("dW1", "db1", "dW2", "db2", "dW3", "db3")

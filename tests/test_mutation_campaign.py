@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from gradharness.errors import GradHarnessError
-from gradharness.mutation.campaign import CampaignSettings, HarnessError, run_campaign
+from gradharness.mutation.campaign import HarnessError, run_campaign
 from gradharness.mutation.status import MutantStatus
 from gradharness.mutation.target import CheckerSpec, checker_spec, file_target, reference_target
-from gradharness.properties.runner import StrategyOptions
+from gradharness.settings import CampaignSettings, StrategyOptions
 
 FIXTURES = Path(__file__).parent / "fixtures"
 USER_CODE = FIXTURES / "user_code"
@@ -19,13 +19,13 @@ CHECKERS = FIXTURES / "mutation"
 
 
 @pytest.fixture(scope="module")
-def reference_record():  # noqa: ANN201
+def reference_record():
     started = time.perf_counter()
     record = run_campaign(reference_target(), CheckerSpec(), CampaignSettings(seed=0, jobs=2))
     return record, time.perf_counter() - started
 
 
-def test_the_reference_campaign_kills_every_non_equivalent_mutant_in_time(reference_record) -> None:  # noqa: ANN001
+def test_the_reference_campaign_kills_every_non_equivalent_mutant_in_time(reference_record) -> None:
     record, seconds = reference_record
     assert seconds < 30
     assert record.harness.passed, record.harness.message
@@ -37,7 +37,7 @@ def test_the_reference_campaign_kills_every_non_equivalent_mutant_in_time(refere
     assert record.score.killed > record.score.crashed  # most kills are the checker's, not crashes
 
 
-def test_equivalent_candidates_say_why(reference_record) -> None:  # noqa: ANN001
+def test_equivalent_candidates_say_why(reference_record) -> None:
     record, _ = reference_record
     equivalent = [m for m in record.mutants if m.status == MutantStatus.EQUIVALENT.value]
     assert {m.operator for m in equivalent} <= {"relu_mask_from_pre_activation", "float32_downcast"}
@@ -45,7 +45,7 @@ def test_equivalent_candidates_say_why(reference_record) -> None:  # noqa: ANN00
     assert all(m.equivalence and m.diff.startswith("--- a/") for m in equivalent)
 
 
-def test_kills_carry_where_how_and_the_smallest_counterexample(reference_record) -> None:  # noqa: ANN001
+def test_kills_carry_where_how_and_the_smallest_counterexample(reference_record) -> None:
     record, _ = reference_record
     seed_bug = next(m for m in record.mutants if m.operator == "scale_gradient" and "dW2" in m.original + m.diff)
     assert seed_bug.status == "killed" and seed_bug.kill_kind == "wrong"
@@ -55,7 +55,7 @@ def test_kills_carry_where_how_and_the_smallest_counterexample(reference_record)
     assert crash.status == "crashed" and crash.kill_kind == "malformed"
 
 
-def test_the_fixed_exercise_case_is_compared(reference_record) -> None:  # noqa: ANN001
+def test_the_fixed_exercise_case_is_compared(reference_record) -> None:
     record, _ = reference_record
     assert 0 < record.exercise_case.detected < len(record.mutants)
     assert "sum_all_axes-1" in record.exercise_case.missed  # db3 summed over all axes: the same when n3 = 1
@@ -91,7 +91,7 @@ def test_a_hanging_backward_stops_with_a_clear_error() -> None:
 EXERCISE_SIZES = StrategyOptions(n0=4, n1=5, n2=3, n3=1)
 
 
-def _checker_campaign(name: str):  # noqa: ANN202
+def _checker_campaign(name: str):
     settings = CampaignSettings(seed=0, max_examples=40, jobs=2, strategy=EXERCISE_SIZES,
                                 operators=("scale_gradient", "sign_flip_output_error", "drop_transpose"))  # fmt: skip
     return run_campaign(reference_target(), checker_spec(CHECKERS / name), settings)

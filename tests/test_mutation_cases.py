@@ -9,7 +9,7 @@ from gradharness.check.checker import gradient_check_n
 from gradharness.model import network
 from gradharness.model.case import seed_test_case
 from gradharness.mutation.cases import conclusive, draw_cases, prepare_case, prepare_cases, probe_cases
-from gradharness.properties.runner import StrategyOptions
+from gradharness.settings import StrategyOptions
 
 
 def test_the_same_seed_draws_the_same_cases() -> None:
@@ -25,7 +25,7 @@ def test_fixed_sizes_are_respected() -> None:
 
 @pytest.mark.parametrize("case", [seed_test_case(), *probe_cases()], ids=lambda c: c.describe())
 @pytest.mark.parametrize("epsilon", [None, 1e-6])
-def test_a_cached_numerical_gradient_gives_the_checkers_own_verdict(case, epsilon) -> None:  # noqa: ANN001
+def test_a_cached_numerical_gradient_gives_the_checkers_own_verdict(case, epsilon) -> None:
     prepared = prepare_case(case, network.forward_propagation_n, network.backward_propagation_n_buggy, True, epsilon)
     fresh = gradient_check_n(case.copy_parameters(), prepared.gradients, case.X, case.Y, epsilon)
     cached = gradient_check_n(case.copy_parameters(), prepared.gradients, case.X, case.Y, numerical=prepared.numerical)
@@ -38,7 +38,7 @@ def test_a_cached_numerical_gradient_gives_the_checkers_own_verdict(case, epsilo
 def test_a_users_forward_is_looped_and_agrees_with_the_batched_one() -> None:
     case = probe_cases()[0]
 
-    def users_forward(X, Y, parameters):  # noqa: ANN001, ANN202 - the same math, not the built-in object
+    def users_forward(X, Y, parameters):
         return network.forward_propagation_n(X, Y, parameters)
 
     looped = prepare_case(case, users_forward, network.backward_propagation_n, False, None)
@@ -48,7 +48,7 @@ def test_a_users_forward_is_looped_and_agrees_with_the_batched_one() -> None:
 
 
 def test_a_failing_backward_leaves_no_reference_gradients() -> None:
-    def crashes(X, Y, cache):  # noqa: ANN001, ANN202
+    def crashes(X, Y, cache):
         raise RuntimeError("boom")
 
     prepared = prepare_case(seed_test_case(), network.forward_propagation_n, crashes, True, None)

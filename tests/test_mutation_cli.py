@@ -15,7 +15,7 @@ from gradharness.records.mutation import load
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def _run(*args: str):  # noqa: ANN202
+def _run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
@@ -71,7 +71,7 @@ def test_usage_errors_exit_2(args: list[str], message: str) -> None:
     assert result.exit_code == 2 and message in result.stderr
 
 
-def test_mutate_writes_json_and_the_export(tmp_path) -> None:  # noqa: ANN001
+def test_mutate_writes_json_and_the_export(tmp_path) -> None:
     result = _run("mutate", "--operators", "scale_gradient,relu_mask_from_pre_activation,lost_keepdims",
                   "--json", str(tmp_path / "m.json"), "--mte", str(tmp_path / "mte.json"), "--jobs", "2")  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -98,14 +98,14 @@ def test_a_broken_checker_exits_1() -> None:
     assert result.exit_code == 1 and result.output.startswith("FAIL")
 
 
-def test_sensitivity_prints_the_smallest_delta_per_block(tmp_path) -> None:  # noqa: ANN001
+def test_sensitivity_prints_the_smallest_delta_per_block(tmp_path) -> None:
     result = _run("sensitivity", "-q", "--operators", "scale_gradient", "--json", str(tmp_path / "s.json"))
     assert result.exit_code == 0, result.output
     assert result.output.startswith("smallest delta caught on every case: dW1 ")
     assert load(tmp_path / "s.json").kind == "sensitivity"
 
 
-def test_a_campaign_that_cannot_run_still_writes_its_report_and_json(tmp_path) -> None:  # noqa: ANN001
+def test_a_campaign_that_cannot_run_still_writes_its_report_and_json(tmp_path) -> None:
     import json
     import subprocess
     import sys

@@ -66,7 +66,7 @@ IDENTICAL = Evaluation(MutantStatus.SURVIVED, identical=True, cases=10)
         (33, None, "survived", None),
     ],
 )
-def test_exit_codes_map_into_our_model(code: int, ours, status: str, kind) -> None:  # noqa: ANN001
+def test_exit_codes_map_into_our_model(code: int, ours, status: str, kind) -> None:
     result = _result(code)
     record = mutmut_record(result, as_mutant(result, reference_target()), ours)
     assert (record.status, record.kill_kind, record.engine, record.operator) == (status, kind, "mutmut", "mutmut")

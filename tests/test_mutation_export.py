@@ -12,7 +12,7 @@ SOURCE = "line one\nline two\nline three\n"
 STATUSES = {"Killed", "Survived", "NoCoverage", "CompileError", "RuntimeError", "Timeout", "Ignored", "Pending"}
 
 
-def _export(*mutants):  # noqa: ANN002, ANN202
+def _export(*mutants):
     record = mutate_record()
     record = type(record)(**{**record.__dict__, "mutants": list(mutants)})
     return to_mutation_testing_elements(record, SOURCE)
@@ -48,6 +48,6 @@ def test_statuses_map_to_the_schemas() -> None:
     assert exported["k"]["testsCompleted"] == 4
 
 
-def test_written_atomically_as_json(tmp_path) -> None:  # noqa: ANN001
+def test_written_atomically_as_json(tmp_path) -> None:
     save_mutation_testing_elements(mutate_record(), SOURCE, tmp_path / "mte.json")
     assert json.loads((tmp_path / "mte.json").read_text())["schemaVersion"] == "2"

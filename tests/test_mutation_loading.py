@@ -22,7 +22,7 @@ from gradharness.mutation.target import CheckerSpec, file_target, reference_targ
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def _gradients(backward):  # noqa: ANN001, ANN202
+def _gradients(backward):
     case = seed_test_case()
     _, cache = network.forward_propagation_n(case.X, case.Y, case.parameters)
     return backward(case.X, case.Y, cache), network.backward_propagation_n(case.X, case.Y, cache)
@@ -67,7 +67,7 @@ def test_a_users_checker_decides_by_its_difference() -> None:
 def test_a_checker_without_an_epsilon_argument_is_called_with_four() -> None:
     calls = []
 
-    def four(parameters, gradients, X, Y):  # noqa: ANN001, ANN202
+    def four(parameters, gradients, X, Y):
         calls.append(4)
         return float("nan")
 
@@ -77,7 +77,7 @@ def test_a_checker_without_an_epsilon_argument_is_called_with_four() -> None:
 
 
 def test_a_crashing_checker_is_recorded() -> None:
-    def broken(parameters, gradients, X, Y, epsilon):  # noqa: ANN001, ANN202
+    def broken(parameters, gradients, X, Y, epsilon):
         raise KeyError("W4")
 
     checker = UserChecker(broken, 1e-6)

@@ -16,17 +16,17 @@ LINES = REFERENCE.split("\n")
 
 
 @pytest.fixture(scope="module")
-def mutants():  # noqa: ANN201
+def mutants():
     return generate_mutants(REFERENCE, "backward_propagation_n", "gradharness/model/network.py")
 
 
-def test_many_distinct_mutants_of_the_reference(mutants) -> None:  # noqa: ANN001
+def test_many_distinct_mutants_of_the_reference(mutants) -> None:
     assert len(mutants) >= 60
     assert len({m.function_source for m in mutants}) == len(mutants)
     assert len({m.id for m in mutants}) == len(mutants)
 
 
-def test_each_mutant_points_at_its_line_and_diff_shows_only_that_edit(mutants) -> None:  # noqa: ANN001
+def test_each_mutant_points_at_its_line_and_diff_shows_only_that_edit(mutants) -> None:
     for mutant in mutants:
         assert LINES[mutant.line - 1][mutant.column - 1 :].startswith(mutant.original.split("\n")[0])
         removed = [x for x in mutant.diff.splitlines() if x.startswith("-") and not x.startswith("---")]
@@ -35,7 +35,7 @@ def test_each_mutant_points_at_its_line_and_diff_shows_only_that_edit(mutants) -
         assert mutant.replacement in "\n".join(added), mutant.id
 
 
-def test_the_seeds_planted_bugs_are_among_the_mutants(mutants) -> None:  # noqa: ANN001
+def test_the_seeds_planted_bugs_are_among_the_mutants(mutants) -> None:
     sources = {m.function_source for m in mutants}
     buggy = inspect.getsource(network.backward_propagation_n_buggy)
     dW2 = next(line for line in buggy.splitlines() if line.strip().startswith("dW2"))
@@ -55,7 +55,7 @@ def test_mutants_run_and_change_the_result() -> None:
     changed = 0
     for mutant in generate_mutants(REFERENCE, "backward_propagation_n", "n.py"):
         namespace = dict(vars(network))
-        exec(mutant.function_source, namespace)  # noqa: S102
+        exec(mutant.function_source, namespace)
         try:
             got = namespace["backward_propagation_n"](case.X, case.Y, cache)
         except ValueError:

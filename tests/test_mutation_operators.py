@@ -38,7 +38,7 @@ def test_unknown_operator_lists_the_valid_ones() -> None:
 
 
 def test_registration_adds_to_the_table() -> None:
-    def _test_only_operator(node, scope):  # noqa: ANN001, ANN202
+    def _test_only_operator(node, scope):
         """x -> y: a test operator."""
         return iter(())
 

@@ -25,7 +25,7 @@ from gradharness.records.mutation import (
 )
 
 
-def _mutant(**changes) -> MutantRecord:  # noqa: ANN003
+def _mutant(**changes) -> MutantRecord:
     fields = dict(id="scale_gradient-1", operator="scale_gradient", engine="domain", line=3, column=11, end_line=3,
                   end_column=20, original="x", replacement="x * 2", description="line 3: x -> x * 2",
                   diff="--- a/f.py\n+++ b/f.py\n", status="killed", kill_kind="wrong", message="dW2 wrong",
@@ -58,7 +58,7 @@ def sensitivity_record() -> SensitivityRecord:
 
 
 @pytest.mark.parametrize("make", [mutate_record, sensitivity_record])
-def test_round_trip(tmp_path, make) -> None:  # noqa: ANN001
+def test_round_trip(tmp_path, make) -> None:
     record = make()
     save(record, tmp_path / "r.json")
     data = json.loads((tmp_path / "r.json").read_text())
@@ -87,14 +87,14 @@ def test_infinities_survive_and_nan_becomes_null() -> None:
         (lambda d: d.pop("verdict"), "verdict"),
     ],
 )
-def test_loading_rejects_what_it_does_not_know(change, message: str) -> None:  # noqa: ANN001
+def test_loading_rejects_what_it_does_not_know(change, message: str) -> None:
     data = to_json(mutate_record())
     change(data)
     with pytest.raises(ResultsFormatError, match=message):
         from_json(data)
 
 
-def test_unreadable_files_are_format_errors(tmp_path) -> None:  # noqa: ANN001
+def test_unreadable_files_are_format_errors(tmp_path) -> None:
     with pytest.raises(ResultsFormatError, match="does not exist"):
         load(tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text("{not json")

@@ -38,7 +38,7 @@ def test_any_executor_works_and_stays_the_callers() -> None:
     executor.shutdown()
 
 
-def test_a_dead_worker_and_a_hang_cost_one_task_each(monkeypatch) -> None:  # noqa: ANN001
+def test_a_dead_worker_and_a_hang_cost_one_task_each(monkeypatch) -> None:
     monkeypatch.setattr(runner_module, "GRACE_SECONDS", 0.5)
     started = time.monotonic()
     with TaskRunner(jobs=2, timeout=1.0) as runner:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from gradharness.mutation.campaign import CampaignSettings
 from gradharness.mutation.evaluate import Evaluation
 from gradharness.mutation.runner import Lost
 from gradharness.mutation.sensitivity import DELTAS, _smallest, run_sensitivity, safe_thresholds, threshold_sweep
 from gradharness.mutation.status import MutantStatus
 from gradharness.mutation.target import CheckerSpec, reference_target
 from gradharness.records.mutation import ThresholdPointRecord
+from gradharness.settings import CampaignSettings
 
 
 @pytest.mark.parametrize(
@@ -22,11 +22,11 @@ from gradharness.records.mutation import ThresholdPointRecord
         ([0.0, 0.0, 0.0, 0.0], 0.5, None),
     ],
 )
-def test_smallest_delta_from_which_on_it_is_caught(caught, enough, expected) -> None:  # noqa: ANN001
+def test_smallest_delta_from_which_on_it_is_caught(caught, enough, expected) -> None:
     assert _smallest((1e-1, 1e-2, 1e-3, 1e-4), caught, enough) == expected
 
 
-def _evaluation(critical, differences=None, identical=False, status=MutantStatus.SURVIVED):  # noqa: ANN001, ANN202
+def _evaluation(critical, differences=None, identical=False, status=MutantStatus.SURVIVED):
     return Evaluation(status, critical=tuple(critical), differences=tuple(differences or critical), identical=identical)
 
 

@@ -22,7 +22,7 @@ def test_the_reference_target() -> None:
     }
 
 
-def test_a_file_target_is_read_not_run(tmp_path) -> None:  # noqa: ANN001
+def test_a_file_target_is_read_not_run(tmp_path) -> None:
     path = tmp_path / "side_effect.py"
     path.write_text("open('ran', 'w')\ndef backward_propagation_n(X, Y, cache):\n    return {}\n")
     target = file_target(path)
@@ -38,7 +38,7 @@ def test_a_file_target_is_read_not_run(tmp_path) -> None:  # noqa: ANN001
         (lambda tmp: checker_spec(FIXTURES / "user_code" / "correct_z_mask.py"), "defines no gradient_check_n"),
     ],
 )
-def test_bad_paths_are_one_line_errors(tmp_path, make, message: str) -> None:  # noqa: ANN001
+def test_bad_paths_are_one_line_errors(tmp_path, make, message: str) -> None:
     with pytest.raises(UserCodeError, match=message):
         make(tmp_path)
 

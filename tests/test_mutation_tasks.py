@@ -10,11 +10,11 @@ from gradharness.mutation.cases import probe_cases
 from gradharness.mutation.status import KillKind, MutantStatus
 from gradharness.mutation.target import CheckerSpec, reference_target
 from gradharness.mutation.tasks import Variant, make_job, prepare_task, variant_task
-from gradharness.properties.properties import CheckOptions
+from gradharness.settings import CheckOptions
 
 
 @pytest.fixture(scope="module")
-def job():  # noqa: ANN201
+def job():
     prepared = prepare_task(reference_target(), CheckOptions(), [seed_test_case(), *probe_cases(3)], 30.0)
     assert prepared.error is None
     return make_job(reference_target(), CheckerSpec(), CheckOptions(), prepared.cases, timeout=2.0)
@@ -25,7 +25,7 @@ def _variant(body: str) -> Variant:
     return Variant("v", source, 1)
 
 
-def test_unmutated_and_seed_bugs(job) -> None:  # noqa: ANN001
+def test_unmutated_and_seed_bugs(job) -> None:
     assert variant_task(job, Variant("unmutated")).status is MutantStatus.SURVIVED
     assert variant_task(job, Variant("bugs", seed_bugs=True)).status is MutantStatus.KILLED
 
@@ -40,16 +40,16 @@ def test_unmutated_and_seed_bugs(job) -> None:  # noqa: ANN001
     ],
     ids=["hang", "sys.exit", "returns None", "raises"],
 )
-def test_what_the_code_does_becomes_a_status(job, body: str, status: MutantStatus, kind: KillKind) -> None:  # noqa: ANN001
+def test_what_the_code_does_becomes_a_status(job, body: str, status: MutantStatus, kind: KillKind) -> None:
     evaluation = variant_task(job, _variant(body))
     assert (evaluation.status, evaluation.kill_kind) == (status, kind)
 
 
-def test_an_uncompilable_variant_is_a_crash(job) -> None:  # noqa: ANN001
+def test_an_uncompilable_variant_is_a_crash(job) -> None:
     assert variant_task(job, Variant("v", "def backward_propagation_n(:\n", 1)).status is MutantStatus.CRASHED
 
 
-def test_prepared_data_is_unpickled_once_per_worker(job, monkeypatch) -> None:  # noqa: ANN001
+def test_prepared_data_is_unpickled_once_per_worker(job, monkeypatch) -> None:
     tasks._PREPARED.clear()
     loads = []
     real = tasks.pickle.loads
@@ -59,7 +59,7 @@ def test_prepared_data_is_unpickled_once_per_worker(job, monkeypatch) -> None:  
     assert loads == [1]
 
 
-def test_preparing_reports_a_broken_target_in_one_line(tmp_path) -> None:  # noqa: ANN001
+def test_preparing_reports_a_broken_target_in_one_line(tmp_path) -> None:
     from gradharness.mutation.target import file_target
 
     path = tmp_path / "bad.py"

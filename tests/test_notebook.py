@@ -11,7 +11,7 @@ from exercise_files import CORRECTED_NOTEBOOK, ORIGINAL_NOTEBOOK
 
 from gradharness.errors import UserCodeError
 from gradharness.judge.checks import check_file
-from gradharness.properties.runner import RunSettings
+from gradharness.settings import RunSettings
 from gradharness.usercode.notebook import IPythonStub, count_get_ipython, read_notebook, strip_ipython
 
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from gradharness.model import network
 from gradharness.properties.properties import NetworkFunctions
-from gradharness.properties.runner import RunSettings, StrategyOptions, run_properties
+from gradharness.properties.runner import run_properties
+from gradharness.settings import RunSettings, StrategyOptions
 
 BUILTIN = NetworkFunctions(network.forward_propagation_n, network.backward_propagation_n, builtin=True)
 BUGGY = NetworkFunctions(network.forward_propagation_n, network.backward_propagation_n_buggy, builtin=True)

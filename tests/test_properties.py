@@ -8,7 +8,6 @@ from gradharness.model import network
 from gradharness.model.case import NetworkCase, seed_test_case
 from gradharness.model.parameters import LayerSizes
 from gradharness.properties.properties import (
-    CheckOptions,
     FailureKind,
     ForwardCostFailure,
     GradientAgreementFailure,
@@ -20,6 +19,7 @@ from gradharness.properties.properties import (
     check_1d_point,
     check_network_case,
 )
+from gradharness.settings import CheckOptions
 
 CASE = seed_test_case()
 OPTIONS = CheckOptions()

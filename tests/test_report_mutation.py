@@ -9,9 +9,9 @@ import pytest
 
 pytest.importorskip("gradharness.records.mutation", reason="the mutation harness (issue 3) is not in this tree")
 
-from gradharness.render.html import render_report, write_report  # noqa: E402
-from gradharness.render.html.mutation_viewmodels import build_mutate_view, build_sensitivity_view, diff_lines  # noqa: E402
-from tests.report_support import DELTAS, meta, mutate_record, parse, sensitivity_record  # noqa: E402
+from gradharness.render.html import render_report, write_report
+from gradharness.render.html.mutation_viewmodels import build_mutate_view, build_sensitivity_view, diff_lines
+from tests.report_support import DELTAS, meta, mutate_record, parse, sensitivity_record
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ import pytest
 from gradharness.errors import ResultsFormatError
 from gradharness.judge.checks import check_builtin
 from gradharness.model import network
-from gradharness.properties.runner import RunSettings
 from gradharness.records.check import from_json, load, save, to_json
+from gradharness.settings import RunSettings
 
 
 @pytest.fixture(scope="module")

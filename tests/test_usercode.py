@@ -12,9 +12,9 @@ from exercise_files import EXERCISE, EXPECTED_EXIT, EXPECTED_NOTES, EXPECTED_STU
 from user_files import FIXTURES
 
 from gradharness.errors import UserCodeError
-from gradharness.properties.runner import RunSettings
 from gradharness.properties.student_checker import check_student_checker
-from gradharness.usercode.loader import FunctionNames, load_user_file, read_source, with_key_case
+from gradharness.settings import FunctionNames, RunSettings
+from gradharness.usercode.loader import load_user_file, read_source, with_key_case
 from gradharness.usercode.shims import KeyCaseDict
 from gradharness.usercode.shims import gc_utils as shim
 

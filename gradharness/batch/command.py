@@ -13,9 +13,8 @@ from gradharness.batch.discover import discover
 from gradharness.batch.runner import error_record, run_batch
 from gradharness.batch.summary import write_batch
 from gradharness.errors import GradHarnessError
-from gradharness.properties.runner import RunSettings
 from gradharness.records.check import CheckRecord
-from gradharness.usercode.loader import FunctionNames
+from gradharness.settings import FunctionNames, RunSettings
 
 _STYLE = {"pass": "green", "fail": "red", "error": "yellow"}
 

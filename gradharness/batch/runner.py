@@ -14,11 +14,10 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_complete
 from pathlib import Path
 
 from gradharness.judge.checks import DEFAULT_TIMEOUT, check_file, reproduce_command
-from gradharness.properties.runner import RunSettings
 from gradharness.records.check import CheckRecord
 from gradharness.records.environment import environment
 from gradharness.records.settings_json import run_settings_to_json
-from gradharness.usercode.loader import FunctionNames
+from gradharness.settings import FunctionNames, RunSettings
 
 Done = Callable[[int, int, CheckRecord], None]
 

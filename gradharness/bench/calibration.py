@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from gradharness.check.checker import DEFAULT_THRESHOLD, gradient_check_n
+from gradharness.check.checker import gradient_check_n
 from gradharness.check.verdict import Verdict
 from gradharness.model import network
+from gradharness.settings import DEFAULT_THRESHOLD
 from strategies import network_cases
 
 

@@ -250,8 +250,9 @@ def hypothesis_throughput(cases: int, seed: int = 0) -> dict[str, float]:
 def mutation_throughput(seed: int = 0) -> str:
     """Mutants per second of a default campaign on the reference backward pass (issue 3's harness), if present."""
     try:
-        from gradharness.mutation.campaign import CampaignSettings, run_campaign
+        from gradharness.mutation.campaign import run_campaign
         from gradharness.mutation.target import checker_spec, reference_target
+        from gradharness.settings import CampaignSettings
     except ImportError:
         return "mutation campaign: the mutation harness is not installed in this tree"
     try:

@@ -36,9 +36,8 @@ from gradharness.model.parameters import (
     dictionary_to_vector,
     parameter_shapes,
 )
+from gradharness.settings import DEFAULT_THRESHOLD
 
-DEFAULT_THRESHOLD = 1e-7
-SEED_EPSILON = 1e-7
 # A disagreement up to this many times the estimated numerical error is not evidence of a bug.
 NOISE_SAFETY = 3.0
 

@@ -13,17 +13,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from gradharness.batch import is_batch
 from gradharness.batch.command import batch_check
-from gradharness.check.checker import DEFAULT_THRESHOLD, SEED_EPSILON
 from gradharness.cli.mutate import mutate, sensitivity
 from gradharness.cli.options import parse_layer_sizes, positive_finite
 from gradharness.cli.report import html_option, report, write_html
 from gradharness.errors import GradHarnessError
 from gradharness.judge.checks import DEFAULT_TIMEOUT, check_file
-from gradharness.properties.properties import CheckOptions
-from gradharness.properties.runner import RunSettings, StrategyOptions
+from gradharness.properties.runner import case_strategy
 from gradharness.records.check import save
 from gradharness.render.terminal import render_record
-from gradharness.usercode.loader import FunctionNames
+from gradharness.settings import (
+    DEFAULT_THRESHOLD,
+    SEED_EPSILON,
+    CheckOptions,
+    FunctionNames,
+    RunSettings,
+    StrategyOptions,
+)
 
 
 def _progress_display(console: Console, quiet: bool):
@@ -151,7 +156,7 @@ def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: 
         min_batch=1, max_batch=max_batch, batch_size=batch_size, adversarial=adversarial,
     )  # fmt: skip
     try:
-        strategy.strategy()
+        case_strategy(strategy)
     except InvalidArgument as exc:
         raise click.UsageError(str(exc)) from None
     run = RunSettings(

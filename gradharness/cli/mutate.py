@@ -16,22 +16,21 @@ from hypothesis.errors import InvalidArgument
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from gradharness.check.checker import DEFAULT_THRESHOLD
 from gradharness.cli.options import parse_layer_sizes, positive_finite
 from gradharness.cli.report import html_option, write_html
 from gradharness.errors import GradHarnessError
-from gradharness.mutation.campaign import CampaignSettings, run_campaign
+from gradharness.mutation.campaign import run_campaign
 from gradharness.mutation.engine_mutmut import mutmut_campaign
 from gradharness.mutation.export import save_mutation_testing_elements
 from gradharness.mutation.operators import OPERATORS
 from gradharness.mutation.runner import default_jobs
 from gradharness.mutation.sensitivity import run_sensitivity
 from gradharness.mutation.target import checker_spec, file_target, reference_target
-from gradharness.properties.properties import CheckOptions
-from gradharness.properties.runner import StrategyOptions
+from gradharness.properties.runner import case_strategy
 from gradharness.records.environment import environment, file_sha256
 from gradharness.records.mutation import MutateRecord, SensitivityRecord, save
 from gradharness.render.terminal_mutation import render_mutate, render_sensitivity
+from gradharness.settings import DEFAULT_THRESHOLD, CampaignSettings, CheckOptions, StrategyOptions
 
 EXERCISE_SIZES = (4, 5, 3, 1)
 """A user's checker usually hard-codes the exercise's network (its vector_to_dictionary does)."""
@@ -49,7 +48,7 @@ def _operators(_ctx: click.Context, param: click.Parameter, value: str | None) -
     return names
 
 
-def _common(function):  # noqa: ANN001, ANN202
+def _common(function):
     """Options shared by mutate and sensitivity."""
     options = [
         click.argument("path", required=False, type=click.Path(path_type=Path)),
@@ -95,7 +94,7 @@ def _settings(params: dict, shrink: bool = False) -> CampaignSettings:
         max_units=params["max_units"], max_batch=params["max_batch"],
     )  # fmt: skip
     try:
-        strategy.strategy()
+        case_strategy(strategy)
     except InvalidArgument as exc:
         raise click.UsageError(str(exc)) from None
     return CampaignSettings(
@@ -132,7 +131,7 @@ def _reproduce(command: str) -> str:
     return shlex.join(words)
 
 
-def _progress(console: Console, quiet: bool):  # noqa: ANN202
+def _progress(console: Console, quiet: bool):
     if quiet or not console.is_terminal:
         return None, None
     bar = Progress(TextColumn("mutants"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
@@ -173,7 +172,7 @@ def _error_record(kind: str, params: dict, message: str, engine: str = "domain")
     return SensitivityRecord(**common)
 
 
-def _targets(params: dict):  # noqa: ANN202
+def _targets(params: dict):
     path = params["path"]
     target = (
         reference_target()
@@ -194,7 +193,7 @@ def _targets(params: dict):  # noqa: ANN202
               help="Seconds the whole mutmut run may take.")  # fmt: skip
 @click.option("--all", "show_all", is_flag=True, help="Print every mutant's diff, not only the survivors'.")
 @html_option
-def mutate(engine: str, shrink: bool, mte_path: Path | None, mutmut_timeout: float, show_all: bool, **params) -> None:  # noqa: ANN003
+def mutate(engine: str, shrink: bool, mte_path: Path | None, mutmut_timeout: float, show_all: bool, **params) -> None:
     """Run deliberately broken variants of the backward pass in PATH (default: the built-in reference) against the checker."""
     err = Console(stderr=True, soft_wrap=True)
     settings = _settings(params, shrink)
@@ -235,7 +234,7 @@ def mutate(engine: str, shrink: bool, mte_path: Path | None, mutmut_timeout: flo
 @click.command()
 @_common
 @html_option
-def sensitivity(**params) -> None:  # noqa: ANN003
+def sensitivity(**params) -> None:
     """Measure the checker: the smallest detectable error per gradient block, and a threshold sweep."""
     err = Console(stderr=True, soft_wrap=True)
     settings = _settings(params)

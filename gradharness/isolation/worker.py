@@ -13,11 +13,12 @@ from pathlib import Path
 
 from gradharness.errors import GradHarnessError
 from gradharness.properties.properties import NetworkFunctions, Property
-from gradharness.properties.runner import RunFindings, RunSettings, run_properties
+from gradharness.properties.runner import RunFindings, run_properties
 from gradharness.properties.student_checker import check_student_checker
 from gradharness.records.check import write_json_atomic
 from gradharness.records.settings_json import run_settings_from_json
-from gradharness.usercode.loader import FunctionNames, load_user_file, with_key_case
+from gradharness.settings import FunctionNames, RunSettings
+from gradharness.usercode.loader import load_user_file, with_key_case
 
 
 def _progress_writer(path: Path):

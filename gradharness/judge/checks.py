@@ -10,16 +10,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gradharness.check.checker import DEFAULT_THRESHOLD
 from gradharness.errors import GradHarnessError
 from gradharness.isolation.sandbox import run_worker
 from gradharness.model import network
 from gradharness.properties.properties import NetworkFunctions
-from gradharness.properties.runner import Progress, RunFindings, RunSettings, StrategyOptions, run_properties
+from gradharness.properties.runner import Progress, RunFindings, run_properties
 from gradharness.records.check import CheckRecord, from_json
 from gradharness.records.environment import environment, file_sha256
 from gradharness.records.settings_json import run_settings_to_json
-from gradharness.usercode.loader import FunctionNames
+from gradharness.settings import DEFAULT_THRESHOLD, FunctionNames, RunSettings, StrategyOptions
 
 DEFAULT_TIMEOUT = 120.0
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from gradharness.check.checker import SEED_EPSILON, gradient_check, gradient_check_n
+from gradharness.check.checker import gradient_check, gradient_check_n
 from gradharness.judge.checks import check_builtin
 from gradharness.model import network
 from gradharness.model.case import seed_test_case
-from gradharness.properties.runner import RunSettings
 from gradharness.records.check import CheckRecord
 from gradharness.render.terminal import render_record
+from gradharness.settings import SEED_EPSILON, RunSettings
 
 EXPECTED_WRONG = ("dW2", "db1")
 

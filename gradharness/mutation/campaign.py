@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from gradharness.errors import GradHarnessError
 from gradharness.mutation import scores
@@ -34,47 +34,15 @@ from gradharness.mutation.tasks import (
     variant_pair_task,
     variant_task,
 )
-from gradharness.properties.properties import CheckOptions
-from gradharness.properties.runner import RunSettings, StrategyOptions
 from gradharness.records.environment import environment
 from gradharness.records.mutation import EngineRecord, HarnessRecord, MutantRecord, MutateRecord
-
-USER_CHECKER_EPSILON = 1e-6
-"""Step handed to a user's checker unless --epsilon is given: the exercise's 1e-7 sits in round-off."""
+from gradharness.settings import USER_CHECKER_EPSILON, CampaignSettings, CheckOptions, RunSettings
 
 Progress = Callable[[int, int, str], None]
 
 
 class HarnessError(GradHarnessError):
     """The harness could not be proved: kills would mean nothing."""
-
-
-@dataclass(frozen=True)
-class CampaignSettings:
-    """Everything that decides a campaign, so a seed repeats it."""
-
-    seed: int
-    max_examples: int = 100
-    check: CheckOptions = field(default_factory=CheckOptions)
-    strategy: StrategyOptions = field(default_factory=StrategyOptions)
-    jobs: int | None = None
-    timeout: float = 30.0
-    shrink: bool = False
-    operators: tuple[str, ...] | None = None
-
-    def to_json(self) -> dict:
-        """Plain-data form for results files."""
-        return {
-            "seed": self.seed,
-            "max_examples": self.max_examples,
-            "epsilon": self.check.epsilon,
-            "threshold": self.check.threshold,
-            "jobs": self.jobs,
-            "timeout": self.timeout,
-            "shrink": self.shrink,
-            "operators": list(self.operators) if self.operators is not None else None,
-            "strategy": asdict(self.strategy),
-        }
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ from gradharness.model.parameters import (
     parameter_count,
     parameter_shapes,
 )
-from gradharness.properties.runner import StrategyOptions
+from gradharness.properties.runner import case_strategy
+from gradharness.settings import StrategyOptions
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def draw_cases(strategy: StrategyOptions, count: int, seed_value: int) -> list[N
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=strategy.strategy())
+    @given(case=case_strategy(strategy))
     def collect(case: NetworkCase) -> None:
         drawn.append(case)
 
@@ -123,7 +124,7 @@ def prepare_case(
     forward,
     backward,
     builtin: bool,
-    epsilon: float | None,  # noqa: ANN001
+    epsilon: float | None,
 ) -> PreparedCase:
     """The numerical gradient of ``forward`` on the case, and ``backward``'s gradients (None if it fails)."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -159,8 +160,8 @@ def conclusive(prepared: PreparedCase, threshold: float) -> bool:
 
 def prepare_cases(
     cases: list[NetworkCase],
-    forward,  # noqa: ANN001
-    backward,  # noqa: ANN001
+    forward,
+    backward,
     *,
     builtin: bool,
     epsilon: float | None,

@@ -32,7 +32,6 @@ import gradharness
 import strategies
 from gradharness.errors import GradHarnessError
 from gradharness.mutation.campaign import (
-    CampaignSettings,
     HarnessError,
     Progress,
     assemble,
@@ -48,6 +47,7 @@ from gradharness.mutation.runner import TaskRunner, default_jobs
 from gradharness.mutation.status import KillKind, MutantStatus
 from gradharness.mutation.target import REFERENCE_LABEL, CheckerSpec, Target
 from gradharness.records.mutation import EngineRecord, MutantRecord, MutateRecord
+from gradharness.settings import CampaignSettings
 
 MUTMUT_CONFIG: dict[str, list[str]] = {
     "source_paths": ["gradharness"],

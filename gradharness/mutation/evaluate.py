@@ -19,13 +19,13 @@ from gradharness.check.verdict import Verdict
 from gradharness.mutation.cases import PreparedCase, PreparedCases
 from gradharness.mutation.status import KillKind, MutantStatus
 from gradharness.properties.properties import (
-    CheckOptions,
     FailureKind,
     NetworkFunctions,
     PropertyFailure,
     check_network_case,
     normalise_gradients,
 )
+from gradharness.settings import CheckOptions
 
 _KILL_KINDS = {
     FailureKind.WRONG: KillKind.WRONG,
@@ -44,7 +44,7 @@ class CachedChecker:
         self.numerical = prepared.numerical
         self.last: GradientCheckResult | None = None
 
-    def __call__(self, parameters, gradients, X, Y, epsilon=None, *, threshold: float, forward=None):  # noqa: ANN001
+    def __call__(self, parameters, gradients, X, Y, epsilon=None, *, threshold: float, forward=None):
         self.last = gradient_check_n(parameters, gradients, X, Y, threshold=threshold, numerical=self.numerical)
         return self.last
 
@@ -102,7 +102,7 @@ def run_case(
     returned: list[object] = []
     backward = functions.backward
 
-    def recording_backward(X, Y, cache):  # noqa: ANN001, ANN202
+    def recording_backward(X, Y, cache):
         value = backward(X, Y, cache)
         returned.append(value)
         return value

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from gradharness.model import network
-from gradharness.properties.properties import CheckOptions, NetworkFunctions, check_network_case
+from gradharness.properties.properties import NetworkFunctions, check_network_case
+from gradharness.settings import CheckOptions
 from strategies import network_cases
 
 EXAMPLES_VARIABLE = "GRADHARNESS_MUTMUT_EXAMPLES"

@@ -21,14 +21,7 @@ import numpy as np
 
 from gradharness.check.checker import NOISE_SAFETY
 from gradharness.model.parameters import GRADIENT_NAMES, block_slices
-from gradharness.mutation.campaign import (
-    CampaignSettings,
-    HarnessError,
-    Progress,
-    evaluate_mutants,
-    prove_harness,
-    setup,
-)
+from gradharness.mutation.campaign import HarnessError, Progress, evaluate_mutants, prove_harness, setup
 from gradharness.mutation.cases import PreparedCase
 from gradharness.mutation.evaluate import Evaluation
 from gradharness.mutation.mutants import generate_mutants
@@ -38,6 +31,7 @@ from gradharness.mutation.target import CheckerSpec, Target
 from gradharness.mutation.tasks import Job, Variant, variant_task
 from gradharness.records.environment import environment
 from gradharness.records.mutation import BlockSweepRecord, SensitivityRecord, ThresholdPointRecord
+from gradharness.settings import CampaignSettings
 
 DELTAS: tuple[float, ...] = tuple(float(10.0**-k) for k in range(1, 11))
 THRESHOLDS: tuple[float, ...] = tuple(float(10.0**-k) for k in range(2, 13))

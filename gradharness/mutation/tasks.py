@@ -32,8 +32,9 @@ from gradharness.mutation.loading import (
 )
 from gradharness.mutation.status import KillKind, MutantStatus
 from gradharness.mutation.target import CheckerSpec, Target
-from gradharness.properties.properties import CheckOptions, NetworkFunctions
-from gradharness.properties.runner import RunSettings, run_properties
+from gradharness.properties.properties import NetworkFunctions
+from gradharness.properties.runner import run_properties
+from gradharness.settings import USER_CHECKER_EPSILON, CheckOptions, RunSettings
 
 
 class TaskTimeout(BaseException):
@@ -113,7 +114,7 @@ _PREPARED: dict[str, PreparedCases] = {}
 def _prepared(job: Job) -> PreparedCases:
     if job.digest not in _PREPARED:
         _PREPARED.clear()  # one campaign at a time per worker
-        _PREPARED[job.digest] = pickle.loads(job.prepared)  # noqa: S301 - our own data, from the parent
+        _PREPARED[job.digest] = pickle.loads(job.prepared)
     return _PREPARED[job.digest]
 
 
@@ -156,7 +157,7 @@ def prepare_task(
     return Prepared(prepared)
 
 
-def _backward(job: Job, variant: Variant):  # noqa: ANN202
+def _backward(job: Job, variant: Variant):
     if variant.function_source is None:
         backward = getattr(target_module(job.target), job.target.backward)
     else:
@@ -167,11 +168,11 @@ def _backward(job: Job, variant: Variant):  # noqa: ANN202
     return seed_bugs(backward) if variant.seed_bugs else backward
 
 
-def _checker_factory(job: Job):  # noqa: ANN202
+def _checker_factory(job: Job):
     if job.checker.builtin:
         return CachedChecker
     function = load_checker(job.checker)
-    epsilon = job.checker_epsilon if job.checker_epsilon is not None else 1e-6
+    epsilon = job.checker_epsilon if job.checker_epsilon is not None else USER_CHECKER_EPSILON
     return lambda _prepared: UserChecker(function, epsilon)
 
 

@@ -20,6 +20,7 @@ from gradharness.check.finite_diff import cost_of
 from gradharness.check.verdict import Verdict
 from gradharness.model.case import NetworkCase
 from gradharness.model.parameters import GRADIENT_NAMES, Gradients, parameter_shapes
+from gradharness.settings import CheckOptions
 
 
 class Property(Enum):
@@ -82,14 +83,6 @@ class SideEffectFailure(PropertyFailure):
 
 class Derivative1DFailure(PropertyFailure):
     prop = Property.DERIVATIVE_1D
-
-
-@dataclass(frozen=True)
-class CheckOptions:
-    """Numerical settings of the checker."""
-
-    epsilon: float | None = None
-    threshold: float = 1e-7
 
 
 @dataclass(frozen=True)

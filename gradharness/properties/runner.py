@@ -21,7 +21,6 @@ from hypothesis.reporting import with_reporter
 
 from gradharness.check.checker import GradientCheckResult
 from gradharness.properties.properties import (
-    CheckOptions,
     NetworkFunctions,
     Property,
     PropertyFailure,
@@ -29,39 +28,15 @@ from gradharness.properties.properties import (
     check_network_case,
 )
 from gradharness.records.check import BlockRecord, EntryRecord, FailureRecord, GradientRecord, PropertyRecord
+from gradharness.settings import RunSettings, StrategyOptions
 from strategies import network_cases
 
 Progress = Callable[[int, int, str], None]
 
 
-@dataclass(frozen=True)
-class StrategyOptions:
-    """Which networks to draw: fixed sizes (None = free), bounds, adversarial draws."""
-
-    n0: int | None = None
-    n1: int | None = None
-    n2: int | None = None
-    n3: int | None = None
-    max_units: int = 6
-    max_output_units: int | None = None
-    min_batch: int = 1
-    max_batch: int = 8
-    batch_size: int | None = None
-    adversarial: bool = False
-
-    def strategy(self) -> st.SearchStrategy:
-        """The network_cases strategy for these options."""
-        return network_cases(**asdict(self))
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """Everything that decides a run, so a seed reproduces it."""
-
-    seed: int
-    max_examples: int = 100
-    check: CheckOptions = field(default_factory=CheckOptions)
-    strategy: StrategyOptions = field(default_factory=StrategyOptions)
+def case_strategy(options: StrategyOptions) -> st.SearchStrategy:
+    """The :func:`strategies.network_cases` strategy for these options (validated when called)."""
+    return network_cases(**asdict(options))
 
 
 @dataclass
@@ -173,7 +148,7 @@ def run_properties(
 
         @seed(run.seed)
         @hypothesis_settings
-        @given(case=run.strategy.strategy())
+        @given(case=case_strategy(run.strategy))
         def network_property(case) -> None:
             tally.calls += 1
             if progress is not None:

@@ -28,13 +28,11 @@ from gradharness.model import network
 from gradharness.model.case import NetworkCase, seed_test_case
 from gradharness.model.parameters import Gradients
 from gradharness.properties.properties import FailureKind, Property, PropertyFailure
-from gradharness.properties.runner import Progress, RunSettings, StrategyOptions
+from gradharness.properties.runner import Progress, case_strategy
 from gradharness.records.check import FailureRecord, PropertyRecord
+from gradharness.settings import USER_CHECKER_EPSILON, RunSettings, StrategyOptions
 from gradharness.usercode.shims import KeyCaseDict
 
-# Absolute step handed to the student's checker unless --epsilon is given: the exercise's 1e-7
-# sits in round-off (a correct backprop then scores ~1e-7 on the exercise's own case).
-STUDENT_EPSILON = 1e-6
 # The student's checker is only judged where the reference difference is this far from the threshold.
 MARGIN = 10.0
 MAX_EXAMPLES = 25
@@ -183,11 +181,11 @@ def check_student_checker(
 ) -> StudentCheckerFindings:
     """Run the student's checker on drawn 4-5-3-1 cases (and the exercise's own case)."""
     started = time.perf_counter()
-    epsilon = run.check.epsilon if run.check.epsilon is not None else STUDENT_EPSILON
+    epsilon = run.check.epsilon if run.check.epsilon is not None else USER_CHECKER_EPSILON
     threshold = run.check.threshold
     total = min(run.max_examples, MAX_EXAMPLES)
     counts = _Counts()
-    strategy = StrategyOptions(n0=4, n1=5, n2=3, n3=1, max_batch=run.strategy.max_batch).strategy()
+    strategy = case_strategy(StrategyOptions(n0=4, n1=5, n2=3, n3=1, max_batch=run.strategy.max_batch))
 
     @seed(run.seed)
     @settings(

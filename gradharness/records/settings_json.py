@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from gradharness.properties.properties import CheckOptions
-from gradharness.properties.runner import RunSettings, StrategyOptions
+from gradharness.settings import CheckOptions, RunSettings, StrategyOptions
 
 
 def run_settings_to_json(run: RunSettings) -> dict[str, Any]:

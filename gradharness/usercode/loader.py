@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradharness.errors import UserCodeError
+from gradharness.settings import FunctionNames
 from gradharness.usercode.notebook import IPythonStub, NotebookSource, count_get_ipython, read_notebook, strip_ipython
 from gradharness.usercode.shims import KeyCaseDict
 
@@ -37,17 +38,6 @@ _TOLERATED_MODULE = re.compile(r"^(testCases\w*|testcases\w*|public_tests\w*|tes
 _TOLERATED_PACKAGES = frozenset({"matplotlib", "pylab", "IPython", "ipywidgets", "seaborn", "plotly", "bokeh"})
 _SHIMS = {"gc_utils": "gradharness.usercode.shims.gc_utils"}
 _CODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class FunctionNames:
-    """Names of the functions under test (the exercise's by default)."""
-
-    forward_n: str = "forward_propagation_n"
-    backward_n: str = "backward_propagation_n"
-    forward_1d: str = "forward_propagation"
-    backward_1d: str = "backward_propagation"
-    checker_n: str = "gradient_check_n"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,92 @@
+"""Every settings dataclass: what decides a check, a run, a campaign, and which functions are checked.
+
+Plain frozen data, shared by every stage; nothing here computes. The defaults that more than
+one stage needs (the threshold, the step handed to a user's checker) are defined once, here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+DEFAULT_THRESHOLD = 1e-7
+"""The exercise's threshold on the relative difference."""
+
+SEED_EPSILON = 1e-7
+"""The exercise's centred-difference step."""
+
+USER_CHECKER_EPSILON = 1e-6
+"""Step handed to a user's ``gradient_check_n`` unless one is given: the exercise's 1e-7 sits in round-off."""
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """Numerical settings of the checker."""
+
+    epsilon: float | None = None
+    threshold: float = DEFAULT_THRESHOLD
+
+
+@dataclass(frozen=True)
+class StrategyOptions:
+    """Which networks to draw: fixed sizes (None = free), bounds, adversarial draws."""
+
+    n0: int | None = None
+    n1: int | None = None
+    n2: int | None = None
+    n3: int | None = None
+    max_units: int = 6
+    max_output_units: int | None = None
+    min_batch: int = 1
+    max_batch: int = 8
+    batch_size: int | None = None
+    adversarial: bool = False
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything that decides a run, so a seed reproduces it."""
+
+    seed: int
+    max_examples: int = 100
+    check: CheckOptions = field(default_factory=CheckOptions)
+    strategy: StrategyOptions = field(default_factory=StrategyOptions)
+
+
+@dataclass(frozen=True)
+class FunctionNames:
+    """Names of the functions under test (the exercise's by default)."""
+
+    forward_n: str = "forward_propagation_n"
+    backward_n: str = "backward_propagation_n"
+    forward_1d: str = "forward_propagation"
+    backward_1d: str = "backward_propagation"
+    checker_n: str = "gradient_check_n"
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    """Everything that decides a mutation campaign, so a seed repeats it."""
+
+    seed: int
+    max_examples: int = 100
+    check: CheckOptions = field(default_factory=CheckOptions)
+    strategy: StrategyOptions = field(default_factory=StrategyOptions)
+    jobs: int | None = None
+    timeout: float = 30.0
+    shrink: bool = False
+    operators: tuple[str, ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain-data form for results files."""
+        return {
+            "seed": self.seed,
+            "max_examples": self.max_examples,
+            "epsilon": self.check.epsilon,
+            "threshold": self.check.threshold,
+            "jobs": self.jobs,
+            "timeout": self.timeout,
+            "shrink": self.shrink,
+            "operators": list(self.operators) if self.operators is not None else None,
+            "strategy": asdict(self.strategy),
+        }
