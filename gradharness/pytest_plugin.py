@@ -114,7 +114,7 @@ def assert_backprop(
     Failures shrink towards the fewest units and examples. Returns the findings when it passes.
     """
     __tracebackhide__ = True
-    from gradharness.usercode.loader import with_key_case
+    from gradharness.usercode.discover import with_key_case
 
     _, examples = _profile_examples(profile)
     chosen_seed = seed if seed is not None else _session["seed"]

@@ -14,9 +14,11 @@ from user_files import FIXTURES
 from gradharness.errors import UserCodeError
 from gradharness.properties.student_checker import check_student_checker
 from gradharness.settings import FunctionNames, RunSettings
-from gradharness.usercode.loader import load_user_file, read_source, with_key_case
+from gradharness.usercode.discover import with_key_case
+from gradharness.usercode.loader import load_user_file
 from gradharness.usercode.shims import KeyCaseDict
 from gradharness.usercode.shims import gc_utils as shim
+from gradharness.usercode.source import read_source
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,8 @@ from gradharness.properties.student_checker import check_student_checker
 from gradharness.records.check import write_json_atomic
 from gradharness.records.settings_json import run_settings_from_json
 from gradharness.settings import FunctionNames, RunSettings
-from gradharness.usercode.loader import load_user_file, with_key_case
+from gradharness.usercode.discover import with_key_case
+from gradharness.usercode.loader import load_user_file
 
 
 def _progress_writer(path: Path):

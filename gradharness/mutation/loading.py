@@ -23,7 +23,9 @@ from gradharness.errors import UserCodeError
 from gradharness.model import network
 from gradharness.mutation.target import CheckerSpec, Target
 from gradharness.settings import FunctionNames
-from gradharness.usercode.loader import find_functions, load_module, read_source
+from gradharness.usercode.discover import find_functions
+from gradharness.usercode.loader import load_module
+from gradharness.usercode.source import read_source
 
 _MODULES: dict[str, types.ModuleType] = {}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from gradharness.errors import UserCodeError
 from gradharness.model import network
 from gradharness.records.environment import file_sha256
-from gradharness.usercode.loader import read_source
+from gradharness.usercode.source import read_source
 
 REFERENCE_LABEL = "gradharness/model/network.py"
 """How the built-in reference's file is named in diffs and reports."""

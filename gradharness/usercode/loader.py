@@ -1,4 +1,4 @@
-"""Load a user's file and find the exercise's functions in it.
+"""Execute a user's file statement by statement and find the exercise's functions in it.
 
 Runs inside the worker process only: executing the user's module may hang,
 crash or call sys.exit, and that must never take the tool down.
@@ -18,10 +18,8 @@ import ast
 import builtins
 import dis
 import importlib
-import io
 import re
 import sys
-import tokenize
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,55 +27,15 @@ from pathlib import Path
 
 from gradharness.errors import UserCodeError
 from gradharness.settings import FunctionNames
-from gradharness.usercode.notebook import IPythonStub, NotebookSource, count_get_ipython, read_notebook, strip_ipython
-from gradharness.usercode.shims import KeyCaseDict
+from gradharness.usercode.discover import FoundFunctions, find_functions
+from gradharness.usercode.notebook import IPythonStub, count_get_ipython
+from gradharness.usercode.source import UserSource, parse_source, read_user_source
 
 # Modules that only feed the exercise's own test calls or draw plots: failing to import
 # them never stops a check. Any other missing module is an error, as before.
 _TOLERATED_MODULE = re.compile(r"^(testCases\w*|testcases\w*|public_tests\w*|test_utils\w*|test_cases\w*)$")
 _TOLERATED_PACKAGES = frozenset({"matplotlib", "pylab", "IPython", "ipywidgets", "seaborn", "plotly", "bokeh"})
 _SHIMS = {"gc_utils": "gradharness.usercode.shims.gc_utils"}
-_CODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class FoundFunctions:
-    """The functions found in a user's module; either pair may be missing, not both.
-
-    ``checker`` is the file's own ``gradient_check_n`` (the student's checker), when defined there.
-    """
-
-    network: tuple[Callable, Callable] | None
-    one_d: tuple[Callable, Callable] | None
-    names: FunctionNames
-    checker: Callable | None = None
-
-    def found(self) -> list[str]:
-        """Names of the functions that will be checked."""
-        out = []
-        if self.network is not None:
-            out += [self.names.forward_n, self.names.backward_n]
-        if self.one_d is not None:
-            out += [self.names.forward_1d, self.names.backward_1d]
-        if self.checker is not None:
-            out.append(self.names.checker_n)
-        return out
-
-
-@dataclass(frozen=True)
-class UserSource:
-    """The Python text to run for a user's file, and what was done to make it runnable."""
-
-    path: Path
-    text: str
-    notes: tuple[str, ...] = ()
-    notebook: NotebookSource | None = None
-
-    def where(self, line: int | None) -> str:
-        """``line 12``, or ``cell 3, line 2`` in a notebook."""
-        if line is None:
-            return "an unknown line"
-        return self.notebook.where(line) if self.notebook is not None else f"line {line}"
 
 
 @dataclass(frozen=True)
@@ -97,83 +55,6 @@ class LoadedFile:
     found: FoundFunctions
     notes: list[str] = field(default_factory=list)
     skipped: list[StatementFailure] = field(default_factory=list)
-
-
-def read_source(path: Path) -> str:
-    """The Python text of a ``.py`` file (encoding from its cookie or BOM) or of a notebook's code cells."""
-    return read_user_source(Path(path)).text
-
-
-def _read_text(path: Path) -> tuple[str, list[str]]:
-    if not path.exists():
-        raise UserCodeError(f"{path}: no such file")
-    if path.is_dir():
-        raise UserCodeError(f"{path}: is a directory, expected a .py file or a notebook")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UserCodeError(f"{path}: cannot read ({exc.strerror})") from None
-    notes = []
-    declared = _CODING_COOKIE.search(b"\n".join(raw.split(b"\n", 2)[:2])) is not None
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
-        text = raw.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
-        if declared:
-            raise UserCodeError(f"{path}: cannot decode the file ({exc})") from None
-        # Non-ASCII comments saved by an editor in a Windows or Latin-1 code page.
-        text = raw.decode("cp1252", errors="replace")
-        notes.append(f"{path.name} is not UTF-8: read it as Windows-1252 text")
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), notes
-
-
-def read_user_source(path: Path) -> UserSource:
-    """A ``.py`` file's text or a notebook's code cells, IPython syntax removed, as one source."""
-    path = Path(path)
-    if path.suffix.lower() == ".ipynb" and path.is_file():
-        notebook = read_notebook(path)
-        notes = [f"read {notebook.code_cells} code cells from the notebook {path.name}"]
-        if notebook.ignored:
-            shown = "; ".join(notebook.ignored[:3]) + ("; ..." if len(notebook.ignored) > 3 else "")
-            notes.append(f"ignored {len(notebook.ignored)} IPython magic/shell lines ({shown})")
-        return UserSource(path, notebook.text, tuple(notes), notebook)
-    text, notes = _read_text(path)
-    return UserSource(path, text, tuple(notes))
-
-
-def _parse(source: UserSource) -> tuple[ast.Module, UserSource]:
-    """Parse the source; retry inconsistent tabs with 8-column tab stops and IPython lines removed."""
-    filename = str(source.path.resolve())
-    try:
-        return ast.parse(source.text, filename), source
-    except TabError:
-        text = "\n".join(_expand_indent(line) for line in source.text.split("\n"))
-        retry = UserSource(
-            source.path, text, (*source.notes, "tabs and spaces mixed: read with 8-column tab stops"), source.notebook
-        )
-    except SyntaxError as exc:
-        text, ignored = strip_ipython(source.text)
-        if not ignored:
-            raise _syntax_error(source, exc) from None
-        retry = UserSource(
-            source.path, text, (*source.notes, f"ignored {len(ignored)} IPython magic/shell lines"), source.notebook
-        )
-    except ValueError as exc:
-        raise UserCodeError(f"{source.path.name}: cannot compile: {exc}") from None
-    try:
-        return ast.parse(retry.text, filename), retry
-    except SyntaxError as exc:
-        raise _syntax_error(source, exc) from None
-
-
-def _expand_indent(line: str) -> str:
-    body = line.lstrip(" \t")
-    return line[: len(line) - len(body)].expandtabs(8) + body
-
-
-def _syntax_error(source: UserSource, exc: SyntaxError) -> UserCodeError:
-    where = f" ({source.where(exc.lineno)})" if exc.lineno else ""
-    return UserCodeError(f"{source.path.name}: syntax error{where}: {exc.msg}")
 
 
 def load_module(path: Path, source: str | UserSource) -> types.ModuleType:
@@ -213,7 +94,7 @@ def _install_shims(tree: ast.Module, folder: Path) -> list[str]:
 
 
 def _execute(source: UserSource) -> tuple[types.ModuleType, list[StatementFailure], list[str]]:
-    tree, source = _parse(source)
+    tree, source = parse_source(source)
     path = source.path.resolve()
     filename = str(path)
     module = types.ModuleType(re.sub(r"\W", "_", path.stem) or "user_module")
@@ -341,72 +222,3 @@ def _checked(found: FoundFunctions) -> list[tuple[Callable, str]]:
     if found.one_d is not None:
         out += [(found.one_d[0], found.names.forward_1d), (found.one_d[1], found.names.backward_1d)]
     return out
-
-
-def with_key_case(forward: Callable) -> Callable:
-    """Wrap a forward pass so ``parameters["w1"]`` finds ``W1`` (keys in either case).
-
-    Whatever the forward stores into the dictionary is copied back, so in-place
-    changes stay visible to the side-effect check.
-    """
-
-    def forward_any_case(X, Y, parameters, *args, **kwargs):
-        if not isinstance(parameters, dict) or isinstance(parameters, KeyCaseDict):
-            return forward(X, Y, parameters, *args, **kwargs)
-        wrapped = KeyCaseDict(parameters)
-        try:
-            return forward(X, Y, wrapped, *args, **kwargs)
-        finally:
-            for key, value in wrapped.items():
-                if parameters.get(key) is not value:
-                    parameters[key] = value
-
-    forward_any_case.__name__ = getattr(forward, "__name__", "forward")
-    forward_any_case.__wrapped__ = forward  # type: ignore[attr-defined]
-    return forward_any_case
-
-
-def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunctions:
-    """The network pair and the 1-D pair, by name; a half pair or neither is an error."""
-    label = Path(getattr(module, "__file__", None) or f"{module.__name__}.py").name
-
-    def get(name: str) -> Callable | None:
-        value = getattr(module, name, None)
-        if value is not None and not callable(value):
-            raise UserCodeError(f"{name} in {label} is a {type(value).__name__}, not a function")
-        return value
-
-    pairs: dict[str, tuple[Callable, Callable] | None] = {}
-    for key, forward_name, backward_name in (
-        ("network", names.forward_n, names.backward_n),
-        ("one_d", names.forward_1d, names.backward_1d),
-    ):
-        forward, backward = get(forward_name), get(backward_name)
-        if (forward is None) != (backward is None):
-            present, missing = (forward_name, backward_name) if forward is not None else (backward_name, forward_name)
-            raise UserCodeError(f"{label} defines {present} but not {missing}")
-        pairs[key] = (forward, backward) if forward is not None and backward is not None else None
-    defined = sorted(n for n, v in vars(module).items() if not n.startswith("_") and isinstance(v, types.FunctionType))
-    listing = ", ".join(defined[:8]) or "none"
-    defaults = FunctionNames()
-    for key, asked, default in (
-        ("network", (names.forward_n, names.backward_n), (defaults.forward_n, defaults.backward_n)),
-        ("one_d", (names.forward_1d, names.backward_1d), (defaults.forward_1d, defaults.backward_1d)),
-    ):
-        if pairs[key] is None and asked != default:  # names the user gave must exist
-            raise UserCodeError(
-                f"{label} has no functions to check named {asked[0]} and {asked[1]}; functions defined: {listing}"
-            )
-    if pairs["network"] is None and pairs["one_d"] is None:
-        raise UserCodeError(
-            f"{label} has no functions to check: expected {names.forward_n} and {names.backward_n} "
-            f"(or {names.forward_1d} and {names.backward_1d}); functions defined: {listing}"
-        )
-    checker = getattr(module, names.checker_n, None)
-    own = isinstance(checker, types.FunctionType) and checker.__code__.co_filename == getattr(module, "__file__", None)
-    return FoundFunctions(
-        network=pairs["network"],
-        one_d=pairs["one_d"],
-        names=names,
-        checker=checker if own and pairs["network"] is not None else None,
-    )
