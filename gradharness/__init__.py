@@ -1,20 +1,14 @@
 """gradharness: stress-test hand-written backpropagation with numerical gradient checks."""
 
-from gradharness.check.checker import (
-    BlockResult,
-    EntryReport,
-    GradientCheckResult,
-    gradient_check,
-    gradient_check_n,
-    relative_difference,
-)
+from gradharness.check.checker import gradient_check_n
 from gradharness.check.finite_diff import DEFAULT_EPSILON
+from gradharness.check.result import BlockResult, EntryReport, GradientCheckResult, relative_difference
+from gradharness.check.scalar import gradient_check
 from gradharness.check.verdict import Verdict
 from gradharness.model.case import NetworkCase, seed_test_case
 from gradharness.model.network import (
     backward_propagation,
     backward_propagation_n,
-    backward_propagation_n_buggy,
     forward_propagation,
     forward_propagation_n,
     relu,
@@ -40,7 +34,6 @@ __all__ = [
     "Verdict",
     "backward_propagation",
     "backward_propagation_n",
-    "backward_propagation_n_buggy",
     "dictionary_to_vector",
     "forward_propagation",
     "forward_propagation_n",

@@ -177,7 +177,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    _session.update(config.stash.get(_PREVIOUS, {}))
+    previous: dict[str, Any] = config.stash.get(_PREVIOUS, {})
+    _session.update(previous)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -11,9 +11,11 @@ from gradharness.model import network
 from gradharness.model.case import seed_test_case
 from gradharness.properties.properties import Property
 from gradharness.properties.runner import gradient_record
-from gradharness.records.check import CheckRecord, FailureRecord, PropertyRecord
+from gradharness.records.check import CheckRecord, FailureRecord, PropertyRecord, PropertyStatus
 from gradharness.records.environment import environment, file_sha256
-from gradharness.records.settings_json import run_settings_to_json
+from gradharness.records.serialise import to_json
+from gradharness.records.status import FailureKind, KillKind, MutantStatus
+from gradharness.records.verdict import RunVerdict
 from gradharness.settings import RunSettings
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -102,7 +104,10 @@ def meta(document: Node) -> dict[str, str]:
 
 
 def _properties(failed: set[str]) -> list[PropertyRecord]:
-    return [PropertyRecord(p.name, p.value, "failed" if p.name in failed else "passed", 12) for p in Property]
+    return [
+        PropertyRecord(p.name, p.value, PropertyStatus.FAILED if p.name in failed else PropertyStatus.PASSED, 12)
+        for p in Property
+    ]
 
 
 def seed_case_record(backward=network.backward_propagation_n_buggy) -> CheckRecord:
@@ -113,7 +118,7 @@ def seed_case_record(backward=network.backward_propagation_n_buggy) -> CheckReco
     run = RunSettings(seed=0)
     failure = FailureRecord(
         property=Property.GRADIENT_AGREES.name,
-        kind="wrong",
+        kind=FailureKind.WRONG,
         message=f"{'/'.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}",
         examples_before=1,
         case=case.to_json(),
@@ -121,8 +126,8 @@ def seed_case_record(backward=network.backward_propagation_n_buggy) -> CheckReco
     )
     return CheckRecord(
         target={"path": f"builtin:{backward.__name__}", "sha256": None, "functions": ["forward_propagation_n"]},
-        settings=run_settings_to_json(run),
-        verdict="fail",
+        settings=to_json(run),
+        verdict=RunVerdict.FAIL,
         properties=_properties({Property.GRADIENT_AGREES.name}),
         failures=[failure],
         diagnoses={"pass": 11},
@@ -139,7 +144,7 @@ def pass_record() -> CheckRecord:
     return replace(
         record,
         target={"path": "builtin:backward_propagation_n", "sha256": None, "functions": []},
-        verdict="pass",
+        verdict=RunVerdict.PASS,
         properties=_properties(set()),
         failures=[],
         wrong_blocks={},
@@ -153,7 +158,7 @@ def error_record(path: Path, message: str) -> CheckRecord:
     return replace(
         record,
         target={"path": str(path), "sha256": file_sha256(path), "functions": []},
-        verdict="error",
+        verdict=RunVerdict.ERROR,
         properties=[],
         failures=[],
         wrong_blocks={},
@@ -190,7 +195,7 @@ def hostile_record(folder: Path) -> CheckRecord:
     )
 
 
-def _mutant(ident: str, operator: str, line: int, status: str, **extra):
+def _mutant(ident: str, operator: str, line: int, status: MutantStatus, **extra):
     from gradharness.records.mutation import MutantRecord
 
     original, replacement = extra.pop("change", ("1.0 / m", "4.0 / m"))
@@ -222,17 +227,17 @@ def mutate_record():
 
     counterexample = seed_test_case().to_json()
     mutants = [
-        _mutant("scale_gradient-1", "scale_gradient", 80, "killed", kill_kind="wrong", examples_to_kill=1,
-                cases_killed=20, counterexample=counterexample, shrunk=True, exercise_case="killed",
+        _mutant("scale_gradient-1", "scale_gradient", 80, MutantStatus.KILLED, kill_kind=KillKind.WRONG, examples_to_kill=1,
+                cases_killed=20, counterexample=counterexample, shrunk=True, exercise_case=MutantStatus.KILLED,
                 message="dW2 wrong for sizes 4-5-3-1, m=3"),
-        _mutant("lost_keepdims-1", "lost_keepdims", 74, "crashed", kill_kind="malformed", examples_to_kill=1,
-                cases_crashed=20, exercise_case="crashed", message="db3 has shape (1,), expected (1, 1)"),
-        _mutant("relu_mask_comparison-1", "relu_mask_comparison", 78, "survived", change=("A2 > 0", "A2 >= 0"),
-                exercise_case="survived"),
-        _mutant("float32_downcast-1", "float32_downcast", 73, "equivalent", change=("x", "x.astype(np.float32)"),
-                equivalence="float32 rounding is below the threshold", exercise_case="survived"),
-        _mutant("hostile-1", "sum_wrong_axis", 90, "killed", change=("</script>", "<img src=z onerror=alert(3)>"),
-                kill_kind="wrong", examples_to_kill=7, cases_killed=3, exercise_case="survived"),
+        _mutant("lost_keepdims-1", "lost_keepdims", 74, MutantStatus.CRASHED, kill_kind=KillKind.MALFORMED, examples_to_kill=1,
+                cases_crashed=20, exercise_case=MutantStatus.CRASHED, message="db3 has shape (1,), expected (1, 1)"),
+        _mutant("relu_mask_comparison-1", "relu_mask_comparison", 78, MutantStatus.SURVIVED, change=("A2 > 0", "A2 >= 0"),
+                exercise_case=MutantStatus.SURVIVED),
+        _mutant("float32_downcast-1", "float32_downcast", 73, MutantStatus.EQUIVALENT, change=("x", "x.astype(np.float32)"),
+                equivalence="float32 rounding is below the threshold", exercise_case=MutantStatus.SURVIVED),
+        _mutant("hostile-1", "sum_wrong_axis", 90, MutantStatus.KILLED, change=("</script>", "<img src=z onerror=alert(3)>"),
+                kill_kind=KillKind.WRONG, examples_to_kill=7, cases_killed=3, exercise_case=MutantStatus.SURVIVED),
     ]  # fmt: skip
     return MutateRecord(
         target={"path": "builtin:gradharness/model/network.py", "sha256": None, "function": "backward_propagation_n"},
@@ -284,7 +289,7 @@ def sensitivity_record():
         target={"path": "builtin:gradharness/model/network.py", "sha256": None, "function": "backward_propagation_n"},
         checker={"kind": "builtin", "path": None, "sha256": None, "function": "gradharness.gradient_check_n"},
         settings={"seed": 0, "max_examples": 20, "epsilon": None, "threshold": 1e-7},
-        verdict="pass",
+        verdict=RunVerdict.PASS,
         harness=HarnessRecord(True, "survived", "killed", "proved"),
         cases=20,
         deltas=DELTAS,

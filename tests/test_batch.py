@@ -13,9 +13,14 @@ from exercise_files import EXERCISE, EXPECTED_EXIT
 from user_files import FIXTURES
 
 from gradharness.batch import discover, is_batch, run_batch
-from gradharness.batch.summary import BatchSummary, SummaryRow, load_summary, summary_csv, summary_html
+from gradharness.batch.summary import load_summary
 from gradharness.cli.main import main
 from gradharness.errors import ResultsFormatError
+from gradharness.mutation.runner import TaskRunner
+from gradharness.records.batch import BatchSummary, SummaryRow
+from gradharness.records.verdict import RunVerdict
+from gradharness.render.batch import summary_csv
+from gradharness.render.html.render import render_summary
 from gradharness.settings import RunSettings
 
 # A folder as a grader gets it: the exercise files, plus files that cannot be checked.
@@ -84,6 +89,7 @@ def test_is_batch(arguments: list[str], batch: bool) -> None:
     assert is_batch(arguments) is batch
 
 
+@pytest.mark.slow
 def test_mixed_folder_gives_a_summary_and_a_report_per_file(batch_run) -> None:
     result, out = batch_run
     assert result.exit_code == 1, result.output
@@ -99,13 +105,14 @@ def test_mixed_folder_gives_a_summary_and_a_report_per_file(batch_run) -> None:
     assert by_name["checker_norms_only.py"].failed_properties == ["STUDENT_CHECKER"]
     assert "ended the worker process" in by_name["crash_os_exit.py"].error
     assert summary.counts == {
-        "pass": sum(row.verdict == "pass" for row in summary.rows),
-        "fail": sum(row.verdict == "fail" for row in summary.rows),
-        "error": sum(row.verdict == "error" for row in summary.rows),
+        "pass": sum(row.verdict is RunVerdict.PASS for row in summary.rows),
+        "fail": sum(row.verdict is RunVerdict.FAIL for row in summary.rows),
+        "error": sum(row.verdict is RunVerdict.ERROR for row in summary.rows),
     }
     assert "summary:" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_summary_csv_and_html_hold_every_row(batch_run) -> None:
     _, out = batch_run
     rows = list(csv.DictReader((out / "summary.csv").open(encoding="utf-8")))
@@ -121,11 +128,11 @@ def test_summary_csv_and_html_hold_every_row(batch_run) -> None:
 
 def test_summary_html_escapes_what_files_contain() -> None:
     row = SummaryRow(
-        file="<script>alert(1)</script>.py", verdict="error", exit_code=2, wrong_blocks=[], failed_properties=[],
-        smallest_network=None, error="bad <b>input</b>", seconds=0.1, report_json="reports/x.json",
+        file="<script>alert(1)</script>.py", verdict=RunVerdict.ERROR, exit_code=2, wrong_blocks=[],
+        failed_properties=[], smallest_network=None, error="bad <b>input</b>", seconds=0.1, report_json="reports/x.json",
         report_html=None, report_text="reports/x.txt",
     )  # fmt: skip
-    html = summary_html(BatchSummary("now", {}, {"pass": 0, "fail": 0, "error": 1}, [row]))
+    html = render_summary(BatchSummary("now", {}, {"pass": 0, "fail": 0, "error": 1}, [row]))
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;.py" in html
     assert "bad &lt;b&gt;input&lt;/b&gt;" in html
     assert (
@@ -138,7 +145,9 @@ def test_summary_html_escapes_what_files_contain() -> None:
 def test_load_summary_rejects_other_versions(tmp_path: Path) -> None:
     path = tmp_path / "summary.json"
     path.write_text(json.dumps({"kind": "batch", "schema_version": 99, "rows": []}), encoding="utf-8")
-    with pytest.raises(ResultsFormatError, match="schema_version 1"):
+    with pytest.raises(
+        ResultsFormatError, match="is not a gradharness results file: schema_version 99 is not supported"
+    ):
         load_summary(path)
 
 
@@ -149,6 +158,7 @@ def test_batch_options_are_checked() -> None:
     assert result.exit_code != 0
 
 
+@pytest.mark.slow
 def test_run_batch_on_a_dask_cluster() -> None:
     distributed = pytest.importorskip("distributed")
     files = [EXERCISE / "scripts" / "lowercase_keys_crlf.py", FIXTURES / "bad_syntax.py"]
@@ -157,8 +167,7 @@ def test_run_batch_on_a_dask_cluster() -> None:
         distributed.Client(cluster) as client,
     ):
         records = run_batch(files, RunSettings(seed=2, max_examples=5), executor=client.get_executor())
-        runner_module = pytest.importorskip("gradharness.mutation.runner")
-        with runner_module.TaskRunner(client.get_executor(), jobs=2) as runner:
+        with TaskRunner(client.get_executor(), jobs=2) as runner:
             assert runner.map(pow, [2], [3, 10]) == [8, 1024]
-    assert [r.verdict for r in records] == ["pass", "error"]
+    assert [r.verdict for r in records] == [RunVerdict.PASS, RunVerdict.ERROR]
     assert Path(records[0].target["path"]).name == "lowercase_keys_crlf.py"

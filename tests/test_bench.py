@@ -40,6 +40,7 @@ def test_report_says_when_torch_is_missing():
     assert "18x" in text and "drawing only" in text
 
 
+@pytest.mark.slow
 def test_quick_run_prints_every_column(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # as if the bench extra were not installed
     with np.errstate(all="ignore"):

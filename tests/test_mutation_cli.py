@@ -1,4 +1,7 @@
-"""gradharness mutate / sensitivity: exit codes, one-line errors, JSON and the mutation-testing-elements export."""
+"""gradharness mutate / sensitivity: exit codes, one-line errors, JSON and the mutation-testing-elements export.
+
+In process through click; the `slow` tests that use `console_script` run the installed script.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from gradharness.cli.main import main
-from gradharness.records.mutation import load
+from gradharness.records.mutation import MutateRecord, SensitivityRecord
+from gradharness.records.store import load
+from gradharness.records.verdict import RunVerdict
+from tests.cli_support import console_script
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -33,7 +39,7 @@ def _run(*args: str):
             ["mutate", "--engine", "mutmut", str(FIXTURES / "user_code" / "correct_seed_style.py")],
             "built-in reference only",
         ),
-        (
+        pytest.param(
             [
                 "mutate",
                 "--max-examples",
@@ -45,6 +51,7 @@ def _run(*args: str):
                 str(FIXTURES / "user_code" / "hang_backward.py"),
             ],
             "took longer than",
+            marks=pytest.mark.slow,
         ),
         (["sensitivity", "no/such/file.py"], "no such file"),
     ],
@@ -77,8 +84,8 @@ def test_mutate_writes_json_and_the_export(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert "harness: the unmutated backward_propagation_n passes" in result.output
     assert "equivalent candidate relu_mask_from_pre_activation-1" in result.output and "+++ b/" in result.output
-    record = load(tmp_path / "m.json")
-    assert record.kind == "mutate" and record.verdict == "pass"
+    record = load(tmp_path / "m.json", MutateRecord)
+    assert record.kind == "mutate" and record.verdict is RunVerdict.PASS
     words = shlex.split(record.reproduce)
     assert words[:2] == ["gradharness", "mutate"]
     pairs = dict(zip(words[2::2], words[3::2], strict=True))
@@ -92,6 +99,7 @@ def test_mutate_writes_json_and_the_export(tmp_path) -> None:
     assert len(export["files"]["gradharness/model/network.py"]["mutants"]) == len(record.mutants) == 11
 
 
+@pytest.mark.slow
 def test_a_broken_checker_exits_1() -> None:
     result = _run("mutate", "-q", "--operators", "scale_gradient", "--checker",
                   str(FIXTURES / "mutation" / "checker_j_minus_from_thetaplus.py"))  # fmt: skip
@@ -99,27 +107,29 @@ def test_a_broken_checker_exits_1() -> None:
 
 
 def test_sensitivity_prints_the_smallest_delta_per_block(tmp_path) -> None:
-    result = _run("sensitivity", "-q", "--operators", "scale_gradient", "--json", str(tmp_path / "s.json"))
+    result = _run("sensitivity", "-q", "--operators", "scale_gradient", "--max-examples", "20",
+                  "--json", str(tmp_path / "s.json"))  # fmt: skip
     assert result.exit_code == 0, result.output
     assert result.output.startswith("smallest delta caught on every case: dW1 ")
-    assert load(tmp_path / "s.json").kind == "sensitivity"
+    assert load(tmp_path / "s.json", SensitivityRecord).kind == "sensitivity"
 
 
+@pytest.mark.slow
 def test_a_campaign_that_cannot_run_still_writes_its_report_and_json(tmp_path) -> None:
-    import json
-    import subprocess
-    import sys
-
-    from tests.user_files import FIXTURES
-
     html, results = tmp_path / "r.html", tmp_path / "r.json"
-    run = subprocess.run(
-        [sys.executable, "-m", "gradharness", "mutate", str(FIXTURES / "buggy_seed.py"), "--max-examples", "20",
-         "--html", str(html), "--json", str(results)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    run = console_script("mutate", str(FIXTURES / "user_code" / "buggy_seed.py"), "--max-examples", "20",
+                         "--html", str(html), "--json", str(results), timeout=300)  # fmt: skip
     assert run.returncode == 2
     assert run.stderr.splitlines()[0].startswith("gradharness: error: the unmutated backward_propagation_n")
     data = json.loads(results.read_text())
     assert data["verdict"] == "error" and "unmutated" in data["error"] and len(data["target"]["sha256"]) == 64
     assert "the campaign could not run" in html.read_text()
+
+
+@pytest.mark.slow
+def test_sensitivity_console_script(tmp_path) -> None:
+    run = console_script("sensitivity", "-q", "--operators", "scale_gradient", "--max-examples", "20",
+                         "--json", str(tmp_path / "s.json"), timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.startswith("smallest delta caught on every case: dW1 ")
+    assert load(tmp_path / "s.json", SensitivityRecord).kind == "sensitivity"

@@ -19,8 +19,8 @@ from gradharness.mutation.engine_mutmut import (
     run_mutmut,
 )
 from gradharness.mutation.evaluate import Evaluation
-from gradharness.mutation.status import KillKind, MutantStatus
 from gradharness.mutation.target import file_target, reference_target
+from gradharness.records.status import KillKind, MutantStatus
 
 ROOT = Path(__file__).parent.parent
 
@@ -69,7 +69,8 @@ IDENTICAL = Evaluation(MutantStatus.SURVIVED, identical=True, cases=10)
 def test_exit_codes_map_into_our_model(code: int, ours, status: str, kind) -> None:
     result = _result(code)
     record = mutmut_record(result, as_mutant(result, reference_target()), ours)
-    assert (record.status, record.kill_kind, record.engine, record.operator) == (status, kind, "mutmut", "mutmut")
+    expected = (MutantStatus(status), KillKind(kind) if kind is not None else None, "mutmut", "mutmut")
+    assert (record.status, record.kill_kind, record.engine, record.operator) == expected
 
 
 def test_the_mutmut_engine_runs_on_the_reference_only() -> None:
@@ -77,13 +78,15 @@ def test_the_mutmut_engine_runs_on_the_reference_only() -> None:
         reference_only(file_target(ROOT / "tests" / "fixtures" / "user_code" / "correct_seed_style.py"))
 
 
+@pytest.mark.slow
 def test_a_small_real_mutmut_run_is_imported() -> None:
     run = run_mutmut(max_examples=5, jobs=2, timeout=240, pattern=f"gradharness.model.network.x_{FUNCTION}__mutmut_1?")
     assert [r.number for r in run.results] == list(range(10, 20))
     target = reference_target()
     records = [mutmut_record(r, as_mutant(r, target), None) for r in run.results]
-    assert {r.status for r in records} <= {"killed", "survived", "timed_out", "crashed"}
-    assert any(r.status == "killed" for r in records)
+    assert {r.status for r in records} <= {MutantStatus.KILLED, MutantStatus.SURVIVED, MutantStatus.TIMED_OUT,
+                                           MutantStatus.CRASHED}  # fmt: skip
+    assert any(r.status is MutantStatus.KILLED for r in records)
     assert all(r.diff.startswith("--- a/gradharness/model/network.py") for r in records)
     throughput = engine_record(run, 5)
     assert throughput.mutants == 10 and throughput.mutants_per_second > 0

@@ -10,8 +10,8 @@ from gradharness.model.case import seed_test_case
 from gradharness.model.parameters import parameter_count
 from gradharness.mutation.cases import prepare_cases, probe_cases
 from gradharness.mutation.evaluate import CachedChecker, evaluate_backward
-from gradharness.mutation.status import KillKind, MutantStatus
 from gradharness.properties.properties import NetworkFunctions
+from gradharness.records.status import KillKind, MutantStatus
 from gradharness.settings import CheckOptions
 
 CASES = [*probe_cases(7), seed_test_case()]

@@ -9,15 +9,10 @@ import pytest
 
 from gradharness.model import network
 from gradharness.model.case import seed_test_case
-from gradharness.mutation.loading import (
-    UserChecker,
-    compile_function,
-    load_checker,
-    reference_buggy_source,
-    scaled,
-    seed_bugs,
-)
+from gradharness.mutation.campaign import broken_variant
+from gradharness.mutation.loading import UserChecker, compile_function, load_checker, scaled
 from gradharness.mutation.target import CheckerSpec, file_target, reference_target
+from gradharness.properties.student_checker import MalformedDifference
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -29,7 +24,9 @@ def _gradients(backward):
 
 
 def test_the_seeds_buggy_function_compiles_with_tracebacks_on_its_lines() -> None:
-    source, line = reference_buggy_source()
+    variant = broken_variant(reference_target())
+    source, line = variant.function_source, variant.function_line
+    assert source is not None and variant.function_name == "backward_propagation_n_buggy"
     buggy = compile_function(reference_target(), source, line, "backward_propagation_n_buggy")
     got, right = _gradients(buggy)
     assert np.allclose(got["dW2"], 2 * right["dW2"]) and np.allclose(got["db1"], 4 * right["db1"])
@@ -37,9 +34,9 @@ def test_the_seeds_buggy_function_compiles_with_tracebacks_on_its_lines() -> Non
 
 
 def test_wrappers_plant_the_seeds_bugs_and_scale_one_block() -> None:
-    got, right = _gradients(seed_bugs(network.backward_propagation_n))
+    got, right = _gradients(scaled(network.backward_propagation_n, network.SEED_BUGS))
     assert np.allclose(got["dW2"], 2 * right["dW2"]) and np.allclose(got["db1"], 4 * right["db1"])
-    got, right = _gradients(scaled(network.backward_propagation_n, "dW3", 1.5))
+    got, right = _gradients(scaled(network.backward_propagation_n, {"dw3": 1.5}))
     assert np.allclose(got["dW3"], 1.5 * right["dW3"]) and np.array_equal(got["dW1"], right["dW1"])
 
 
@@ -85,3 +82,30 @@ def test_a_crashing_checker_is_recorded() -> None:
     with pytest.raises(KeyError):
         checker(case.parameters, {}, case.X, case.Y, threshold=1e-7)
     assert isinstance(checker.crash, KeyError)
+
+
+@pytest.mark.parametrize("returned", [None, "0.1", [], np.zeros(3), {"difference": 0.1}])
+def test_a_checker_that_returns_no_number_is_recorded_as_malformed(returned) -> None:
+    def malformed(parameters, gradients, X, Y, epsilon):
+        return returned
+
+    checker = UserChecker(malformed, 1e-6)
+    case = seed_test_case()
+    with pytest.raises(MalformedDifference, match="expected the difference"):
+        checker(case.parameters, {}, case.X, case.Y, threshold=1e-7)
+    assert isinstance(checker.crash, MalformedDifference)
+
+
+def test_a_checker_gets_copies_in_dictionaries_of_either_key_case() -> None:
+    case = seed_test_case()
+    parameters = case.copy_parameters()
+
+    def lower_case_and_in_place(parameters, gradients, X, Y, epsilon):
+        parameters["w1"] += 1.0
+        X[:] = 0.0
+        return abs(float(np.sum(gradients["dw1"]))), "printed text"
+
+    result = UserChecker(lower_case_and_in_place, 1e-6)(parameters, {"dW1": np.ones((5, 4))}, case.X, case.Y,
+                                                         threshold=1e-7)  # fmt: skip
+    assert result.difference == 20.0 and not result.passed
+    assert np.array_equal(parameters["W1"], case.parameters["W1"]) and np.any(case.X != 0.0)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from test_mutation_records import _mutant
 
 from gradharness.mutation import scores
+from gradharness.records.status import MutantStatus
+from gradharness.records.verdict import RunVerdict
 
 
 def test_score_counts_crashes_and_timeouts_as_detected_and_leaves_equivalents_out() -> None:
@@ -25,8 +27,8 @@ def test_score_counts_crashes_and_timeouts_as_detected_and_leaves_equivalents_ou
         1,
     )
     assert score.score == 3 / 4 and score.checker_score == 1 / 4
-    assert scores.verdict(mutants) == "fail"
-    assert scores.verdict([m for m in mutants if m.status != "survived"]) == "pass"
+    assert scores.verdict(mutants) is RunVerdict.FAIL
+    assert scores.verdict([m for m in mutants if m.status is not MutantStatus.SURVIVED]) is RunVerdict.PASS
 
 
 def test_nothing_to_score() -> None:

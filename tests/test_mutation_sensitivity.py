@@ -7,9 +7,10 @@ import pytest
 from gradharness.mutation.evaluate import Evaluation
 from gradharness.mutation.runner import Lost
 from gradharness.mutation.sensitivity import DELTAS, _smallest, run_sensitivity, safe_thresholds, threshold_sweep
-from gradharness.mutation.status import MutantStatus
 from gradharness.mutation.target import CheckerSpec, reference_target
 from gradharness.records.mutation import ThresholdPointRecord
+from gradharness.records.status import MutantStatus
+from gradharness.records.verdict import RunVerdict
 from gradharness.settings import CampaignSettings
 
 
@@ -50,12 +51,13 @@ def test_no_safe_threshold_when_every_one_fails_correct_code() -> None:
     assert safe_thresholds([ThresholdPointRecord(1e-7, 0.1, 1.0, 0.1, 1.0)]) == []
 
 
+@pytest.mark.slow
 def test_the_reference_sweep() -> None:
     record = run_sensitivity(
         reference_target(), CheckerSpec(),
         CampaignSettings(seed=0, jobs=2, operators=("scale_gradient", "float32_downcast", "relu_mask_from_pre_activation")),
     )  # fmt: skip
-    assert record.verdict == "pass" and record.harness.passed and record.kind == "sensitivity"
+    assert record.verdict is RunVerdict.PASS and record.harness.passed and record.kind == "sensitivity"
     assert record.deltas == list(DELTAS) and [b.block for b in record.blocks] == [
         "dW1",
         "db1",

@@ -7,9 +7,9 @@ import pytest
 from gradharness.model.case import seed_test_case
 from gradharness.mutation import tasks
 from gradharness.mutation.cases import probe_cases
-from gradharness.mutation.status import KillKind, MutantStatus
 from gradharness.mutation.target import CheckerSpec, reference_target
 from gradharness.mutation.tasks import Variant, make_job, prepare_task, variant_task
+from gradharness.records.status import KillKind, MutantStatus
 from gradharness.settings import CheckOptions
 
 
@@ -17,7 +17,7 @@ from gradharness.settings import CheckOptions
 def job():
     prepared = prepare_task(reference_target(), CheckOptions(), [seed_test_case(), *probe_cases(3)], 30.0)
     assert prepared.error is None
-    return make_job(reference_target(), CheckerSpec(), CheckOptions(), prepared.cases, timeout=2.0)
+    return make_job(reference_target(), CheckerSpec(), CheckOptions(), prepared.cases, timeout=1.0)
 
 
 def _variant(body: str) -> Variant:

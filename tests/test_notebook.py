@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -11,6 +12,8 @@ from exercise_files import CORRECTED_NOTEBOOK, ORIGINAL_NOTEBOOK
 
 from gradharness.errors import UserCodeError
 from gradharness.judge.checks import check_file
+from gradharness.records.check import CheckRecord, PropertyStatus
+from gradharness.records.verdict import RunVerdict
 from gradharness.settings import RunSettings
 from gradharness.usercode.notebook import IPythonStub, count_get_ipython, read_notebook, strip_ipython
 
@@ -88,15 +91,26 @@ def test_ipython_stub_runs_timing_cells_and_ignores_the_rest() -> None:
     assert count_get_ipython("get_ipython().system('x')\nget_ipython ().run_line_magic('a', 'b')") == 2
 
 
-def test_original_notebook_is_wrong_in_dw2_and_db1() -> None:
-    record = check_file(ORIGINAL_NOTEBOOK, RunSettings(seed=11, max_examples=10))
-    assert record.verdict == "fail", record.error
+@pytest.fixture(scope="module")
+def notebook_records() -> dict[Path, CheckRecord]:
+    """Both exercise notebooks checked end to end, their worker processes side by side."""
+    notebooks = [ORIGINAL_NOTEBOOK, CORRECTED_NOTEBOOK]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        records = pool.map(lambda path: check_file(path, RunSettings(seed=11, max_examples=10)), notebooks)
+        return dict(zip(notebooks, records, strict=True))
+
+
+@pytest.mark.slow
+def test_original_notebook_is_wrong_in_dw2_and_db1(notebook_records: dict[Path, CheckRecord]) -> None:
+    record = notebook_records[ORIGINAL_NOTEBOOK]
+    assert record.verdict is RunVerdict.FAIL, record.error
     assert set(record.wrong_blocks) == {"dW2", "db1"}
-    assert {p.name: p.status for p in record.properties}["STUDENT_CHECKER"] == "passed"
+    assert {p.name: p.status for p in record.properties}["STUDENT_CHECKER"] is PropertyStatus.PASSED
     assert any("module-level code failed" in note for note in record.target["notes"])
 
 
-def test_corrected_notebook_passes() -> None:
-    record = check_file(CORRECTED_NOTEBOOK, RunSettings(seed=11, max_examples=10))
-    assert record.verdict == "pass", record.error or record.failures
+@pytest.mark.slow
+def test_corrected_notebook_passes(notebook_records: dict[Path, CheckRecord]) -> None:
+    record = notebook_records[CORRECTED_NOTEBOOK]
+    assert record.verdict is RunVerdict.PASS, record.error or record.failures
     assert "gradient_check_n" in record.target["functions"]

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import settings
 from hypothesis.errors import InvalidArgument
 
-from gradharness import backward_propagation_n, backward_propagation_n_buggy, forward_propagation_n
+from gradharness import backward_propagation_n, forward_propagation_n
+from gradharness.model.network import backward_propagation_n_buggy
 from gradharness.pytest_plugin import PROFILES, _session, assert_backprop
 
 pytest_plugins = ["pytester"]
@@ -63,12 +64,14 @@ def test_profiles_are_registered_with_hypothesis() -> None:
         assert settings.get_profile(f"gradharness-{name}").max_examples == examples
 
 
+@pytest.mark.slow
 def test_a_users_suite_selects_a_profile_and_sees_the_finding(
     pytester: pytest.Pytester, request: pytest.FixtureRequest
 ) -> None:
     pytester.makepyfile(
         test_user="""
-        from gradharness import forward_propagation_n, backward_propagation_n, backward_propagation_n_buggy
+        from gradharness import forward_propagation_n, backward_propagation_n
+        from gradharness.model.network import backward_propagation_n_buggy
 
         def test_good(backprop_check):
             assert backprop_check.profile == "dev" and backprop_check.seed == 7

@@ -26,13 +26,7 @@ from tests.report_support import (
     sensitivity_record,
 )
 
-try:
-    import gradharness.records.mutation  # noqa: F401
-
-    HAVE_MUTATION = True
-except ImportError:
-    HAVE_MUTATION = False
-needs_mutation = pytest.mark.skipif(not HAVE_MUTATION, reason="the mutation harness (issue 3) is not in this tree")
+pytestmark = pytest.mark.slow
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -110,10 +104,9 @@ def reports(tmp_path_factory):
             error_record(broken, "broken.py: syntax error (line 2): '(' was never closed"), folder=folder / "reports"
         ),
         "check-hostile": write_report(hostile_record(folder), folder=folder / "reports"),
+        "mutate": write_report(mutate_record(), folder=folder / "reports"),
+        "sensitivity": write_report(sensitivity_record(), folder=folder / "reports"),
     }
-    if HAVE_MUTATION:
-        paths["mutate"] = write_report(mutate_record(), folder=folder / "reports")
-        paths["sensitivity"] = write_report(sensitivity_record(), folder=folder / "reports")
     paths["index"] = folder / "reports" / "index.html"
     return paths
 
@@ -214,13 +207,11 @@ def test_index_lists_every_report(browser, reports, tmp_path):
     _clean(visit, reports["index"])
     rows = visit.page.locator("#reports tbody tr")
     assert rows.count() == len(reports) - 1 and rows.first.is_visible()
-    newest = "sensitivity" if HAVE_MUTATION else "check-hostile"
-    assert rows.first.locator("a").get_attribute("href") == reports[newest].name
+    assert rows.first.locator("a").get_attribute("href") == reports["sensitivity"].name
     _screenshot(visit, "index", tmp_path)
     visit.page.close()
 
 
-@needs_mutation
 def test_mutate_report(browser, reports, tmp_path):
     visit = _open(browser, reports["mutate"])
     _clean(visit, reports["mutate"])
@@ -236,7 +227,6 @@ def test_mutate_report(browser, reports, tmp_path):
     page.close()
 
 
-@needs_mutation
 def test_sensitivity_report(browser, reports, tmp_path):
     visit = _open(browser, reports["sensitivity"])
     _clean(visit, reports["sensitivity"])

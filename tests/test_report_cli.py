@@ -1,4 +1,4 @@
-"""`--html [FILE]` on check and demo, and `gradharness report RESULTS.json`, as a user runs them."""
+"""`--html [FILE]` on check, mutate and sensitivity (demo's: tests/test_cli.py), and `gradharness report RESULTS.json`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from gradharness.cli.main import main
 from gradharness.errors import ResultsFormatError
-from gradharness.records.check import save
+from gradharness.records.store import save
+from tests.cli_support import console_script
 from tests.report_support import meta, parse, seed_case_record
 from tests.user_files import FIXTURES
 
@@ -55,15 +56,6 @@ def test_html_before_the_path_is_a_usage_error_not_an_overwrite(tmp_path):
     assert target.read_text() == "x = 1\n"
 
 
-def test_demo_html_reports_the_exercise_bugs(tmp_path):
-    out = tmp_path / "demo.html"
-    result = CliRunner().invoke(main, ["demo", "--max-examples", "10", "--html", str(out)])
-    assert result.exit_code == 0, result.output
-    document = parse(out.read_text(encoding="utf-8"))
-    assert meta(document)["gradharness-target"] == "builtin:backward_propagation_n_buggy"
-    assert {row[0] for row in document.by_id("wrong-blocks").rows()} == {"dW2", "db1"}
-
-
 def test_report_renders_saved_results(tmp_path):
     results = tmp_path / "results.json"
     save(seed_case_record(), results)
@@ -79,13 +71,29 @@ def test_report_rejects_what_it_cannot_read(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"schema_version": 1, "kind": "weather"}))
     result = CliRunner().invoke(main, ["report", str(bad)])
-    assert isinstance(result.exception, ResultsFormatError) and "unknown kind 'weather'" in str(result.exception)
+    assert isinstance(result.exception, ResultsFormatError)
+    assert f"{bad} is not a gradharness results file: its kind 'weather'" in str(result.exception)
     bad.write_text("{not json")
     result = CliRunner().invoke(main, ["report", str(bad)])
     assert isinstance(result.exception, ResultsFormatError)
 
 
-@pytest.mark.skipif("mutate" not in main.commands, reason="the mutation harness (issue 3) is not in this tree")
+@pytest.mark.slow
+def test_report_console_script(tmp_path):
+    results, out, bad = tmp_path / "results.json", tmp_path / "from-json.html", tmp_path / "bad.json"
+    save(seed_case_record(), results)
+    rendered = console_script("report", str(results), "-o", str(out))
+    assert rendered.returncode == 0, rendered.stderr
+    assert rendered.stdout.strip() == str(out)
+    assert meta(parse(out.read_text(encoding="utf-8")))["gradharness-verdict"] == "fail"
+    bad.write_text(json.dumps({"schema_version": 1, "kind": "weather"}))
+    refused = console_script("report", str(bad))
+    assert refused.returncode == 2 and refused.stdout == ""
+    (line,) = refused.stderr.strip().splitlines()  # the entry point turns the error into one line
+    assert line.startswith("gradharness: error: ") and "its kind 'weather'" in line
+
+
+@pytest.mark.slow
 def test_mutate_and_sensitivity_write_reports(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     common = [

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-pytest.importorskip("gradharness.records.mutation", reason="the mutation harness (issue 3) is not in this tree")
-
+from gradharness.records.verdict import RunVerdict
 from gradharness.render.html import render_report, write_report
 from gradharness.render.html.mutation_viewmodels import build_mutate_view, build_sensitivity_view, diff_lines
 from tests.report_support import DELTAS, meta, mutate_record, parse, sensitivity_record
@@ -101,7 +100,9 @@ def test_sensitivity_report_charts_with_numbers_beside_them(sensitivity_page):
 
 
 def test_a_campaign_that_could_not_run_still_reports(tmp_path):
-    record = replace(mutate_record(), verdict="error", mutants=[], score=None, operators=[], error="<b>hang</b>")
+    record = replace(
+        mutate_record(), verdict=RunVerdict.ERROR, mutants=[], score=None, operators=[], error="<b>hang</b>"
+    )
     page = parse(render_report(record, created=NOW))
     assert page.by_id("verdict").text().split()[0] == "ERROR"
     assert page.by_id("error").text().strip().endswith("<b>hang</b>")

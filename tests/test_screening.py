@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from gradharness.check.checker import NOISE_SAFETY, gradient_check_n
+from gradharness.check.checker import gradient_check_n
 from gradharness.check.error_model import CostFormula, cost_roundoff
 from gradharness.check.perturbed import base_pass
 from gradharness.check.screening import SCREEN_MIN_ENTRIES, directions, screen_blocks
-from gradharness.check.verdict import Verdict
+from gradharness.check.verdict import NOISE_SAFETY, Verdict
 from gradharness.model import network
 from gradharness.model.case import NetworkCase
 from gradharness.model.parameters import PARAMETER_NAMES, LayerSizes, gradients_to_vector, parameter_shapes

@@ -12,11 +12,13 @@ from exercise_files import EXERCISE, EXPECTED_EXIT, EXPECTED_NOTES, EXPECTED_STU
 from user_files import FIXTURES
 
 from gradharness.errors import UserCodeError
+from gradharness.model.keys import KeyCaseDict
 from gradharness.properties.student_checker import check_student_checker
+from gradharness.records.check import PropertyStatus
+from gradharness.records.status import FailureKind
 from gradharness.settings import FunctionNames, RunSettings
 from gradharness.usercode.discover import with_key_case
 from gradharness.usercode.loader import load_user_file
-from gradharness.usercode.shims import KeyCaseDict
 from gradharness.usercode.shims import gc_utils as shim
 from gradharness.usercode.source import read_source
 
@@ -208,7 +210,7 @@ def test_the_exercise_checker_accepts_correct_and_rejects_wrong_backprops() -> N
     findings = check_student_checker(
         _checker_of("notebooks/Gradient_Checking.ipynb"), RunSettings(seed=3, max_examples=6)
     )
-    assert findings.property.status == "passed" and not findings.failures
+    assert findings.property.status is PropertyStatus.PASSED and not findings.failures
     assert findings.accepted >= 1 and findings.rejected >= 4
 
 
@@ -222,7 +224,7 @@ def test_the_exercise_checker_accepts_correct_and_rejects_wrong_backprops() -> N
 def test_a_wrong_student_checker_is_a_finding(name: str, words: str) -> None:
     findings = check_student_checker(_checker_of(name), RunSettings(seed=3, max_examples=6))
     [failure] = findings.failures
-    assert failure.property == "STUDENT_CHECKER" and failure.kind == "wrong"
+    assert failure.property == "STUDENT_CHECKER" and failure.kind is FailureKind.WRONG
     assert words in failure.message
     assert failure.case["sizes"] == [4, 5, 3, 1]
 
@@ -234,9 +236,9 @@ def test_a_student_checker_that_returns_nothing_or_crashes_is_a_finding() -> Non
     def crashes(parameters, gradients, X, Y):
         return parameters["W9"]
 
-    for checker, kind in ((prints_only, "malformed"), (crashes, "crashed")):
+    for checker, kind in ((prints_only, FailureKind.MALFORMED), (crashes, FailureKind.CRASHED)):
         [failure] = check_student_checker(checker, RunSettings(seed=1, max_examples=3)).failures
-        assert failure.kind == kind
+        assert failure.kind is kind
 
 
 def test_function_names_the_user_gave_must_exist() -> None:

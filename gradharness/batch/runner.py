@@ -8,23 +8,20 @@ readable at the same paths on its workers).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from gradharness.judge.checks import DEFAULT_TIMEOUT, check_file, reproduce_command
+from gradharness.isolation.processes import default_jobs
+from gradharness.judge.checks import DEFAULT_TIMEOUT, check_file
+from gradharness.judge.reproduce import reproduce_command
 from gradharness.records.check import CheckRecord
 from gradharness.records.environment import environment
-from gradharness.records.settings_json import run_settings_to_json
+from gradharness.records.serialise import to_json
+from gradharness.records.verdict import RunVerdict
 from gradharness.settings import FunctionNames, RunSettings
 
 Done = Callable[[int, int, CheckRecord], None]
-
-
-def default_jobs() -> int:
-    """Parallel checks by default: one per CPU, at most 8."""
-    return max(1, min(8, os.cpu_count() or 1))
 
 
 def check_one(path: Path, run: RunSettings, names: FunctionNames, timeout: float) -> CheckRecord:
@@ -36,8 +33,8 @@ def error_record(path: Path, run: RunSettings, message: str) -> CheckRecord:
     """A record for a file that could not be checked at all."""
     return CheckRecord(
         target={"path": str(path), "sha256": None, "functions": []},
-        settings=run_settings_to_json(run),
-        verdict="error",
+        settings=to_json(run),
+        verdict=RunVerdict.ERROR,
         properties=[],
         error=message,
         reproduce=reproduce_command(Path(path), run),

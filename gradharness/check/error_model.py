@@ -40,57 +40,56 @@ def cost_roundoff(
 
     ``base``: the :func:`~gradharness.check.perturbed.base_pass` at these parameters, if already computed.
     """
-    u = UNIT_ROUNDOFF
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         if base is None:
             base = base_pass(X, Y, parameters)
         Y = base.Y
         m = Y.shape[1]
-        Z1, Z2, Z3 = base.Z1, base.Z2, base.Z3
         # A3 without cancellation, to weigh the error of the loss.
-        A3 = np.exp(-np.logaddexp(0.0, -Z3))
-        loss = np.abs(np.logaddexp(0.0, Z3) - Y * Z3)
+        A3 = np.exp(-np.logaddexp(0.0, -base.Z3))
         dZ3 = (A3 - Y) / m
-        dZ2 = (base.W3.T @ dZ3) * (Z2 > 0)
-        dZ1 = (base.W2.T @ dZ2) * (Z1 > 0)
-
-        if formula is CostFormula.SEED:
-            # Every pass recomputes J from scratch: each product's rounding counts,
-            # weighted by dJ/dZ, and so does the final sum over the m examples.
-            layers = 0.0
-            for dZ, W, A, b in (
-                (dZ1, base.W1, base.X, base.b1),
-                (dZ2, base.W2, base.A1, base.b2),
-                (dZ3, base.W3, base.A2, base.b3),
-            ):
-                local = (W.shape[1] + 2) * u * (np.abs(W) @ np.abs(A) + np.abs(b))
-                layers += float(np.vdot(np.abs(dZ), local))
-            # log(A3) inherits A3's relative error (a few u); log(1 - A3) inherits
-            # the absolute error of A3 divided by 1 - A3.
-            one_minus_A3 = np.exp(-np.logaddexp(0.0, Z3))
-            amplification = Y * 4.0 + (1 - Y) * 4.0 * (1.0 + A3 / one_minus_A3)
-            terms = float(np.sum(amplification + loss)) * u / m
-            summation = (Y.size + 2) * u * float(np.sum(loss)) / m
-        else:
-            # The batched passes share the unperturbed products and add a small change
-            # to them, and sum per-example loss differences: what remains is the
-            # rounding of Z + delta (weighted by dJ/dZ) and of each loss evaluation.
-            layers = (
-                (
-                    float(np.vdot(np.abs(dZ1), np.abs(Z1)))
-                    + float(np.vdot(np.abs(dZ2), np.abs(Z2)))
-                    + float(np.vdot(np.abs(dZ3), np.abs(Z3)))
-                )
-                * 4
-                * u
-            )
-            # softplus(Z3) - Y Z3 cancels when the label matches a saturated output:
-            # its rounding is relative to the two terms, not to the small loss.
-            magnitude = np.logaddexp(0.0, Z3) + np.abs(Y * Z3)
-            terms = float(np.sum(magnitude + np.abs(Z3) * np.abs(A3 - Y))) * 4 * u / m
-            summation = 0.0
-    total = layers + terms + summation
+        dZ2 = (base.W3.T @ dZ3) * (base.Z2 > 0)
+        dZ1 = (base.W2.T @ dZ2) * (base.Z1 > 0)
+        bound = _seed_formula if formula is CostFormula.SEED else _stable_formula
+        total = bound(base, A3, (dZ1, dZ2, dZ3))
     return float(total) if np.isfinite(total) else float("inf")
+
+
+def _seed_formula(base: BasePass, A3: np.ndarray, dZ: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
+    """The bound for the seed's formula; ``dZ``: dJ/dZ1, dJ/dZ2, dJ/dZ3."""
+    u, Y, Z3 = UNIT_ROUNDOFF, base.Y, base.Z3
+    m = Y.shape[1]
+    # Every pass recomputes J from scratch: each product's rounding counts,
+    # weighted by dJ/dZ, and so does the final sum over the m examples.
+    layers = 0.0
+    products = ((base.W1, base.X, base.b1), (base.W2, base.A1, base.b2), (base.W3, base.A2, base.b3))
+    for dZl, (W, A, b) in zip(dZ, products, strict=True):
+        local = (W.shape[1] + 2) * u * (np.abs(W) @ np.abs(A) + np.abs(b))
+        layers += float(np.vdot(np.abs(dZl), local))
+    loss = np.abs(np.logaddexp(0.0, Z3) - Y * Z3)
+    # log(A3) inherits A3's relative error (a few u); log(1 - A3) inherits
+    # the absolute error of A3 divided by 1 - A3.
+    one_minus_A3 = np.exp(-np.logaddexp(0.0, Z3))
+    amplification = Y * 4.0 + (1 - Y) * 4.0 * (1.0 + A3 / one_minus_A3)
+    terms = float(np.sum(amplification + loss)) * u / m
+    summation = (Y.size + 2) * u * float(np.sum(loss)) / m
+    return layers + terms + summation
+
+
+def _stable_formula(base: BasePass, A3: np.ndarray, dZ: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
+    """The bound for the batched passes' softplus(Z3) - Y Z3; ``dZ``: dJ/dZ1, dJ/dZ2, dJ/dZ3."""
+    u, Y, Z3 = UNIT_ROUNDOFF, base.Y, base.Z3
+    m = Y.shape[1]
+    # The batched passes share the unperturbed products and add a small change
+    # to them, and sum per-example loss differences: what remains is the
+    # rounding of Z + delta (weighted by dJ/dZ) and of each loss evaluation.
+    weighted = sum(float(np.vdot(np.abs(dZl), np.abs(Z))) for dZl, Z in zip(dZ, (base.Z1, base.Z2, Z3), strict=True))
+    layers = weighted * 4 * u
+    # softplus(Z3) - Y Z3 cancels when the label matches a saturated output:
+    # its rounding is relative to the two terms, not to the small loss.
+    magnitude = np.logaddexp(0.0, Z3) + np.abs(Y * Z3)
+    terms = float(np.sum(magnitude + np.abs(Z3) * np.abs(A3 - Y))) * 4 * u / m
+    return layers + terms
 
 
 def sigmoid_saturates(X: np.ndarray, parameters: Parameters, margin: float = 0.0) -> bool:

@@ -15,12 +15,17 @@ DEFAULT_EPSILON = float(np.cbrt(np.finfo(np.float64).eps))
 ForwardN = Callable[[np.ndarray, np.ndarray, Parameters], object]
 
 
+def check_epsilon(epsilon: float | None) -> None:
+    """Raise ValueError unless ``epsilon`` is None (the default step) or a positive finite number."""
+    if epsilon is not None and not (np.isfinite(epsilon) and epsilon > 0):
+        raise ValueError(f"epsilon={epsilon!r} must be a positive finite number")
+
+
 def epsilon_vector(theta: np.ndarray, epsilon: float | None) -> np.ndarray:
     """Per-entry step: the given epsilon as is, or the default scaled by max(1, |theta_i|)."""
     theta = np.asarray(theta, dtype=np.float64).reshape(-1)
+    check_epsilon(epsilon)
     if epsilon is not None:
-        if not (np.isfinite(epsilon) and epsilon > 0):
-            raise ValueError(f"epsilon={epsilon!r} must be a positive finite number")
         return np.full(theta.size, float(epsilon))
     return DEFAULT_EPSILON * np.maximum(1.0, np.abs(theta))
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -41,8 +40,7 @@ _THREADED_ELEMENTS = 1 << 21  # work above which chunks run on several threads (
 _REACH_SAFETY = 1.0 - 1e-6  # the exact path may round a ReLU change up by a few ulps
 
 
-@dataclass(frozen=True)
-class PerturbedPasses:
+class PerturbedPasses(NamedTuple):
     """Per-entry results of the perturbed passes, in dictionary_to_vector order."""
 
     gradapprox: np.ndarray
@@ -78,6 +76,11 @@ class BasePass(NamedTuple):
         """Batch size."""
         return self.X.shape[1]
 
+    def theta(self) -> np.ndarray:
+        """The parameters as one flat vector, in dictionary_to_vector order."""
+        blocks = (self.W1, self.b1, self.W2, self.b2, self.W3, self.b3)
+        return np.concatenate([block.ravel() for block in blocks])
+
 
 def stable_loss(Z3: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """Per-entry cross-entropy -Y log(sigmoid(Z3)) - (1 - Y) log(1 - sigmoid(Z3)), computed stably."""
@@ -98,7 +101,7 @@ def base_pass(X: np.ndarray, Y: np.ndarray, parameters: Parameters) -> BasePass:
     """The unperturbed forward pass (without the loss) and the kink margins of both ReLU layers."""
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
-    W1, b1, W2, b2, W3, b3 = (np.asarray(parameters[k], dtype=np.float64) for k in PARAMETER_NAMES)
+    W1, b1, W2, b2, W3, b3 = [np.asarray(parameters[k], dtype=np.float64) for k in PARAMETER_NAMES]
     Z1 = W1 @ X + b1
     A1 = np.maximum(Z1, 0.0)
     Z2 = W2 @ A1 + b2
@@ -279,41 +282,64 @@ def perturbed_passes(
     if steps.size != total:
         raise ValueError(f"epsilon has {steps.size} entries, the network has {total} parameters")
     wanted = None if blocks is None else _wanted(LayerSizes(*shape), blocks)
+    if wanted is not None and wanted.size == 0:
+        return PerturbedPasses(np.full(total, np.nan), np.zeros(total, dtype=bool))
+    return _passes(base, rows_of, cols_of, layer_of, steps, wanted)
+
+
+@np.errstate(all="ignore")  # overflow and NaN are the callers' to judge (saturated, non-finite)
+def _passes(
+    base: BasePass,
+    rows_of: np.ndarray,
+    cols_of: np.ndarray,
+    layer_of: np.ndarray,
+    steps: np.ndarray,
+    wanted: np.ndarray | None,
+) -> PerturbedPasses:
+    """:func:`perturbed_passes` once the layout is known: linear passes, then the exact path where needed."""
+    lin = _Linearised(base)
+    gradapprox, suspect = _linear_passes(base, lin, rows_of, cols_of, steps, wanted)
+    kink = np.zeros(rows_of.size, dtype=bool)
+    if np.count_nonzero(suspect):
+        _redo_exactly(base, lin, np.flatnonzero(suspect), rows_of, cols_of, layer_of, steps, gradapprox, kink)
+    gradapprox /= (2.0 * base.m) * steps
+    return PerturbedPasses(gradapprox, kink)
+
+
+def _linear_passes(
+    base: BasePass,
+    lin: _Linearised,
+    rows_of: np.ndarray,
+    cols_of: np.ndarray,
+    steps: np.ndarray,
+    wanted: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cost differences (times m) of the ``wanted`` entries (None: all; the rest NaN) and which need the exact path.
+
+    Chunked to bound memory; large networks run their chunks on several threads.
+    """
+    total = rows_of.size
     count = total if wanted is None else wanted.size
-    kink = np.zeros(total, dtype=bool)
-    m = base.X.shape[1]
-    per_entry = shape[3] * m
+    per_entry = base.W3.shape[0] * base.m
     step = max(1, _CHUNK_ELEMENTS // per_entry)
-    small = wanted is None and count <= step  # one chunk of every entry: no chunk bookkeeping
-    gradapprox = np.full(total, np.nan) if wanted is not None else np.empty(0 if small else total)
-    if count == 0:
-        return PerturbedPasses(gradapprox, kink)
-    chunks = [slice(0, count)] if count <= step else [slice(a, min(count, a + step)) for a in range(0, count, step)]
+    if wanted is None and count <= step:  # one chunk of every entry: no chunk bookkeeping
+        return _linear_chunk(base, lin, rows_of, cols_of, steps)
+    gradapprox = np.full(total, np.nan) if wanted is not None else np.empty(total)
+    suspects = np.zeros(total, dtype=bool)
 
     def run(chunk: slice) -> None:
         where = chunk if wanted is None else wanted[chunk]
-        value, suspect = _linear_chunk(base, lin, rows_of[where], cols_of[where], steps[where])
-        gradapprox[where] = value
-        suspects[where] = suspect
+        gradapprox[where], suspects[where] = _linear_chunk(base, lin, rows_of[where], cols_of[where], steps[where])
 
-    with np.errstate(all="ignore"):
-        lin = _Linearised(base)
-        if small:
-            gradapprox, suspect = _linear_chunk(base, lin, rows_of, cols_of, steps)
-            redo = suspect.nonzero()[0] if np.count_nonzero(suspect) else ()
-        else:
-            suspects = np.zeros(total, dtype=bool)
-            if len(chunks) > 1 and count * per_entry >= _THREADED_ELEMENTS and (os.cpu_count() or 1) > 1:
-                with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
-                    list(pool.map(run, chunks))
-            else:
-                for chunk in chunks:
-                    run(chunk)
-            redo = np.flatnonzero(suspects)
-        if len(redo):
-            _redo_exactly(base, lin, redo, rows_of, cols_of, layer_of, steps, gradapprox, kink)
-        gradapprox /= (2.0 * m) * steps
-    return PerturbedPasses(gradapprox=gradapprox, kink=kink)
+    chunks = [slice(start, min(count, start + step)) for start in range(0, count, step)]
+    workers = min(len(chunks), os.cpu_count() or 1)
+    if workers > 1 and count * per_entry >= _THREADED_ELEMENTS:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(run, chunks))
+    else:
+        for chunk in chunks:
+            run(chunk)
+    return gradapprox, suspects
 
 
 def _redo_exactly(base, lin, redo, rows_of, cols_of, layer_of, steps, gradapprox, kink) -> None:

@@ -33,7 +33,8 @@ import numpy as np
 from gradharness.check.error_model import CostFormula, cost_roundoff
 from gradharness.check.finite_diff import DEFAULT_EPSILON, ForwardN, directional_loop
 from gradharness.check.perturbed import BasePass, base_pass, directional_passes
-from gradharness.check.verdict import Verdict
+from gradharness.check.result import seed_difference
+from gradharness.check.verdict import NOISE_SAFETY, Verdict, block_verdict
 from gradharness.model.parameters import PARAMETER_NAMES, Parameters
 
 DEFAULT_PROBES = 4
@@ -102,13 +103,6 @@ def probe_steps(
     return step / np.where(largest > 0, largest, 1.0)
 
 
-def _relative(a: np.ndarray, b: np.ndarray) -> float:
-    numerator = float(np.linalg.norm(a - b))
-    if numerator == 0.0:
-        return 0.0
-    return numerator / (float(np.linalg.norm(a)) + float(np.linalg.norm(b)))
-
-
 def screen_block(
     name: str,
     grad: np.ndarray,
@@ -118,7 +112,7 @@ def screen_block(
     roundoff: float,
     *,
     threshold: float,
-    noise_safety: float,
+    noise_safety: float = NOISE_SAFETY,
 ) -> BlockScreen:
     """Screen one block.
 
@@ -137,17 +131,21 @@ def screen_block(
         return BlockScreen(label, None, float("nan"), float("nan"), reason, backprop, numerical, int(kink.sum()))
     if not np.all(np.isfinite(numerical)):
         return BlockScreen(label, None, float("nan"), float("nan"), "non-finite cost", backprop, numerical)
-    difference = _relative(backprop, numerical)
-    if difference <= threshold:
-        return BlockScreen(label, Verdict.PASS, difference, float("nan"), "probes agree", backprop, numerical)
-    doubled_change, doubled_kink = measure(U * (2 * h)[:, None])
-    moved = np.abs(doubled_change / (4 * h) - numerical)
-    moved = np.where(np.isfinite(moved) & ~doubled_kink, moved, np.inf)
-    noise = float(np.linalg.norm(roundoff / h + moved))
-    if float(np.linalg.norm(backprop - numerical)) <= noise_safety * noise:
-        return BlockScreen(
-            label, Verdict.IMPRECISE, difference, noise, "within the probes' numerical error", backprop, numerical
-        )
+    mismatch = float(np.linalg.norm(backprop - numerical))
+    difference = seed_difference(mismatch, float(np.linalg.norm(backprop)), float(np.linalg.norm(numerical)))
+
+    def probes_error() -> float:
+        # round-off of J over each step, plus how far each probe moves when its step doubles
+        doubled_change, doubled_kink = measure(U * (2 * h)[:, None])
+        moved = np.abs(doubled_change / (4 * h) - numerical)
+        moved = np.where(np.isfinite(moved) & ~doubled_kink, moved, np.inf)
+        return float(np.linalg.norm(roundoff / h + moved))
+
+    verdict, noise = block_verdict(difference, mismatch, threshold, probes_error, noise_safety)
+    if verdict is Verdict.PASS:
+        return BlockScreen(label, verdict, difference, noise, "probes agree", backprop, numerical)
+    if verdict is Verdict.IMPRECISE:
+        return BlockScreen(label, verdict, difference, noise, "within the probes' numerical error", backprop, numerical)
     return BlockScreen(label, None, difference, noise, "probes disagree", backprop, numerical)
 
 
@@ -163,7 +161,7 @@ def screen_blocks(
     forward: ForwardN | None = None,
     epsilon: float | None = None,
     threshold: float,
-    noise_safety: float,
+    noise_safety: float = NOISE_SAFETY,
     probes: int = DEFAULT_PROBES,
     seed: int = DEFAULT_SEED,
 ) -> dict[str, BlockScreen]:
@@ -217,8 +215,6 @@ def screen_network(
     block from ``probes`` random directions each (a block left unsettled, ``verdict`` None,
     needs the full check to name its wrong entries).
     """
-    from gradharness.check.checker import NOISE_SAFETY  # the checker imports this module
-
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     grad = np.concatenate([np.asarray(gradients["d" + name], dtype=np.float64).reshape(-1) for name in PARAMETER_NAMES])

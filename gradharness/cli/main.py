@@ -9,17 +9,18 @@ from pathlib import Path
 import click
 from hypothesis.errors import InvalidArgument
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gradharness.batch import is_batch
-from gradharness.batch.command import batch_check
+from gradharness.cli.batch import batch_check
 from gradharness.cli.mutate import mutate, sensitivity
 from gradharness.cli.options import parse_layer_sizes, positive_finite
+from gradharness.cli.progress import from_lines, progress_bar
 from gradharness.cli.report import html_option, report, write_html
 from gradharness.errors import GradHarnessError
 from gradharness.judge.checks import DEFAULT_TIMEOUT, check_file
 from gradharness.properties.runner import case_strategy
-from gradharness.records.check import save
+from gradharness.records.store import save
+from gradharness.records.verdict import RunVerdict
 from gradharness.render.terminal import render_record
 from gradharness.settings import (
     DEFAULT_THRESHOLD,
@@ -29,27 +30,6 @@ from gradharness.settings import (
     RunSettings,
     StrategyOptions,
 )
-
-
-def _progress_display(console: Console, quiet: bool):
-    """A progress bar on stderr when it is a terminal; otherwise nothing."""
-    if quiet or not console.is_terminal:
-        return None, None
-    bar = Progress(
-        TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-        TimeElapsedColumn(), console=console, transient=True,
-    )  # fmt: skip
-    task = bar.add_task("", total=None)
-
-    def update(line: str) -> None:
-        head, _, what = line.partition(": ")
-        if head.startswith("example ") and "/" in head:
-            done, total = head.removeprefix("example ").split("/")
-            bar.update(task, completed=int(done), total=int(total), description=what)
-        else:
-            bar.update(task, description=line)
-
-    return bar, update
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -128,7 +108,10 @@ def main() -> None:
     show_default=True, help="Batch: folder for the per-file reports and summary.json/.csv/.html.",
 )  # fmt: skip
 @click.option(
-    "--jobs", type=click.IntRange(min=1), default=None, help="Batch: files checked at once (default: CPUs, max 8)."
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Batch: files checked at once (default: the CPUs available).",
 )
 @click.option(
     "--dask", "dask_address", default=None, metavar="ADDRESS", help="Batch: run the checks on this Dask scheduler."
@@ -174,19 +157,16 @@ def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: 
         sys.exit(batch_check(list(paths), run, names=names, timeout=timeout, out=out_dir, jobs=jobs,
                              dask=dask_address, quiet=quiet, console=out, err=err))  # fmt: skip
     path = Path(paths[0])
-    bar, update = _progress_display(err, quiet)
-    if bar is not None:
-        with bar:
-            record = check_file(path, run, names=names, timeout=timeout, progress=update)
-    else:
-        record = check_file(path, run, names=names, timeout=timeout)
+    with progress_bar(err, "checking", quiet=quiet) as update:
+        progress = from_lines(update) if update is not None else None
+        record = check_file(path, run, names=names, timeout=timeout, progress=progress)
     if json_path is not None:
         save(record, json_path)
     out = Console(highlight=False, soft_wrap=True)
-    if record.verdict == "error":
+    if record.verdict is RunVerdict.ERROR:
         err.print(f"gradharness: error: {record.error}", highlight=False, markup=False)
     elif quiet:
-        out.print(f"{record.verdict.upper()} {path}", markup=False)
+        out.print(f"{record.verdict.value.upper()} {path}", markup=False)
     else:
         render_record(out, record)
     for note in record.target.get("notes", []) if not quiet else []:
@@ -203,7 +183,7 @@ def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: 
 @html_option
 def demo(seed: int, max_examples: int, html_path: str | None) -> None:
     """Self-test: the built-in correct network passes, the exercise's buggy backprop fails."""
-    from gradharness.judge.demo import run_demo
+    from gradharness.cli.demo import run_demo
 
     records: dict = {}
     code = run_demo(Console(highlight=False, soft_wrap=True), seed=seed, max_examples=max_examples, records=records)

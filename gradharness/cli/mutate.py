@@ -7,28 +7,30 @@ input, a hang or crash of the unmutated code, a harness that cannot be proved).
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 
 import click
 from hypothesis.errors import InvalidArgument
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gradharness.cli.options import parse_layer_sizes, positive_finite
+from gradharness.cli.progress import progress_bar
 from gradharness.cli.report import html_option, write_html
 from gradharness.errors import GradHarnessError
+from gradharness.isolation.processes import default_jobs
+from gradharness.judge.reproduce import Option, command_line
 from gradharness.mutation.campaign import run_campaign
 from gradharness.mutation.engine_mutmut import mutmut_campaign
 from gradharness.mutation.export import save_mutation_testing_elements
 from gradharness.mutation.operators import OPERATORS
-from gradharness.mutation.runner import default_jobs
 from gradharness.mutation.sensitivity import run_sensitivity
 from gradharness.mutation.target import checker_spec, file_target, reference_target
 from gradharness.properties.runner import case_strategy
 from gradharness.records.environment import environment, file_sha256
-from gradharness.records.mutation import MutateRecord, SensitivityRecord, save
+from gradharness.records.mutation import MutateRecord, SensitivityRecord
+from gradharness.records.store import save
+from gradharness.records.verdict import RunVerdict
 from gradharness.render.terminal_mutation import render_mutate, render_sensitivity
 from gradharness.settings import DEFAULT_THRESHOLD, CampaignSettings, CheckOptions, StrategyOptions
 
@@ -110,34 +112,19 @@ def _settings(params: dict, shrink: bool = False) -> CampaignSettings:
 
 
 def _reproduce(command: str) -> str:
-    """The command line that repeats this run: the options given on the command line, nothing else."""
+    """The command line that repeats this run: every option not at its default (``--html`` alone stays alone)."""
     context = click.get_current_context()
-    words = ["gradharness", command]
+    arguments: list[object] = []
+    options: list[Option] = []
     for parameter in context.command.params:
-        name = parameter.name or ""
-        if context.get_parameter_source(name) is not click.core.ParameterSource.COMMANDLINE:
-            continue
-        value = context.params[name]
+        value = context.params.get(parameter.name or "")
         if isinstance(parameter, click.Argument):
-            words.append(str(value))
+            arguments += [value] if value is not None else []
         elif isinstance(parameter, click.Option):
-            flag = max(parameter.opts, key=len)
-            if parameter.is_flag:
-                words.append(flag)
-            elif isinstance(value, tuple):
-                words += [flag, ",".join("*" if v is None else str(v) for v in value)]
-            else:
-                words += [flag, str(value)]
-    return shlex.join(words)
-
-
-def _progress(console: Console, quiet: bool):
-    if quiet or not console.is_terminal:
-        return None, None
-    bar = Progress(TextColumn("mutants"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                   TimeElapsedColumn(), console=console, transient=True)  # fmt: skip
-    task = bar.add_task("", total=None)
-    return bar, lambda done, total, what: bar.update(task, completed=done, total=total, description=what)
+            if not parameter.is_flag and value is not None and value == parameter.flag_value:
+                value = True  # an option whose value may be left out (--html [FILE]) was given without one
+            options.append((max(parameter.opts, key=len), value, parameter.get_default(context)))
+    return command_line(command, arguments, options)
 
 
 def _fail(
@@ -165,11 +152,12 @@ def _error_record(kind: str, params: dict, message: str, engine: str = "domain")
                "sha256": file_sha256(Path(checker_path)) if checker_path is not None else None,
                "function": "gradient_check_n" if checker_path is not None else "gradharness.gradient_check_n"}  # fmt: skip
     settings = {k: v for k, v in params.items() if isinstance(v, (int, float, str, bool, type(None)))}
-    common = {"target": target, "checker": checker, "settings": settings, "verdict": "error", "error": message,
-              "reproduce": _reproduce(kind), "environment": environment()}  # fmt: skip
+    reproduce, versions = _reproduce(kind), environment()
     if kind == "mutate":
-        return MutateRecord(engine=engine, **common)
-    return SensitivityRecord(**common)
+        return MutateRecord(target=target, checker=checker, engine=engine, settings=settings,
+                            verdict=RunVerdict.ERROR, error=message, reproduce=reproduce, environment=versions)  # fmt: skip
+    return SensitivityRecord(target=target, checker=checker, settings=settings, verdict=RunVerdict.ERROR,
+                             error=message, reproduce=reproduce, environment=versions)  # fmt: skip
 
 
 def _targets(params: dict):
@@ -197,16 +185,12 @@ def mutate(engine: str, shrink: bool, mte_path: Path | None, mutmut_timeout: flo
     """Run deliberately broken variants of the backward pass in PATH (default: the built-in reference) against the checker."""
     err = Console(stderr=True, soft_wrap=True)
     settings = _settings(params, shrink)
-    bar, update = _progress(err, params["quiet"])
     try:
         target, checker = _targets(params)
         reproduce = _reproduce("mutate")
         if engine == "domain":
-            if bar is not None:
-                with bar:
-                    record = run_campaign(target, checker, settings, progress=update, reproduce=reproduce)
-            else:
-                record = run_campaign(target, checker, settings, reproduce=reproduce)
+            with progress_bar(err, "mutants", quiet=params["quiet"]) as update:
+                record = run_campaign(target, checker, settings, progress=update, reproduce=reproduce)
         else:
             if not checker.builtin:
                 raise GradHarnessError("--engine mutmut runs with the built-in checker; drop --checker")
@@ -223,7 +207,8 @@ def mutate(engine: str, shrink: bool, mte_path: Path | None, mutmut_timeout: flo
     if params["quiet"]:
         score = record.score.score if record.score is not None and record.score.score is not None else float("nan")
         out.print(
-            f"{record.verdict.upper()} mutation score {100 * score:.1f}% ({len(record.mutants)} mutants)", markup=False
+            f"{record.verdict.value.upper()} mutation score {100 * score:.1f}% ({len(record.mutants)} mutants)",
+            markup=False,
         )
     else:
         render_mutate(out, record, show_all=show_all)

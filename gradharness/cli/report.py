@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
-from gradharness.errors import GradHarnessError, ResultsFormatError
+from gradharness.errors import GradHarnessError
+from gradharness.records.check import CheckRecord
+from gradharness.records.mutation import MutateRecord, SensitivityRecord
+from gradharness.records.store import load
+
+AnyRecord = CheckRecord | MutateRecord | SensitivityRecord
 
 DEFAULT = "\0default"  # --html given without a FILE
 _SOURCE_SUFFIXES = (".py", ".ipynb", ".json")
@@ -51,24 +55,9 @@ def write_html(record: Any, html_path: str | None, search: list[Path] | None = N
     return path
 
 
-def load_any(path: Path) -> Any:
+def load_any(path: Path) -> AnyRecord:
     """A check, mutate or sensitivity record from a results file (chosen by its ``kind``)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultsFormatError(f"results file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ResultsFormatError(f"cannot read results file {path}: {exc}") from None
-    kind = data.get("kind", "check") if isinstance(data, dict) else None
-    if kind == "check":
-        from gradharness.records.check import from_json
-
-        return from_json(data)
-    if kind in ("mutate", "sensitivity"):
-        from gradharness.records import mutation
-
-        return mutation.from_json(data)
-    raise ResultsFormatError(f"results file {path}: unknown kind {kind!r} (expected check, mutate or sensitivity)")
+    return cast(AnyRecord, load(path, CheckRecord, MutateRecord, SensitivityRecord))
 
 
 @click.command("report")

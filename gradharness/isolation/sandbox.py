@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from gradharness.errors import UserCodeError, UserCodeTimeout
-from gradharness.records.check import write_json_atomic
+from gradharness.isolation.processes import kill
+from gradharness.records.store import write_json_atomic
 
 ProgressLine = Callable[[str], None]
 
@@ -57,7 +57,7 @@ def run_worker(job: dict[str, Any], timeout: float, progress: ProgressLine | Non
             try:
                 while process.poll() is None:
                     if time.monotonic() > deadline:
-                        _kill(process)
+                        kill(process)
                         where = f"; last step: {_read(progress_file)}" if _read(progress_file) else ""
                         raise UserCodeTimeout(f"timed out after {timeout:g} s{where}")
                     current = _read(progress_file)
@@ -66,7 +66,7 @@ def run_worker(job: dict[str, Any], timeout: float, progress: ProgressLine | Non
                         last = current
                     time.sleep(0.05)
             except BaseException:
-                _kill(process)
+                kill(process)
                 raise
         if result_file.exists():
             return json.loads(result_file.read_text(encoding="utf-8"))
@@ -89,13 +89,3 @@ def _read(path: Path) -> str:
 def _tail(path: Path) -> str:
     lines = [line for line in _read(path).splitlines() if line.strip()]
     return lines[-1][:200] if lines else ""
-
-
-def _kill(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        process.kill()
-    process.wait()

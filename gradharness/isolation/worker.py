@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from gradharness.errors import GradHarnessError
 from gradharness.properties.properties import NetworkFunctions, Property
 from gradharness.properties.runner import RunFindings, run_properties
 from gradharness.properties.student_checker import check_student_checker
-from gradharness.records.check import write_json_atomic
-from gradharness.records.settings_json import run_settings_from_json
+from gradharness.records.serialise import decode, to_json
+from gradharness.records.store import write_json_atomic
 from gradharness.settings import FunctionNames, RunSettings
 from gradharness.usercode.discover import with_key_case
 from gradharness.usercode.loader import load_user_file
@@ -31,8 +30,8 @@ def _progress_writer(path: Path):
 
 def run_job(job: dict, progress_file: Path) -> dict:
     """Do the job; every outcome, including the user's errors, becomes a result dict."""
-    names = FunctionNames(**job["names"])
-    run: RunSettings = run_settings_from_json(job["settings"])
+    names = decode(FunctionNames, job["names"], "job.names")
+    run = decode(RunSettings, job["settings"], "job.settings")
     path = Path(job["path"])
     progress_file.write_text(f"loading {path.name}", encoding="utf-8")
     try:
@@ -53,7 +52,7 @@ def run_job(job: dict, progress_file: Path) -> dict:
         return {"error": f"the checked code called sys.exit({exc.code!r}) during: {progress_file.read_text()}"}
     except Exception as exc:  # a failure in the harness itself is reported, not hidden
         return {"error": f"internal error while checking: {type(exc).__name__}: {exc}"}
-    return {"functions": found.found(), "findings": asdict(findings), "notes": loaded.notes}
+    return {"functions": found.found(), "findings": to_json(findings), "notes": loaded.notes}
 
 
 def _check_student_checker(checker, run: RunSettings, findings: RunFindings, notes: list[str], progress) -> None:

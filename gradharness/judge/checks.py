@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import shlex
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gradharness.errors import GradHarnessError
+from gradharness.errors import GradHarnessError, ResultsFormatError
 from gradharness.isolation.sandbox import run_worker
+from gradharness.judge.reproduce import demo_command, reproduce_command
 from gradharness.model import network
 from gradharness.properties.properties import NetworkFunctions
 from gradharness.properties.runner import Progress, RunFindings, run_properties
-from gradharness.records.check import CheckRecord, from_json
+from gradharness.records.check import CheckRecord
 from gradharness.records.environment import environment, file_sha256
-from gradharness.records.settings_json import run_settings_to_json
-from gradharness.settings import DEFAULT_THRESHOLD, FunctionNames, RunSettings, StrategyOptions
+from gradharness.records.serialise import decode, to_json
+from gradharness.records.verdict import RunVerdict
+from gradharness.settings import FunctionNames, RunSettings
 
 DEFAULT_TIMEOUT = 120.0
 
@@ -26,12 +26,12 @@ DEFAULT_TIMEOUT = 120.0
 def _record(
     target: dict, run: RunSettings, findings: RunFindings | None, error: str | None, reproduce: str, seconds: float
 ) -> CheckRecord:
-    settings = run_settings_to_json(run)
+    settings = to_json(run)
     if findings is None:
         return CheckRecord(
             target=target,
             settings=settings,
-            verdict="error",
+            verdict=RunVerdict.ERROR,
             properties=[],
             error=error,
             seconds=seconds,
@@ -42,7 +42,7 @@ def _record(
     return CheckRecord(
         target=target,
         settings=settings,
-        verdict="fail" if findings.failures else "pass",
+        verdict=RunVerdict.FAIL if findings.failures else RunVerdict.PASS,
         properties=findings.properties,
         failures=findings.failures,
         diagnoses=findings.diagnoses,
@@ -53,62 +53,6 @@ def _record(
         environment=environment(),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-
-
-def _findings_from_json(data: dict) -> RunFindings:
-    # Reuse the record loader's validation for the nested failure and property records.
-    shell = from_json(
-        {
-            "schema_version": 1,
-            "target": {},
-            "settings": {},
-            "verdict": "pass",
-            "properties": data["properties"],
-            "failures": data["failures"],
-        }
-    )
-    return RunFindings(
-        properties=list(shell.properties),
-        failures=list(shell.failures),
-        diagnoses=data["diagnoses"],
-        examples=data["examples"],
-        seconds=data["seconds"],
-        wrong_blocks=data.get("wrong_blocks", {}),
-    )
-
-
-def reproduce_command(
-    path: Path, run: RunSettings, extra: list[str] | None = None, names: FunctionNames | None = None
-) -> str:
-    """The command line that repeats this run: every setting that differs from the defaults."""
-    words = ["gradharness", "check", str(path), "--seed", str(run.seed), "--max-examples", str(run.max_examples)]
-    if run.check.epsilon is not None:
-        words += ["--epsilon", repr(run.check.epsilon)]
-    if run.check.threshold != DEFAULT_THRESHOLD:
-        words += ["--threshold", repr(run.check.threshold)]
-    strategy, defaults = run.strategy, StrategyOptions()
-    sizes = (strategy.n0, strategy.n1, strategy.n2, strategy.n3)
-    if any(n is not None for n in sizes):
-        words += ["--layer-sizes", ",".join("*" if n is None else str(n) for n in sizes)]
-    for option, value, default in (
-        ("--batch-size", strategy.batch_size, defaults.batch_size),
-        ("--max-units", strategy.max_units, defaults.max_units),
-        ("--max-batch", strategy.max_batch, defaults.max_batch),
-    ):
-        if value != default:
-            words += [option, str(value)]
-    if strategy.adversarial:
-        words.append("--adversarial")
-    if names is not None:
-        for flag, name, default_name in zip(
-            ("--forward", "--backward", "--forward-1d", "--backward-1d"),
-            (names.forward_n, names.backward_n, names.forward_1d, names.backward_1d),
-            (FunctionNames.forward_n, FunctionNames.backward_n, FunctionNames.forward_1d, FunctionNames.backward_1d),
-            strict=True,
-        ):
-            if name != default_name:
-                words += [flag, name]
-    return shlex.join(words + (extra or []))
 
 
 def check_file(
@@ -128,8 +72,8 @@ def check_file(
     started = time.perf_counter()
     job = {
         "path": str(path.resolve()),
-        "names": asdict(names),
-        "settings": run_settings_to_json(run),
+        "names": to_json(names),
+        "settings": to_json(run),
     }
     try:
         result = run_worker(job, timeout, progress)
@@ -140,7 +84,11 @@ def check_file(
     target["functions"] = result["functions"]
     if result.get("notes"):
         target["notes"] = result["notes"]
-    findings = _findings_from_json(result["findings"])
+    try:
+        findings = decode(RunFindings, result["findings"], "the worker's findings")
+    except ResultsFormatError as exc:  # the judge decides only on findings it can read
+        message = f"{path.name}: the worker's result is malformed: {exc}"
+        return _record(target, run, None, message, reproduce, time.perf_counter() - started)
     return _record(target, run, findings, None, reproduce, time.perf_counter() - started)
 
 
@@ -157,6 +105,6 @@ def check_builtin(backward: Callable, label: str, run: RunSettings, progress: Pr
         run,
         findings,
         None,
-        f"gradharness demo --seed {run.seed} --max-examples {run.max_examples}",
+        demo_command(run),
         time.perf_counter() - started,
     )

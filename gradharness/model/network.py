@@ -7,11 +7,18 @@ averaged over the m examples, for any layer sizes. Written as the seed writes it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
+from gradharness.model.keys import matching_key
 from gradharness.model.parameters import Gradients, Parameters
 
 Cache = tuple[np.ndarray, ...]
+
+SEED_BUGS: Mapping[str, float] = {"dW2": 2.0, "db1": 4.0}
+"""What :func:`backward_propagation_n_buggy` plants, as factors on the correct gradients (dW2 * 2, 4./m in db1)."""
 
 
 def relu(x: np.ndarray) -> np.ndarray:
@@ -116,3 +123,17 @@ def backward_propagation_n_buggy(X: np.ndarray, Y: np.ndarray, cache: Cache) -> 
         "dA1": dA1, "dZ1": dZ1, "dW1": dW1, "db1": db1,
     }  # fmt: skip
     return gradients
+
+
+def scale_blocks(gradients: Mapping[Any, Any], factors: Mapping[str, float] = SEED_BUGS) -> dict[Any, Any]:
+    """``gradients`` with each block named in ``factors`` (keys in either case) times its factor.
+
+    By default the seed's planted bugs, on any backward's gradients: for the reference,
+    ``scale_blocks(backward_propagation_n(X, Y, cache))`` is ``backward_propagation_n_buggy(X, Y, cache)``.
+    """
+    scaled = dict(gradients)
+    for name, factor in factors.items():
+        key = matching_key(gradients, name)
+        if key is not None:
+            scaled[key] = np.asarray(gradients[key]) * factor
+    return scaled

@@ -7,6 +7,7 @@ sizes as data so any LINEAR->RELU->LINEAR->RELU->LINEAR->SIGMOID network works.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -43,6 +44,16 @@ class LayerSizes:
     def of(cls, parameters: Parameters) -> LayerSizes:
         """Read the layer sizes off a parameter dictionary (shapes are validated)."""
         try:
+            # checks read the sizes on every call: remembered per tuple of array shapes
+            sizes = _sizes_with_shapes(tuple([parameters[name].shape for name in PARAMETER_NAMES]))
+        except (KeyError, AttributeError, TypeError):
+            sizes = None
+        return sizes if sizes is not None else cls._read(parameters)
+
+    @classmethod
+    def _read(cls, parameters: Parameters) -> LayerSizes:
+        """:meth:`of` for any parameter values (np.shape of each), raising on the first that does not fit."""
+        try:
             n1, n0 = np.shape(parameters["W1"])
             n2 = np.shape(parameters["W2"])[0]
             n3 = np.shape(parameters["W3"])[0]
@@ -51,6 +62,17 @@ class LayerSizes:
         sizes = cls(int(n0), int(n1), int(n2), int(n3))
         check_shapes(parameters, sizes)
         return sizes
+
+
+@lru_cache(maxsize=256)
+def _sizes_with_shapes(shapes: tuple[tuple[int, ...], ...]) -> LayerSizes | None:
+    """The sizes whose parameter shapes (W1, b1, ..., b3) are exactly ``shapes``, or None."""
+    try:
+        (n1, n0), (n2, _), (n3, _) = shapes[0], shapes[2], shapes[4]
+        sizes = LayerSizes(n0, n1, n2, n3)
+    except (ValueError, TypeError):
+        return None
+    return sizes if tuple(parameter_shapes(sizes).values()) == shapes else None
 
 
 def parameter_shapes(sizes: LayerSizes) -> dict[str, tuple[int, int]]:
@@ -91,6 +113,7 @@ def block_slices(sizes: LayerSizes) -> dict[str, slice]:
     return slices
 
 
+@lru_cache(maxsize=4096)  # a check names its worst entries on every call
 def entry_name(sizes: LayerSizes, index: int, prefix: str = "") -> str:
     """Name of flat entry ``index``, e.g. ``W2[1, 3]`` (or ``dW2[1, 3]`` with prefix 'd')."""
     shapes = parameter_shapes(sizes)

@@ -10,20 +10,20 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 
 from gradharness.errors import GradHarnessError
+from gradharness.model import network
 from gradharness.mutation import scores
 from gradharness.mutation.cases import PreparedCases, draw_cases
 from gradharness.mutation.evaluate import Evaluation
-from gradharness.mutation.loading import reference_buggy_source
 from gradharness.mutation.mutants import Mutant, generate_mutants
 from gradharness.mutation.operators import select_operators
 from gradharness.mutation.runner import Lost, TaskRunner
-from gradharness.mutation.status import KillKind, MutantStatus
 from gradharness.mutation.target import CheckerSpec, Target
 from gradharness.mutation.tasks import (
     Job,
@@ -36,6 +36,8 @@ from gradharness.mutation.tasks import (
 )
 from gradharness.records.environment import environment
 from gradharness.records.mutation import EngineRecord, HarnessRecord, MutantRecord, MutateRecord
+from gradharness.records.status import KillKind, MutantStatus
+from gradharness.records.verdict import RunVerdict
 from gradharness.settings import USER_CHECKER_EPSILON, CampaignSettings, CheckOptions, RunSettings
 
 Progress = Callable[[int, int, str], None]
@@ -106,8 +108,8 @@ def _evaluation(result: Evaluation | Lost, timeout: float) -> Evaluation:
 def broken_variant(target: Target) -> Variant:
     """The deliberately broken backward: the seed's own for the reference, its bugs on top of a user's."""
     if target.builtin:
-        source, line = reference_buggy_source()
-        return Variant("seed_bugs", source, line, "backward_propagation_n_buggy")
+        lines, line = inspect.getsourcelines(network.backward_propagation_n_buggy)
+        return Variant("seed_bugs", "".join(lines), line, "backward_propagation_n_buggy")
     return Variant("seed_bugs", seed_bugs=True)
 
 
@@ -205,8 +207,8 @@ def mutant_record(
         replacement=mutant.replacement,
         description=mutant.description,
         diff=mutant.diff,
-        status=status.value,
-        kill_kind=evaluation.kill_kind.value if evaluation.kill_kind is not None else None,
+        status=status,
+        kill_kind=evaluation.kill_kind,
         message=message,
         examples_to_kill=evaluation.examples_to_kill,
         cases_killed=evaluation.cases_killed,
@@ -214,7 +216,7 @@ def mutant_record(
         cases=evaluation.cases,
         counterexample=evaluation.counterexample,
         shrunk=evaluation.shrunk,
-        exercise_case=evaluation.exercise.value if evaluation.exercise is not None else None,
+        exercise_case=evaluation.exercise,
         equivalence=equivalence,
         seconds=evaluation.seconds,
     )
@@ -250,7 +252,7 @@ def assemble(
     engines: list[EngineRecord],
     seconds: float,
     reproduce: str | None,
-    verdict: str | None = None,
+    verdict: RunVerdict | None = None,
 ) -> MutateRecord:
     """The MutateRecord of a finished campaign (scores and distributions from the mutant records)."""
     return MutateRecord(
@@ -302,7 +304,7 @@ def run_campaign(
                 raise HarnessError(proof.record.message)
             return assemble(target, checker, settings, "domain", proof.record, [], cases=n, dropped=dropped,
                             engines=[], seconds=time.perf_counter() - started, reproduce=reproduce,
-                            verdict="fail")  # fmt: skip
+                            verdict=RunVerdict.FAIL)  # fmt: skip
         phase = time.perf_counter()
         evaluations = evaluate_mutants(mutants, prepared, runner, progress)
         phase_seconds = time.perf_counter() - phase

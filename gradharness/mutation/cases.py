@@ -19,13 +19,13 @@ from gradharness.check.finite_diff import gradapprox_loop
 from gradharness.model import network
 from gradharness.model.case import NetworkCase, seed_test_case
 from gradharness.model.parameters import (
-    GRADIENT_NAMES,
     Gradients,
     LayerSizes,
     gradients_to_vector,
     parameter_count,
     parameter_shapes,
 )
+from gradharness.properties.properties import normalise_gradients
 from gradharness.properties.runner import case_strategy
 from gradharness.settings import StrategyOptions
 
@@ -109,16 +109,6 @@ def draw_cases(strategy: StrategyOptions, count: int, seed_value: int) -> list[N
     return drawn[:count]
 
 
-def _normalised(returned: object) -> Gradients | None:
-    if not isinstance(returned, dict):
-        return None
-    by_lower = {str(k).lower(): v for k, v in returned.items()}
-    try:
-        return {name: np.asarray(by_lower[name.lower()], dtype=np.float64) for name in GRADIENT_NAMES}
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
 def prepare_case(
     case: NetworkCase,
     forward,
@@ -134,7 +124,7 @@ def prepare_case(
         )
         try:
             _, cache = forward(case.X.copy(), case.Y.copy(), case.copy_parameters())
-            gradients = _normalised(backward(case.X.copy(), case.Y.copy(), cache))
+            gradients = normalise_gradients(backward(case.X.copy(), case.Y.copy(), cache), case, "backward")
         except Exception:  # the harness proof reports it properly; here it only means "no reference"
             gradients = None
     return PreparedCase(case, numerical, gradients)

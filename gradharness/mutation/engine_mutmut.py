@@ -19,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from pathlib import Path
 import gradharness
 import strategies
 from gradharness.errors import GradHarnessError
+from gradharness.isolation.processes import default_jobs, kill
 from gradharness.mutation.campaign import (
     HarnessError,
     Progress,
@@ -43,10 +43,10 @@ from gradharness.mutation.campaign import (
 from gradharness.mutation.evaluate import Evaluation
 from gradharness.mutation.mutants import Mutant
 from gradharness.mutation.mutmut_suite import EXAMPLES_VARIABLE
-from gradharness.mutation.runner import TaskRunner, default_jobs
-from gradharness.mutation.status import KillKind, MutantStatus
+from gradharness.mutation.runner import TaskRunner
 from gradharness.mutation.target import REFERENCE_LABEL, CheckerSpec, Target
 from gradharness.records.mutation import EngineRecord, MutantRecord, MutateRecord
+from gradharness.records.status import KillKind, MutantStatus
 from gradharness.settings import CampaignSettings
 
 MUTMUT_CONFIG: dict[str, list[str]] = {
@@ -91,15 +91,6 @@ class MutmutRun:
     log: str
 
 
-def mutmut_available() -> bool:
-    """True when mutmut can be imported."""
-    try:
-        import mutmut  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def config_toml(config: dict[str, list[str]] = MUTMUT_CONFIG) -> str:
     """The ``[tool.mutmut]`` table as TOML text."""
     lines = ["[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in config.items()]
@@ -115,14 +106,6 @@ def scratch_project(folder: Path) -> Path:
     return folder
 
 
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        process.kill()
-    process.wait()
-
-
 def run_mutmut(
     *,
     max_examples: int = 100,
@@ -132,8 +115,6 @@ def run_mutmut(
     keep: Path | None = None,
 ) -> MutmutRun:
     """Run ``mutmut run`` on the reference backward in a scratch project; bounded by ``timeout`` seconds."""
-    if not mutmut_available():
-        raise GradHarnessError("the mutmut engine needs mutmut: pip install mutmut==3.8.1")
     folder = Path(tempfile.mkdtemp(prefix="gradharness-mutmut-")) if keep is None else Path(keep)
     folder.mkdir(parents=True, exist_ok=True)
     try:
@@ -150,10 +131,10 @@ def run_mutmut(
             try:
                 process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                _kill_group(process)
+                kill(process)
                 raise GradHarnessError(f"mutmut did not finish within {timeout:g} s (see --mutmut-timeout)") from None
             except BaseException:
-                _kill_group(process)
+                kill(process)
                 raise
         seconds = time.perf_counter() - started
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
@@ -196,9 +177,12 @@ def _read_results(folder: Path) -> tuple[MutmutResult, ...]:
 
 
 def _function_sources(text: str) -> dict[str, str]:
+    # Slicing lines, not ast.get_source_segment: that rescans the text per node (quadratic on
+    # mutmut's file of a few hundred functions). Top-level defs start at column 0.
     tree = ast.parse(text)
+    lines = text.splitlines(keepends=True)
     return {
-        node.name: ast.get_source_segment(text, node) or ""
+        node.name: "".join(lines[node.lineno - 1 : node.end_lineno]).rstrip("\n")
         for node in tree.body
         if isinstance(node, ast.FunctionDef) and node.name.startswith(f"x_{FUNCTION}__mutmut_")
     }
@@ -272,14 +256,14 @@ def mutmut_record(result: MutmutResult, mutant: Mutant, ours: Evaluation | None)
     return MutantRecord(
         id=mutant.id, operator="mutmut", engine="mutmut", line=mutant.line, column=mutant.column,
         end_line=mutant.end_line, end_column=mutant.end_column, original=mutant.original,
-        replacement=mutant.replacement, description=mutant.description, diff=mutant.diff, status=status.value,
-        kill_kind=kind.value if kind is not None else None, message=message,
+        replacement=mutant.replacement, description=mutant.description, diff=mutant.diff, status=status,
+        kill_kind=kind, message=message,
         examples_to_kill=ours.examples_to_kill if ours is not None and status.detected else None,
         cases_killed=ours.cases_killed if ours is not None else 0,
         cases_crashed=ours.cases_crashed if ours is not None else 0,
         cases=ours.cases if ours is not None else 0,
         counterexample=ours.counterexample if ours is not None and status.detected else None,
-        exercise_case=ours.exercise.value if ours is not None and ours.exercise is not None else None,
+        exercise_case=ours.exercise if ours is not None else None,
         equivalence=equivalence, seconds=result.seconds,
     )  # fmt: skip
 

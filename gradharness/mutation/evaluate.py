@@ -17,7 +17,6 @@ import numpy as np
 from gradharness.check.checker import GradientCheckResult, gradient_check_n
 from gradharness.check.verdict import Verdict
 from gradharness.mutation.cases import PreparedCase, PreparedCases
-from gradharness.mutation.status import KillKind, MutantStatus
 from gradharness.properties.properties import (
     FailureKind,
     NetworkFunctions,
@@ -25,6 +24,8 @@ from gradharness.properties.properties import (
     check_network_case,
     normalise_gradients,
 )
+from gradharness.properties.student_checker import MalformedDifference
+from gradharness.records.status import KillKind, MutantStatus
 from gradharness.settings import CheckOptions
 
 _KILL_KINDS = {
@@ -115,8 +116,12 @@ def run_case(
     except PropertyFailure as failure:
         kind = _KILL_KINDS[failure.kind]
         crash = getattr(checker, "crash", None)
-        if crash is not None:  # the checker under test raised, not the backward
-            message = f"the checker under test raised {type(crash).__name__}: {crash}"
+        if crash is not None:  # the checker under test raised (or returned no number), not the backward
+            message = (
+                f"the checker under test: {crash}"
+                if isinstance(crash, MalformedDifference)
+                else f"the checker under test raised {type(crash).__name__}: {crash}"
+            )
             return CaseResult(KillKind.CRASHED, message, float("inf"), float("inf"))
         critical, difference = _critical(getattr(checker, "last", None) or failure.check)
         if kind is not KillKind.WRONG:

@@ -12,28 +12,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gradharness.mutation.status import MutantStatus
-from gradharness.records.check import write_json_atomic
 from gradharness.records.environment import tool_version
 from gradharness.records.mutation import MutantRecord, MutateRecord
+from gradharness.records.status import MutantStatus
+from gradharness.records.store import write_json_atomic
 
 MTE_SCHEMA_VERSION = "2"
 _STATUS = {
-    MutantStatus.KILLED.value: "Killed",
-    MutantStatus.CRASHED.value: "Killed",
-    MutantStatus.TIMED_OUT.value: "Timeout",
-    MutantStatus.SURVIVED.value: "Survived",
-    MutantStatus.EQUIVALENT.value: "Ignored",
+    MutantStatus.KILLED: "Killed",
+    MutantStatus.CRASHED: "Killed",
+    MutantStatus.TIMED_OUT: "Timeout",
+    MutantStatus.SURVIVED: "Survived",
+    MutantStatus.EQUIVALENT: "Ignored",
 }
 
 
 def _reason(mutant: MutantRecord) -> str | None:
-    if mutant.status == MutantStatus.EQUIVALENT.value:
+    kill_kind = mutant.kill_kind.value if mutant.kill_kind is not None else None
+    if mutant.status is MutantStatus.EQUIVALENT:
         return f"equivalent candidate: {mutant.equivalence}"
-    if mutant.status == MutantStatus.CRASHED.value:
-        return f"crash kill ({mutant.kill_kind}): {mutant.message}"
+    if mutant.status is MutantStatus.CRASHED:
+        return f"crash kill ({kill_kind}): {mutant.message}"
     if mutant.message:
-        return f"{mutant.kill_kind or mutant.status}: {mutant.message}"
+        return f"{kill_kind or mutant.status.value}: {mutant.message}"
     return None
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import ast
 import contextlib
 import hashlib
-import inspect
 import io
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,9 @@ from gradharness.check.checker import GradientCheckResult
 from gradharness.check.verdict import Verdict
 from gradharness.errors import UserCodeError
 from gradharness.model import network
+from gradharness.model.network import scale_blocks
 from gradharness.mutation.target import CheckerSpec, Target
+from gradharness.properties.student_checker import rejects, student_difference
 from gradharness.settings import FunctionNames
 from gradharness.usercode.discover import find_functions
 from gradharness.usercode.loader import load_module
@@ -67,44 +68,24 @@ def compile_function(target: Target, function_source: str, function_line: int, n
     return namespace[name]
 
 
-def seed_bugs(backward: Callable) -> Callable:
-    """``backward`` with the exercise's planted bugs on top: dW2 doubled, db1 four times too big."""
+def scaled(backward: Callable, factors: Mapping[str, float]) -> Callable:
+    """``backward`` with each returned gradient named in ``factors`` (e.g. "dW2", either case) times its factor.
 
-    def buggy(X: np.ndarray, Y: np.ndarray, cache: object) -> object:
-        gradients = backward(X, Y, cache)
-        changed = dict(gradients)
-        for key in gradients:
-            if str(key).lower() == "dw2":
-                changed[key] = np.asarray(gradients[key]) * 2
-            elif str(key).lower() == "db1":
-                changed[key] = np.asarray(gradients[key]) * 4
-        return changed
+    ``scaled(backward, SEED_BUGS)`` plants the exercise's bugs on top of any backward pass.
+    """
 
-    return buggy
+    def wrong_by_factors(X: np.ndarray, Y: np.ndarray, cache: object) -> object:
+        return scale_blocks(backward(X, Y, cache), factors)
 
-
-def scaled(backward: Callable, block: str, factor: float) -> Callable:
-    """``backward`` with one returned gradient (``block``, e.g. "dW2", either case) multiplied by ``factor``."""
-
-    def wrong_by_factor(X: np.ndarray, Y: np.ndarray, cache: object) -> object:
-        gradients = backward(X, Y, cache)
-        return {k: np.asarray(v) * factor if str(k).lower() == block.lower() else v for k, v in gradients.items()}
-
-    return wrong_by_factor
-
-
-def reference_buggy_source() -> tuple[str, int]:
-    """Source and first line of the seed's buggy backward pass in gradharness/model/network.py."""
-    lines, first = inspect.getsourcelines(network.backward_propagation_n_buggy)
-    return "".join(lines), first
+    return wrong_by_factors
 
 
 class UserChecker:
     """A user's ``gradient_check_n(parameters, gradients, X, Y, epsilon)`` in the built-in checker's place.
 
-    Their function returns the exercise's ``difference``; the gradients are called wrong when
-    it exceeds the threshold, exactly as the exercise's ``if difference > threshold`` does
-    (so a NaN difference lets the gradients pass, as it would for them).
+    Called and judged as in ``gradharness check`` (:func:`~gradharness.properties.student_checker.student_difference`,
+    :func:`~gradharness.properties.student_checker.rejects`). Whatever it raises (also for a return
+    that is no number) is kept in ``crash``, then raised.
     """
 
     def __init__(self, function: Callable, epsilon: float) -> None:
@@ -112,26 +93,14 @@ class UserChecker:
         self.epsilon = epsilon
         self.crash: BaseException | None = None
         self.last: GradientCheckResult | None = None
-        parameters = list(inspect.signature(function).parameters.values())
-        positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        self.takes_epsilon = len(positional) >= 5 or any(p.kind is p.VAR_POSITIONAL for p in parameters)
-
-    def difference(self, parameters: dict, gradients: dict, X: np.ndarray, Y: np.ndarray) -> float:
-        """What their checker says for these gradients (its stdout silenced)."""
-        arguments = (parameters, gradients, X, Y) + ((self.epsilon,) if self.takes_epsilon else ())
-        with contextlib.redirect_stdout(io.StringIO()):
-            value = self.function(*arguments)
-        if isinstance(value, (tuple, list)) and value:
-            value = value[0]
-        return float(np.asarray(value, dtype=np.float64).reshape(-1)[0])
 
     def __call__(self, parameters, gradients, X, Y, epsilon=None, *, threshold: float, forward=None):
         try:
-            difference = self.difference(parameters, gradients, X, Y)
+            difference = student_difference(self.function, parameters, gradients, X, Y, self.epsilon)
         except Exception as exc:  # their checker's crash is recorded, then reported as such
             self.crash = exc
             raise
-        wrong = difference > threshold
+        wrong = rejects(difference, threshold)
         verdict = Verdict.WRONG if wrong else Verdict.PASS
         self.last = GradientCheckResult(
             difference=difference,

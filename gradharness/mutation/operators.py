@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from gradharness.errors import GradHarnessError
+from gradharness.model.keys import matching_key
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,7 @@ class Scope:
 
     def find(self, kind: str, layer: int) -> str | None:
         """The function's name for e.g. ("A", 1) -> "A1" (or "a1"); ("A", 0) is X."""
-        if kind == "A" and layer == 0:
-            return next((n for n in ("X", "x") if n in self.names), None)
-        for candidate in (f"{kind}{layer}", f"{kind.lower()}{layer}", f"{kind.upper()}{layer}"):
-            if candidate in self.names:
-                return candidate
-        return None
+        return matching_key(sorted(self.names), "X" if (kind, layer) == ("A", 0) else f"{kind}{layer}")
 
     def parent(self, node: ast.AST) -> ast.AST | None:
         """The node's parent in the function's tree."""

@@ -15,13 +15,14 @@ the code under test are contained:
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+from gradharness.isolation.processes import default_jobs, kill_pool
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -38,29 +39,11 @@ class Lost(Generic[Item]):
     reason: str  # "timeout" or "worker_exit"
 
 
-def default_jobs() -> int:
-    """The machine's cores."""
-    return os.cpu_count() or 1
-
-
 def _pool(jobs: int) -> ProcessPoolExecutor:
     # fork starts workers in milliseconds with gradharness already imported; elsewhere use the default.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork") if "fork" in methods else None
     return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
-
-
-def _kill(pool: ProcessPoolExecutor) -> None:
-    killer = getattr(pool, "kill_workers", None)  # Python >= 3.14
-    if callable(killer):
-        killer()
-    else:
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            try:
-                process.kill()
-            except (OSError, AttributeError):
-                pass
-    pool.shutdown(wait=False, cancel_futures=True)
 
 
 class TaskRunner:
@@ -85,7 +68,7 @@ class TaskRunner:
 
     def _restart(self) -> None:
         if isinstance(self.executor, ProcessPoolExecutor):
-            _kill(self.executor)
+            kill_pool(self.executor)
         self.executor = _pool(self.jobs)
         self.owned = True  # the replacement pool is ours to shut down, whoever made the first
 

@@ -31,6 +31,7 @@ from gradharness.mutation.target import CheckerSpec, Target
 from gradharness.mutation.tasks import Job, Variant, variant_task
 from gradharness.records.environment import environment
 from gradharness.records.mutation import BlockSweepRecord, SensitivityRecord, ThresholdPointRecord
+from gradharness.records.verdict import RunVerdict
 from gradharness.settings import CampaignSettings
 
 DELTAS: tuple[float, ...] = tuple(float(10.0**-k) for k in range(1, 11))
@@ -179,7 +180,7 @@ def run_sensitivity(
         target=target.describe(),
         checker=checker.describe(),
         settings=settings.to_json(),
-        verdict="pass",
+        verdict=RunVerdict.PASS,
         harness=proof.record,
         cases=len(cases),
         deltas=list(DELTAS),

@@ -19,21 +19,14 @@ from dataclasses import dataclass, replace
 
 from gradharness.errors import GradHarnessError
 from gradharness.model.case import NetworkCase
+from gradharness.model.network import SEED_BUGS
 from gradharness.mutation.cases import PreparedCases, prepare_cases
 from gradharness.mutation.evaluate import CachedChecker, Evaluation, evaluate_backward
-from gradharness.mutation.loading import (
-    UserChecker,
-    compile_function,
-    forward_of,
-    load_checker,
-    scaled,
-    seed_bugs,
-    target_module,
-)
-from gradharness.mutation.status import KillKind, MutantStatus
+from gradharness.mutation.loading import UserChecker, compile_function, forward_of, load_checker, scaled, target_module
 from gradharness.mutation.target import CheckerSpec, Target
 from gradharness.properties.properties import NetworkFunctions
 from gradharness.properties.runner import run_properties
+from gradharness.records.status import FailureKind, KillKind, MutantStatus
 from gradharness.settings import USER_CHECKER_EPSILON, CheckOptions, RunSettings
 
 
@@ -75,7 +68,7 @@ class Variant:
     function_source: str | None = None
     function_line: int = 1
     function_name: str | None = None  # the name the source defines (default: the target's backward)
-    seed_bugs: bool = False
+    seed_bugs: bool = False  # the exercise's planted bugs (network.SEED_BUGS) on top
     scale_block: str | None = None  # e.g. "dW2": that gradient is multiplied by ``scale``
     scale: float = 1.0
 
@@ -163,9 +156,10 @@ def _backward(job: Job, variant: Variant):
     else:
         name = variant.function_name or job.target.backward
         backward = compile_function(job.target, variant.function_source, variant.function_line, name)
+    factors = dict(SEED_BUGS) if variant.seed_bugs else {}
     if variant.scale_block is not None:
-        backward = scaled(backward, variant.scale_block, variant.scale)
-    return seed_bugs(backward) if variant.seed_bugs else backward
+        factors[variant.scale_block] = factors.get(variant.scale_block, 1.0) * variant.scale
+    return scaled(backward, factors) if factors else backward
 
 
 def _checker_factory(job: Job):
@@ -207,7 +201,8 @@ def variant_pair_task(pair: tuple[Job, Variant]) -> Evaluation:
 def _shrunk(evaluation: Evaluation, functions: NetworkFunctions, run: RunSettings) -> Evaluation:
     """Let Hypothesis shrink a killed mutant's counterexample (opt-in: it recomputes numerics per example)."""
     findings = run_properties(functions, None, run)
-    cases = [f.case for f in findings.failures if f.case is not None and f.kind not in ("crashed", "malformed")]
+    crashes = (FailureKind.CRASHED, FailureKind.MALFORMED)
+    cases = [f.case for f in findings.failures if f.case is not None and f.kind not in crashes]
     if not cases:
         return evaluation
     return replace(evaluation, counterexample=cases[0], shrunk=True)

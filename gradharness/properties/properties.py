@@ -19,7 +19,9 @@ from gradharness.check.error_model import sigmoid_saturates
 from gradharness.check.finite_diff import cost_of
 from gradharness.check.verdict import Verdict
 from gradharness.model.case import NetworkCase
-from gradharness.model.parameters import GRADIENT_NAMES, Gradients, parameter_shapes
+from gradharness.model.keys import matching_key
+from gradharness.model.parameters import GRADIENT_NAMES, Gradients, Parameters, parameter_shapes
+from gradharness.records.status import FailureKind
 from gradharness.settings import CheckOptions
 
 
@@ -32,16 +34,6 @@ class Property(Enum):
     NO_SIDE_EFFECTS = "forward and backward leave X, Y and the parameters unchanged"
     DERIVATIVE_1D = "1-D: backward is the derivative of J(theta) = theta * x"
     STUDENT_CHECKER = "the file's own gradient_check_n accepts a correct backprop and rejects wrong ones"
-
-
-class FailureKind(Enum):
-    """How a property failed."""
-
-    WRONG = "wrong"  # a wrong value (the checker's finding)
-    CRASHED = "crashed"  # the user's function raised
-    MALFORMED = "malformed"  # returned something of the wrong type or shape
-    NONFINITE = "nonfinite"  # returned NaN or inf where the math is finite
-    SIDE_EFFECT = "side_effect"  # modified its inputs
 
 
 class PropertyFailure(AssertionError):
@@ -131,11 +123,11 @@ def normalise_gradients(returned: object, case: NetworkCase, backward_name: str)
             FailureKind.MALFORMED,
             case,
         )
-    by_lower = {str(key).lower(): value for key, value in returned.items()}
     shapes = parameter_shapes(case.sizes)
     gradients: Gradients = {}
     for name in GRADIENT_NAMES:
-        value = returned.get(name, by_lower.get(name.lower()))
+        key = matching_key(returned, name)
+        value = returned[key] if key is not None else None
         if value is None:
             keys = ", ".join(sorted(map(str, returned))) or "none"
             raise GradientShapeFailure(
@@ -168,18 +160,10 @@ def normalise_gradients(returned: object, case: NetworkCase, backward_name: str)
     return gradients
 
 
-def check_network_case(
-    functions: NetworkFunctions, case: NetworkCase, options: CheckOptions, *, checker: Callable | None = None
-) -> CaseOutcome:
-    """Run every network property on one case; raise PropertyFailure on the first that fails.
-
-    ``checker`` replaces :func:`gradient_check_n` (same call), e.g. with one that reuses a
-    precomputed numerical gradient, or a checker under test.
-    """
-    X, Y = case.X.copy(), case.Y.copy()
-    parameters = case.copy_parameters()
-    ran = [Property.FORWARD_COST]
-
+def _forward_cost(
+    functions: NetworkFunctions, case: NetworkCase, X: np.ndarray, Y: np.ndarray, parameters: Parameters
+) -> tuple[float, object]:
+    """The cost and cache the user's forward returns; a non-finite cost only where the sigmoid saturates."""
     returned = _call(functions.forward_name, functions.forward, X, Y, parameters, failure=ForwardCostFailure, case=case)
     if not isinstance(returned, (tuple, list)) or len(returned) != 2:
         raise ForwardCostFailure(
@@ -191,20 +175,17 @@ def check_network_case(
         cost = cost_of(returned[0])
     except (TypeError, ValueError) as exc:
         raise ForwardCostFailure(f"{functions.forward_name}: {exc}", FailureKind.MALFORMED, case) from None
-    cache = returned[1]
-    saturated = not math.isfinite(cost)
-    if saturated and not sigmoid_saturates(case.X, case.parameters):
+    if not math.isfinite(cost) and not sigmoid_saturates(case.X, case.parameters):
         raise ForwardCostFailure(
             f"{functions.forward_name} returned cost {cost} for {case.describe()}, where the cost is finite",
             FailureKind.NONFINITE,
             case,
         )
+    return cost, returned[1]
 
-    ran.append(Property.GRADIENT_SHAPES)
-    returned = _call(functions.backward_name, functions.backward, X, Y, cache, failure=GradientShapeFailure, case=case)
-    gradients = normalise_gradients(returned, case, functions.backward_name)
 
-    ran.append(Property.NO_SIDE_EFFECTS)
+def _check_unchanged(case: NetworkCase, X: np.ndarray, Y: np.ndarray, parameters: Parameters) -> None:
+    """Raise SideEffectFailure if forward/backward modified the copies of the case they were given."""
     for label, before, after in (("X", case.X, X), ("Y", case.Y, Y)):
         if not _unchanged(before, after):
             raise SideEffectFailure(
@@ -216,15 +197,25 @@ def check_network_case(
                 f"parameter {name} was modified in place during forward/backward", FailureKind.SIDE_EFFECT, case
             )
 
-    ran.append(Property.GRADIENT_AGREES)
+
+def _check_finite(gradients: Gradients, case: NetworkCase) -> None:
+    """Raise GradientAgreementFailure naming the first NaN or inf entry of the gradients."""
     for name, value in gradients.items():
         if not np.all(np.isfinite(value)):
             index = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
             raise GradientAgreementFailure(
                 f"{name}{list(index)} is {value[index]} for {case.describe()}", FailureKind.NONFINITE, case
             )
-    if saturated:
-        return CaseOutcome(tuple(ran), Verdict.SATURATED)
+
+
+def _check_agreement(
+    functions: NetworkFunctions,
+    case: NetworkCase,
+    gradients: Gradients,
+    options: CheckOptions,
+    checker: Callable | None,
+) -> GradientCheckResult:
+    """The checker's result on the gradients; raise GradientAgreementFailure unless it passed."""
     try:
         result = (checker or gradient_check_n)(
             case.copy_parameters(),
@@ -248,6 +239,34 @@ def check_network_case(
             case,
             result,
         )
+    return result
+
+
+def check_network_case(
+    functions: NetworkFunctions, case: NetworkCase, options: CheckOptions, *, checker: Callable | None = None
+) -> CaseOutcome:
+    """Run every network property on one case; raise PropertyFailure on the first that fails.
+
+    ``checker`` replaces :func:`gradient_check_n` (same call), e.g. with one that reuses a
+    precomputed numerical gradient, or a checker under test.
+    """
+    X, Y = case.X.copy(), case.Y.copy()
+    parameters = case.copy_parameters()
+    ran = [Property.FORWARD_COST]
+    cost, cache = _forward_cost(functions, case, X, Y, parameters)
+
+    ran.append(Property.GRADIENT_SHAPES)
+    returned = _call(functions.backward_name, functions.backward, X, Y, cache, failure=GradientShapeFailure, case=case)
+    gradients = normalise_gradients(returned, case, functions.backward_name)
+
+    ran.append(Property.NO_SIDE_EFFECTS)
+    _check_unchanged(case, X, Y, parameters)
+
+    ran.append(Property.GRADIENT_AGREES)
+    _check_finite(gradients, case)
+    if not math.isfinite(cost):  # saturated: the numerical gradient of an infinite cost says nothing
+        return CaseOutcome(tuple(ran), Verdict.SATURATED)
+    result = _check_agreement(functions, case, gradients, options, checker)
     return CaseOutcome(tuple(ran), result.verdict)
 
 

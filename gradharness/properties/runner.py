@@ -27,7 +27,14 @@ from gradharness.properties.properties import (
     check_1d_point,
     check_network_case,
 )
-from gradharness.records.check import BlockRecord, EntryRecord, FailureRecord, GradientRecord, PropertyRecord
+from gradharness.records.check import (
+    BlockRecord,
+    EntryRecord,
+    FailureRecord,
+    GradientRecord,
+    PropertyRecord,
+    PropertyStatus,
+)
 from gradharness.settings import RunSettings, StrategyOptions
 from strategies import network_cases
 
@@ -64,26 +71,25 @@ def gradient_record(check: GradientCheckResult) -> GradientRecord:
     """Plain-data form of a checker result."""
     return GradientRecord(
         difference=check.difference,
-        verdict=check.verdict.value,
+        verdict=check.verdict,
         reason=check.reason,
         epsilon=check.epsilon,
         threshold=check.threshold,
         method=check.method,
         blocks=[
-            BlockRecord(b.name, b.difference, b.verdict.value, b.entries, b.kinks, b.saturated, b.mode)
-            for b in check.blocks
+            BlockRecord(b.name, b.difference, b.verdict, b.entries, b.kinks, b.saturated, b.mode) for b in check.blocks
         ],
-        worst_entries=[EntryRecord(e.name, e.backprop, e.numerical, e.status.value) for e in check.worst_entries],
+        worst_entries=[EntryRecord(e.name, e.backprop, e.numerical, e.status) for e in check.worst_entries],
         grad=[float(v) for v in check.grad],
         gradapprox=[float(v) if np.isfinite(v) else None for v in check.gradapprox],
-        entry_status=[s.value for s in check.entry_status],
+        entry_status=list(check.entry_status),
     )
 
 
 def _failure_record(failure: PropertyFailure, tally: _Tally) -> FailureRecord:
     return FailureRecord(
         property=failure.prop.name,
-        kind=failure.kind.value,
+        kind=failure.kind,
         message=failure.message,
         examples_before=tally.first_failure or tally.calls,
         case=failure.case.to_json() if failure.case is not None else None,
@@ -131,6 +137,91 @@ def _flatten(group: BaseExceptionGroup) -> list[BaseException]:
     return out
 
 
+_NETWORK_PROPERTIES = [p for p in Property if p not in (Property.DERIVATIVE_1D, Property.STUDENT_CHECKER)]
+
+
+def _network_failures(
+    network: NetworkFunctions,
+    run: RunSettings,
+    hypothesis_settings: settings,
+    progress: Progress | None,
+    tally: _Tally,
+) -> list[FailureRecord]:
+    """Run the network properties under Hypothesis, counting into ``tally``; the shrunk failures."""
+
+    @seed(run.seed)
+    @hypothesis_settings
+    @given(case=case_strategy(run.strategy))
+    def network_property(case) -> None:
+        tally.calls += 1
+        if progress is not None:
+            progress(min(tally.calls, run.max_examples), run.max_examples, case.describe())
+        try:
+            outcome = check_network_case(network, case, run.check)
+        except PropertyFailure as failure:
+            if failure.check is not None:
+                tally.wrong_blocks.update(failure.check.wrong_blocks)
+            if tally.first_failure is None:
+                tally.first_failure = tally.calls
+                tally.evaluated[failure.prop] += 1
+            raise
+        if tally.first_failure is None:
+            tally.evaluated.update(outcome.properties)
+            tally.diagnoses[outcome.verdict.value] += 1
+
+    return [_failure_record(f, tally) for f in _run(network_property, tally)]
+
+
+def _derivative_failures(
+    one_d: tuple[Callable, Callable],
+    run: RunSettings,
+    hypothesis_settings: settings,
+    progress: Progress | None,
+    tally: _Tally,
+) -> list[FailureRecord]:
+    """Run the 1-D property under Hypothesis, counting into ``tally``; the shrunk failures."""
+    forward, backward = one_d
+    values = st.floats(-10.0, 10.0, allow_nan=False, allow_subnormal=False)
+
+    @seed(run.seed)
+    @hypothesis_settings
+    @given(x=values, theta=values)
+    def derivative_property(x: float, theta: float) -> None:
+        tally.calls += 1
+        if progress is not None:
+            progress(min(tally.calls, run.max_examples), run.max_examples, f"1-D x={x:g}, theta={theta:g}")
+        try:
+            verdict = check_1d_point(forward, backward, x, theta, run.check)
+        except PropertyFailure:
+            if tally.first_failure is None:
+                tally.first_failure = tally.calls
+                tally.evaluated[Property.DERIVATIVE_1D] += 1
+            raise
+        if tally.first_failure is None:
+            tally.evaluated[Property.DERIVATIVE_1D] += 1
+            tally.diagnoses[verdict.value] += 1
+
+    return [_failure_record(f, tally) for f in _run(derivative_property, tally)]
+
+
+def _property_records(
+    wanted: list[Property], failures: list[FailureRecord], evaluated: Counter
+) -> list[PropertyRecord]:
+    """One record per property asked for: failed, passed (evaluated at least once) or not run."""
+    failed = {f.property for f in failures}
+    return [
+        PropertyRecord(
+            name=p.name,
+            description=p.value,
+            status=PropertyStatus.FAILED
+            if p.name in failed
+            else (PropertyStatus.PASSED if evaluated[p] else PropertyStatus.NOT_RUN),
+            examples=int(evaluated[p]),
+        )
+        for p in wanted
+    ]
+
+
 def run_properties(
     network: NetworkFunctions | None,
     one_d: tuple[Callable, Callable] | None,
@@ -141,79 +232,25 @@ def run_properties(
     started = time.perf_counter()
     failures: list[FailureRecord] = []
     tallies: dict[str, _Tally] = {}
+    wanted: list[Property] = []
     hypothesis_settings = _hypothesis_settings(run)
 
     if network is not None:
-        tally = tallies.setdefault("network", _Tally())
-
-        @seed(run.seed)
-        @hypothesis_settings
-        @given(case=case_strategy(run.strategy))
-        def network_property(case) -> None:
-            tally.calls += 1
-            if progress is not None:
-                progress(min(tally.calls, run.max_examples), run.max_examples, case.describe())
-            try:
-                outcome = check_network_case(network, case, run.check)
-            except PropertyFailure as failure:
-                if failure.check is not None:
-                    tally.wrong_blocks.update(failure.check.wrong_blocks)
-                if tally.first_failure is None:
-                    tally.first_failure = tally.calls
-                    tally.evaluated[failure.prop] += 1
-                raise
-            if tally.first_failure is None:
-                tally.evaluated.update(outcome.properties)
-                tally.diagnoses[outcome.verdict.value] += 1
-
-        failures += [_failure_record(f, tally) for f in _run(network_property, tally)]
-
+        tallies["network"] = _Tally()
+        failures += _network_failures(network, run, hypothesis_settings, progress, tallies["network"])
+        wanted += _NETWORK_PROPERTIES
     if one_d is not None:
-        tally_1d = tallies.setdefault("1d", _Tally())
-        forward, backward = one_d
-        values = st.floats(-10.0, 10.0, allow_nan=False, allow_subnormal=False)
+        tallies["1d"] = _Tally()
+        failures += _derivative_failures(one_d, run, hypothesis_settings, progress, tallies["1d"])
+        wanted.append(Property.DERIVATIVE_1D)
 
-        @seed(run.seed)
-        @hypothesis_settings
-        @given(x=values, theta=values)
-        def derivative_property(x: float, theta: float) -> None:
-            tally_1d.calls += 1
-            if progress is not None:
-                progress(min(tally_1d.calls, run.max_examples), run.max_examples, f"1-D x={x:g}, theta={theta:g}")
-            try:
-                verdict = check_1d_point(forward, backward, x, theta, run.check)
-            except PropertyFailure:
-                if tally_1d.first_failure is None:
-                    tally_1d.first_failure = tally_1d.calls
-                    tally_1d.evaluated[Property.DERIVATIVE_1D] += 1
-                raise
-            if tally_1d.first_failure is None:
-                tally_1d.evaluated[Property.DERIVATIVE_1D] += 1
-                tally_1d.diagnoses[verdict.value] += 1
-
-        failures += [_failure_record(f, tally_1d) for f in _run(derivative_property, tally_1d)]
-
-    failed = {f.property for f in failures}
     evaluated: Counter = Counter()
     diagnoses: Counter = Counter()
     for tally in tallies.values():
         evaluated.update(tally.evaluated)
         diagnoses.update(tally.diagnoses)
-    network_properties = [p for p in Property if p not in (Property.DERIVATIVE_1D, Property.STUDENT_CHECKER)]
-    wanted = (network_properties if network is not None else []) + (
-        [Property.DERIVATIVE_1D] if one_d is not None else []
-    )
-    properties = [
-        PropertyRecord(
-            name=p.name,
-            description=p.value,
-            status="failed" if p.name in failed else ("passed" if evaluated[p] else "not run"),
-            examples=int(evaluated[p]),
-        )
-        for p in wanted
-    ]
     return RunFindings(
-        properties=properties,
+        properties=_property_records(wanted, failures, evaluated),
         failures=failures,
         diagnoses={k: int(v) for k, v in sorted(diagnoses.items())},
         wrong_blocks={k: int(v) for k, v in tallies["network"].wrong_blocks.most_common()}

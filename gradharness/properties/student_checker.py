@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,45 +26,34 @@ from gradharness.check.checker import gradient_check_n
 from gradharness.check.verdict import Verdict
 from gradharness.model import network
 from gradharness.model.case import NetworkCase, seed_test_case
-from gradharness.model.parameters import Gradients
-from gradharness.properties.properties import FailureKind, Property, PropertyFailure
+from gradharness.model.keys import KeyCaseDict
+from gradharness.model.parameters import Gradients, Parameters
+from gradharness.properties.properties import Property, PropertyFailure
 from gradharness.properties.runner import Progress, case_strategy
-from gradharness.records.check import FailureRecord, PropertyRecord
+from gradharness.records.check import FailureRecord, PropertyRecord, PropertyStatus
+from gradharness.records.status import FailureKind
 from gradharness.settings import USER_CHECKER_EPSILON, RunSettings, StrategyOptions
-from gradharness.usercode.shims import KeyCaseDict
 
 # The student's checker is only judged where the reference difference is this far from the threshold.
 MARGIN = 10.0
 MAX_EXAMPLES = 25
 
 
-def _seed_bugs(X: np.ndarray, Y: np.ndarray, cache: tuple, gradients: Gradients) -> Gradients:
-    return network.backward_propagation_n_buggy(X, Y, cache)
-
-
-def _sign_dW3(X: np.ndarray, Y: np.ndarray, cache: tuple, gradients: Gradients) -> Gradients:
-    return {**gradients, "dW3": -gradients["dW3"]}
-
-
-def _zero_db2(X: np.ndarray, Y: np.ndarray, cache: tuple, gradients: Gradients) -> Gradients:
+def _zero_db2(gradients: Gradients) -> Gradients:
     return {**gradients, "db2": np.zeros_like(gradients["db2"])}
 
 
-def _reversed_rows_dW1(X: np.ndarray, Y: np.ndarray, cache: tuple, gradients: Gradients) -> Gradients:
+def _reversed_rows_dW1(gradients: Gradients) -> Gradients:
     return {**gradients, "dW1": gradients["dW1"][::-1].copy()}
 
 
-def _small_error_db3(X: np.ndarray, Y: np.ndarray, cache: tuple, gradients: Gradients) -> Gradients:
-    return {**gradients, "db3": gradients["db3"] * 1.001}
-
-
-# Wrong backward passes the student's checker must reject: description -> gradients.
-WRONG_BACKPROPS: dict[str, Callable[[np.ndarray, np.ndarray, tuple, Gradients], Gradients]] = {
-    "the seed's bugs (dW2 * 2, db1 with 4/m)": _seed_bugs,
-    "dW3 with the wrong sign": _sign_dW3,
+# Wrong backward passes the student's checker must reject: description -> the correct gradients made wrong.
+WRONG_BACKPROPS: dict[str, Callable[[Gradients], Gradients]] = {
+    "the seed's bugs (dW2 * 2, db1 with 4/m)": network.scale_blocks,
+    "dW3 with the wrong sign": lambda gradients: network.scale_blocks(gradients, {"dW3": -1.0}),
     "db2 left at zero": _zero_db2,
     "dW1 rows in reverse order (same norm)": _reversed_rows_dW1,
-    "db3 off by 0.1%": _small_error_db3,
+    "db3 off by 0.1%": lambda gradients: network.scale_blocks(gradients, {"db3": 1.001}),
 }
 
 
@@ -90,30 +79,39 @@ class StudentCheckerFindings:
         )
 
 
-def _call_checker(checker: Callable, case: NetworkCase, gradients: Gradients, epsilon: float) -> float:
+class MalformedDifference(ValueError):
+    """A student's checker returned something other than one number."""
+
+
+def _takes_epsilon(checker: Callable) -> bool:
     try:
-        positional = [
-            p
-            for p in inspect.signature(checker).parameters.values()
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
-        ]
-        takes_epsilon = len(positional) >= 5 or any(p.kind is p.VAR_POSITIONAL for p in positional)
-    except (TypeError, ValueError):
-        takes_epsilon = True
-    args = [KeyCaseDict(case.copy_parameters()), KeyCaseDict(gradients), case.X.copy(), case.Y.copy()]
-    if takes_epsilon:
-        args.append(epsilon)
-    try:
-        returned = checker(*args)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except Exception as exc:  # the student's code
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise StudentCheckerFailure(
-            f"gradient_check_n raised {type(exc).__name__}" + (f": {text}" if text else "") + f" on {case.describe()}",
-            FailureKind.CRASHED,
-            case,
-        ) from None
+        parameters = inspect.signature(checker).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (a builtin, a C function): hand it everything
+        return True
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 5 or any(p.kind is p.VAR_POSITIONAL for p in parameters)
+
+
+def student_difference(
+    checker: Callable, parameters: Parameters, gradients: Mapping, X: np.ndarray, Y: np.ndarray, epsilon: float
+) -> float:
+    """What a student's ``gradient_check_n(parameters, gradients, X, Y, epsilon)`` says: its ``difference``.
+
+    Called as the exercise calls it, on copies in dictionaries whose keys match in either case
+    (``parameters["w1"]`` finds ``W1``); ``epsilon`` is passed only when the function takes a
+    fifth positional argument. A tuple or list counts by its first item (``return difference, ...``).
+    Whatever the checker raises propagates; a return that is not one number raises
+    :class:`MalformedDifference`. What the difference means is :func:`rejects`.
+    """
+    arguments: list[object] = [
+        KeyCaseDict({k: np.array(v, copy=True) for k, v in parameters.items()}),
+        KeyCaseDict(gradients),
+        np.array(X, copy=True),
+        np.array(Y, copy=True),
+    ]
+    if _takes_epsilon(checker):
+        arguments.append(epsilon)
+    returned = checker(*arguments)
     value = returned[0] if isinstance(returned, (tuple, list)) and returned else returned
     try:
         if value is None or isinstance(value, (str, bytes)):
@@ -123,9 +121,32 @@ def _call_checker(checker: Callable, case: NetworkCase, gradients: Gradients, ep
             raise ValueError
         return float(array.reshape(()))
     except (TypeError, ValueError):
+        name = getattr(checker, "__name__", "gradient_check_n")
+        raise MalformedDifference(
+            f"{name} returned {type(returned).__name__}, expected the difference (a number)"
+        ) from None
+
+
+def rejects(difference: float, threshold: float) -> bool:
+    """The student's checker calls the gradients wrong: the exercise's ``if difference > threshold``.
+
+    So a NaN difference (its 0/0 on an all-zero gradient) accepts them, as it does for the student.
+    """
+    return difference > threshold
+
+
+def _call_checker(checker: Callable, case: NetworkCase, gradients: Gradients, epsilon: float) -> float:
+    try:
+        return student_difference(checker, case.parameters, gradients, case.X, case.Y, epsilon)
+    except MalformedDifference as exc:
+        raise StudentCheckerFailure(str(exc), FailureKind.MALFORMED, case) from None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # the student's code
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise StudentCheckerFailure(
-            f"gradient_check_n returned {type(returned).__name__}, expected the difference (a number)",
-            FailureKind.MALFORMED,
+            f"gradient_check_n raised {type(exc).__name__}" + (f": {text}" if text else "") + f" on {case.describe()}",
+            FailureKind.CRASHED,
             case,
         ) from None
 
@@ -148,10 +169,8 @@ def check_case(checker: Callable, case: NetworkCase, epsilon: float, threshold: 
     if reference.verdict is not Verdict.PASS or reference.difference > threshold / MARGIN:
         return  # a kink or round-off would make any checker's answer a coin toss here
     counts.evaluated += 1
-    # Judged as the exercise judges it, `if difference > threshold` (so its 0/0 = NaN on an all-zero
-    # gradient counts as accepting, as it prints for the student).
     difference = _call_checker(checker, case, correct, epsilon)
-    if difference > threshold:
+    if rejects(difference, threshold):
         raise StudentCheckerFailure(
             f"gradient_check_n returned {difference:.3g} for a correct backprop on {case.describe()} "
             f"(threshold {threshold:g}; gradharness's difference at epsilon {epsilon:g}: {reference.difference:.3g})",
@@ -161,12 +180,12 @@ def check_case(checker: Callable, case: NetworkCase, epsilon: float, threshold: 
     counts.accepted += 1
     for description, make in WRONG_BACKPROPS.items():
         with np.errstate(all="ignore"):
-            wrong = make(case.X, case.Y, cache, correct)
+            wrong = make(correct)
             truth = gradient_check_n(case.parameters, wrong, case.X, case.Y, epsilon, threshold=threshold)
         if truth.verdict is not Verdict.WRONG or truth.difference < threshold * MARGIN:
             continue  # this bug does not show on this case (a dead layer, equal rows)
         difference = _call_checker(checker, case, wrong, epsilon)
-        if not difference > threshold:
+        if not rejects(difference, threshold):
             raise StudentCheckerFailure(
                 f"gradient_check_n returned {difference:.3g} (at most the threshold {threshold:g}) for a wrong "
                 f"backprop, {description}, on {case.describe()} (gradharness's difference: {truth.difference:.3g})",
@@ -219,12 +238,14 @@ def check_student_checker(
         failures.append(
             FailureRecord(
                 property=failure.prop.name,
-                kind=failure.kind.value,
+                kind=failure.kind,
                 message=failure.message,
                 examples_before=counts.first_failure or counts.calls,
                 case=failure.case.to_json() if failure.case is not None else None,
             )
         )
-    status = "failed" if failures else ("passed" if counts.evaluated else "not run")
+    status = (
+        PropertyStatus.FAILED if failures else (PropertyStatus.PASSED if counts.evaluated else PropertyStatus.NOT_RUN)
+    )
     record = PropertyRecord(Property.STUDENT_CHECKER.name, Property.STUDENT_CHECKER.value, status, counts.evaluated)
     return StudentCheckerFindings(record, failures, counts.accepted, counts.rejected, time.perf_counter() - started)

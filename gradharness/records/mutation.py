@@ -1,7 +1,8 @@
 """Results of ``gradharness mutate`` and ``gradharness sensitivity`` as plain data (JSON, schema_version 1).
 
-Loading rejects other schema versions, other kinds and unknown keys. Non-finite floats
-are written as ``"inf"`` / ``"-inf"`` and NaN as ``null``. The fields, kept stable:
+Saved and loaded by :mod:`gradharness.records.store` (other schema versions, other kinds
+and unknown keys are refused; non-finite floats are encoded as
+:mod:`gradharness.records.serialise` describes). The fields, kept stable:
 
 **MutateRecord** (``kind: "mutate"``)
   ``target`` {path, sha256, function}: the backward pass mutated (path ``builtin:...`` for the
@@ -45,17 +46,12 @@ are written as ``"inf"`` / ``"-inf"`` and NaN as ``null``. The fields, kept stab
 
 from __future__ import annotations
 
-import json
-import types
-import typing
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
-from gradharness.errors import ResultsFormatError
-from gradharness.records.check import check_envelope, json_ready, write_json_atomic
-
-SCHEMA_VERSION = 1
+from gradharness.records.status import KillKind, MutantStatus
+from gradharness.records.store import SCHEMA_VERSION
+from gradharness.records.verdict import RunVerdict
 
 
 @dataclass(frozen=True)
@@ -73,8 +69,8 @@ class MutantRecord:
     replacement: str
     description: str
     diff: str
-    status: str
-    kill_kind: str | None = None
+    status: MutantStatus
+    kill_kind: KillKind | None = None
     message: str | None = None
     examples_to_kill: int | None = None
     cases_killed: int = 0
@@ -82,7 +78,7 @@ class MutantRecord:
     cases: int = 0
     counterexample: dict[str, Any] | None = None
     shrunk: bool = False
-    exercise_case: str | None = None
+    exercise_case: MutantStatus | None = None
     equivalence: str | None = None
     seconds: float = 0.0
 
@@ -93,7 +89,7 @@ class HarnessRecord:
 
     passed: bool
     unmutated: str  # status of the unmutated backward (must be "survived")
-    broken: str  # status of the deliberately broken one (must be "killed")
+    broken: str  # status of the deliberately broken one (must be "killed"; "not run" if the unmutated one failed)
     message: str
 
 
@@ -150,7 +146,7 @@ class MutateRecord:
     checker: dict[str, Any]
     engine: str
     settings: dict[str, Any]
-    verdict: str
+    verdict: RunVerdict
     harness: HarnessRecord | None = None
     cases: int = 0
     cases_dropped: int = 0
@@ -170,7 +166,7 @@ class MutateRecord:
     @property
     def exit_code(self) -> int:
         """0 every non-equivalent mutant detected, 1 survivors or a broken checker, 2 could not run."""
-        return {"pass": 0, "fail": 1}.get(self.verdict, 2)
+        return self.verdict.exit_code
 
 
 @dataclass(frozen=True)
@@ -203,7 +199,7 @@ class SensitivityRecord:
     target: dict[str, Any]
     checker: dict[str, Any]
     settings: dict[str, Any]
-    verdict: str
+    verdict: RunVerdict
     harness: HarnessRecord | None = None
     cases: int = 0
     deltas: list[float] = field(default_factory=list)
@@ -222,80 +218,7 @@ class SensitivityRecord:
     @property
     def exit_code(self) -> int:
         """0 measured, 2 could not run."""
-        return 0 if self.verdict == "pass" else 2
+        return self.verdict.exit_code  # pass or error: a sweep measures, it does not fail
 
 
 Record = MutateRecord | SensitivityRecord
-_KINDS: dict[str, type] = {"mutate": MutateRecord, "sensitivity": SensitivityRecord}
-
-
-def to_json(record: Record) -> dict[str, Any]:
-    """Plain JSON-ready dict of a record."""
-    return json_ready(asdict(record))
-
-
-def _build(kind: Any, value: Any, where: str) -> Any:
-    origin = typing.get_origin(kind)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in typing.get_args(kind) if a is not type(None)]
-        if value is None:
-            if type(None) in typing.get_args(kind):
-                return None
-            raise ResultsFormatError(f"{where}: null where a value is required")
-        return _build(options[0], value, where)
-    if kind is float:
-        if value is None:
-            return float("nan")
-        if value in ("inf", "-inf"):
-            return float(value)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise ResultsFormatError(f"{where}: expected a number, got {value!r}")
-    if origin is list:
-        if not isinstance(value, list):
-            raise ResultsFormatError(f"{where}: expected a list, got {type(value).__name__}")
-        (item,) = typing.get_args(kind)
-        return [_build(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if is_dataclass(kind):
-        return _build_dataclass(kind, value, where)  # type: ignore[arg-type]
-    return value
-
-
-def _build_dataclass(cls: type, data: Any, where: str) -> Any:
-    if not isinstance(data, dict):
-        raise ResultsFormatError(f"{where}: expected an object, got {type(data).__name__}")
-    known = {f.name for f in fields(cls)}
-    unknown = set(data) - known
-    if unknown:
-        raise ResultsFormatError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
-    hints = typing.get_type_hints(cls)
-    values = {key: _build(hints[key], value, f"{where}.{key}") for key, value in data.items()}
-    try:
-        return cls(**values)
-    except TypeError as exc:
-        raise ResultsFormatError(f"{where}: {exc}") from None
-
-
-def from_json(data: Any) -> Record:
-    """Parse a mutate or sensitivity record; other versions, kinds or unknown keys are rejected."""
-    check_envelope(data, SCHEMA_VERSION)
-    kind = data.get("kind")
-    if kind not in _KINDS:
-        raise ResultsFormatError(f"results of kind {kind!r} are not mutation results (kinds: {', '.join(_KINDS)})")
-    return _build_dataclass(_KINDS[kind], data, "results")
-
-
-def save(record: Record, path: Path) -> None:
-    """Save a record as JSON, atomically."""
-    write_json_atomic(Path(path), to_json(record))
-
-
-def load(path: Path) -> Record:
-    """Load a record saved by :func:`save`."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultsFormatError(f"results file {path} does not exist") from None
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ResultsFormatError(f"cannot read results file {path}: {exc}") from None
-    return from_json(data)

@@ -6,11 +6,24 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gradharness.check.verdict import Verdict
 from gradharness.properties.properties import Property
-from gradharness.records.check import CheckRecord, FailureRecord
+from gradharness.records.check import CheckRecord, FailureRecord, PropertyStatus
+from gradharness.records.verdict import RunVerdict
 
-_STYLE = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
-_VERDICT_STYLE = {"pass": "green", "wrong": "bold red", "kink": "cyan", "imprecise": "yellow", "saturated": "yellow"}
+_STYLE = {RunVerdict.PASS: "bold green", RunVerdict.FAIL: "bold red", RunVerdict.ERROR: "bold yellow"}
+_VERDICT_STYLE = {
+    Verdict.PASS: "green",
+    Verdict.WRONG: "bold red",
+    Verdict.KINK: "cyan",
+    Verdict.IMPRECISE: "yellow",
+    Verdict.SATURATED: "yellow",
+}
+_PROPERTY_MARK = {
+    PropertyStatus.PASSED: "[green]ok[/]  ",
+    PropertyStatus.FAILED: "[red]FAIL[/]",
+    PropertyStatus.NOT_RUN: "[dim]--[/]  ",
+}
 
 
 def _case_line(failure: FailureRecord) -> str:
@@ -26,7 +39,7 @@ def render_failure(console: Console, failure: FailureRecord) -> None:
     """The smallest failing case of one property: what, where, which entries."""
     description = Property[failure.property].value
     console.print(
-        f"[bold red]FAIL[/] {escape(description)}  [dim]({failure.kind}, found after {failure.examples_before} examples)[/]"
+        f"[bold red]FAIL[/] {escape(description)}  [dim]({failure.kind.value}, found after {failure.examples_before} examples)[/]"
     )
     console.print(f"  {escape(failure.message)}")
     line = _case_line(failure)
@@ -40,12 +53,10 @@ def render_failure(console: Console, failure: FailureRecord) -> None:
     for column in ("block", "difference", "verdict", "entries", "kinks", "mode"):
         table.add_column(column, justify="left" if column in ("block", "verdict", "mode") else "right")
     for block in check.blocks:
-        style = _VERDICT_STYLE.get(block.verdict, "")
-        difference = block.difference if isinstance(block.difference, float) else float("inf")
         table.add_row(
             block.name,
-            f"{difference:.3g}",
-            f"[{style}]{block.verdict}[/]",
+            f"{block.difference:.3g}",
+            f"[{_VERDICT_STYLE[block.verdict]}]{block.verdict.value}[/]",
             str(block.entries),
             str(block.kinks),
             block.mode,
@@ -55,31 +66,30 @@ def render_failure(console: Console, failure: FailureRecord) -> None:
         console.print("  worst entries:")
         for entry in check.worst_entries:
             console.print(
-                f"    {entry.name}: backprop {entry.backprop:.6g}, numerical {entry.numerical:.6g}  [dim]{entry.status}[/]"
+                f"    {entry.name}: backprop {entry.backprop:.6g}, numerical {entry.numerical:.6g}  [dim]{entry.status.value}[/]"
             )
 
 
 def render_record(console: Console, record: CheckRecord, title: str | None = None) -> None:
     """A whole check record: verdict line, properties, failures, diagnoses, how to reproduce."""
     heading = title or record.target.get("path", "")
-    if record.verdict == "error":
-        console.print(f"[{_STYLE['error']}]ERROR[/] {escape(heading)}: {escape(record.error or '')}")
+    if record.verdict is RunVerdict.ERROR:
+        console.print(f"[{_STYLE[RunVerdict.ERROR]}]ERROR[/] {escape(heading)}: {escape(record.error or '')}")
         return
     functions = ", ".join(record.target.get("functions", []))
     console.print(
-        f"[{_STYLE[record.verdict]}]{record.verdict.upper()}[/] {escape(heading)}"
+        f"[{_STYLE[record.verdict]}]{record.verdict.value.upper()}[/] {escape(heading)}"
         f"  [dim]({functions}; {record.examples} examples, seed {record.settings.get('seed')}, {record.seconds:.1f} s)[/]"
     )
     for prop in record.properties:
-        mark = {"passed": "[green]ok[/]  ", "failed": "[red]FAIL[/]", "not run": "[dim]--[/]  "}[prop.status]
-        console.print(f"  {mark} {escape(prop.description)} [dim]({prop.examples} examples)[/]")
+        console.print(f"  {_PROPERTY_MARK[prop.status]} {escape(prop.description)} [dim]({prop.examples} examples)[/]")
     for failure in record.failures:
         console.print()
         render_failure(console, failure)
     if record.wrong_blocks:
         seen = ", ".join(f"{name} ({count})" for name, count in record.wrong_blocks.items())
         console.print(f"  wrong blocks over all failing examples (count): {seen}")
-    diagnosed = {k: v for k, v in record.diagnoses.items() if k != "pass"}
+    diagnosed = {k: v for k, v in record.diagnoses.items() if k != Verdict.PASS.value}
     if diagnosed:
         parts = ", ".join(f"{count} {verdict}" for verdict, count in diagnosed.items())
         console.print(

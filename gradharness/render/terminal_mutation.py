@@ -8,8 +8,10 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from gradharness.records.mutation import MutantRecord, MutateRecord, ScoreRecord, SensitivityRecord
+from gradharness.records.status import MutantStatus
+from gradharness.records.verdict import RunVerdict
 
-_VERDICT = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
+_VERDICT = {RunVerdict.PASS: "bold green", RunVerdict.FAIL: "bold red", RunVerdict.ERROR: "bold yellow"}
 
 
 def _percent(value: float | None) -> str:
@@ -23,17 +25,25 @@ def _score_row(table: Table, score: ScoreRecord) -> None:
     )  # fmt: skip
 
 
-def _survivor(console: Console, mutant: MutantRecord) -> None:
-    label = "equivalent candidate" if mutant.status == "equivalent" else "SURVIVED"
-    style = "yellow" if mutant.status == "equivalent" else "bold red"
+_MUTANT_LABEL = {
+    MutantStatus.SURVIVED: ("SURVIVED", "bold red"),
+    MutantStatus.EQUIVALENT: ("equivalent candidate", "yellow"),
+    MutantStatus.KILLED: ("killed", "green"),
+    MutantStatus.CRASHED: ("crashed", "green"),
+    MutantStatus.TIMED_OUT: ("timed out", "green"),
+}
+
+
+def _mutant(console: Console, mutant: MutantRecord) -> None:
+    label, style = _MUTANT_LABEL[mutant.status]
     console.print(f"[{style}]{label}[/] {escape(mutant.id)}  {escape(mutant.description)}")
     if mutant.equivalence:
         console.print(f"  believed equivalent: {escape(mutant.equivalence)}")
     console.print(Syntax(mutant.diff.rstrip("\n"), "diff", theme="ansi_dark", background_color="default"))
 
 
-def render_mutate(console: Console, record: MutateRecord, *, show_all: bool = False) -> None:
-    """The campaign: harness proof, scores per operator, survivors with diffs, throughput, verdict."""
+def _campaign(console: Console, record: MutateRecord) -> None:
+    """What was mutated and checked, on how many cases, and whether the harness proved itself."""
     target, checker = record.target, record.checker
     console.print(
         f"target {escape(str(target.get('path')))} ({escape(str(target.get('function')))}), "
@@ -47,6 +57,10 @@ def render_mutate(console: Console, record: MutateRecord, *, show_all: bool = Fa
     if record.harness is not None:
         style = "green" if record.harness.passed else "bold red"
         console.print(f"[{style}]harness[/]: {escape(record.harness.message)}")
+
+
+def _scores(console: Console, record: MutateRecord) -> None:
+    """The score table per operator and overall, and how the overall score is made up."""
     if record.mutants:
         table = Table(box=None, padding=(0, 1), show_edge=False)
         for column in (
@@ -73,6 +87,10 @@ def render_mutate(console: Console, record: MutateRecord, *, show_all: bool = Fa
             f"{s.killed + s.crashed + s.timed_out} / {s.total - s.equivalent}; "
             f"killed by the checker {s.killed}, crash kills {s.crashed}, timeouts {s.timed_out}"
         )
+
+
+def _detection(console: Console, record: MutateRecord) -> None:
+    """How many cases mutants survive before one catches them, and what the exercise's fixed case misses."""
     if record.examples_to_kill is not None and record.examples_to_kill.median is not None:
         e = record.examples_to_kill
         buckets = ", ".join(f"{k}: {v}" for k, v in e.buckets.items() if v)
@@ -85,6 +103,10 @@ def render_mutate(console: Console, record: MutateRecord, *, show_all: bool = Fa
             f"the exercise's single fixed case (4-5-3-1, m=3) detects {record.exercise_case.detected} of "
             f"{len(record.mutants)} mutants; it misses {escape(missed)}"
         )
+
+
+def _throughput(console: Console, record: MutateRecord) -> None:
+    """Mutants per second for each engine that ran."""
     for engine in record.engines:
         phase = (
             f"; mutation phase {engine.phase_mutants_per_second:.1f} mutants/s"
@@ -96,14 +118,27 @@ def render_mutate(console: Console, record: MutateRecord, *, show_all: bool = Fa
             f"{engine.engine}: {engine.mutants} mutants in {engine.seconds:.1f} s = "
             f"{engine.mutants_per_second:.1f} mutants/s end to end{phase}{note}"
         )
+
+
+def _outcome(console: Console, record: MutateRecord, show_all: bool) -> None:
+    """Survivors with their diffs (every mutant with ``show_all``), any error, the verdict and how to reproduce."""
     for mutant in record.mutants:
-        if mutant.status in ("survived", "equivalent") or show_all:
-            _survivor(console, mutant)
+        if mutant.status in (MutantStatus.SURVIVED, MutantStatus.EQUIVALENT) or show_all:
+            _mutant(console, mutant)
     if record.error:
         console.print(f"[bold yellow]error[/]: {escape(record.error)}")
-    console.print(f"[{_VERDICT.get(record.verdict, 'bold')}]{record.verdict.upper()}[/] in {record.seconds:.1f} s")
+    console.print(f"[{_VERDICT[record.verdict]}]{record.verdict.value.upper()}[/] in {record.seconds:.1f} s")
     if record.reproduce:
         console.print(f"reproduce: {escape(record.reproduce)}")
+
+
+def render_mutate(console: Console, record: MutateRecord, *, show_all: bool = False) -> None:
+    """The campaign: harness proof, scores per operator, survivors with diffs, throughput, verdict."""
+    _campaign(console, record)
+    _scores(console, record)
+    _detection(console, record)
+    _throughput(console, record)
+    _outcome(console, record, show_all)
 
 
 def _delta(value: float | None) -> str:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradharness.errors import UserCodeError
+from gradharness.model.keys import KeyCaseDict
 from gradharness.settings import FunctionNames
-from gradharness.usercode.shims import KeyCaseDict
 
 
 @dataclass(frozen=True)

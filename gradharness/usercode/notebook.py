@@ -119,10 +119,8 @@ def _string_state(line: str, state: str | None) -> str | None:
 
 def read_notebook(path: Path) -> NotebookSource:
     """The code cells of a Jupyter notebook as one module (nbformat reads any notebook version)."""
-    try:
-        import nbformat
-    except ImportError:  # pragma: no cover - a dependency of the package
-        raise UserCodeError(f"{path.name}: reading notebooks needs nbformat (pip install nbformat)") from None
+    import nbformat  # a dependency, imported here so that checking a .py file does not load it
+
     try:
         notebook = nbformat.read(str(path), as_version=4)
     except Exception as exc:  # nbformat raises several unrelated types for a broken file

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from gradharness.records.mutation import MutantRecord, MutateRecord, ScoreRecord, SensitivityRecord
+from gradharness.records.status import MutantStatus
 from gradharness.render.html.viewmodels import Header, Row, environment_rows, flatten_settings
 
 # Survivors first: what needs a look, then what was only noticed by a crash or a hang, then kills.
-_STATUS_ORDER = {"survived": 0, "equivalent": 1, "timed_out": 2, "crashed": 3, "killed": 4}
-_VERDICT_LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
+_STATUS_ORDER = [
+    MutantStatus.SURVIVED,
+    MutantStatus.EQUIVALENT,
+    MutantStatus.TIMED_OUT,
+    MutantStatus.CRASHED,
+    MutantStatus.KILLED,
+]
 
 
 @dataclass(frozen=True)
@@ -138,10 +143,6 @@ class SensitivityView:
     error: str | None
 
 
-def _nan_to_none(value: float | None) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
-
-
 def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
@@ -173,7 +174,7 @@ def _counterexample(mutant: MutantRecord) -> str:
 
 
 def _note(mutant: MutantRecord) -> str:
-    if mutant.status == "equivalent" and mutant.equivalence:
+    if mutant.status is MutantStatus.EQUIVALENT and mutant.equivalence:
         return f"believed equivalent: {mutant.equivalence}"
     return mutant.message or ""
 
@@ -185,22 +186,22 @@ def mutant_row(mutant: MutantRecord) -> MutantRow:
         operator=mutant.operator,
         line=mutant.line,
         description=mutant.description,
-        status=mutant.status,
-        kill_kind=mutant.kill_kind,
+        status=mutant.status.value,
+        kill_kind=mutant.kill_kind.value if mutant.kill_kind is not None else None,
         examples_to_kill=mutant.examples_to_kill,
         caught=f"{mutant.cases_killed + mutant.cases_crashed}/{mutant.cases}" if mutant.cases else "",
         counterexample=_counterexample(mutant),
-        exercise_case=mutant.exercise_case,
+        exercise_case=mutant.exercise_case.value if mutant.exercise_case is not None else None,
         note=_note(mutant),
         diff=diff_lines(mutant.diff),
     )
 
 
 def score_row(score: ScoreRecord) -> ScoreRow:
-    """Counts and scores, NaN read from JSON null shown as n/a."""
+    """Counts and scores of a group of mutants."""
     return ScoreRow(
         score.name, score.total, score.killed, score.crashed, score.timed_out, score.survived, score.equivalent,
-        _nan_to_none(score.score), _nan_to_none(score.checker_score),
+        score.score, score.checker_score,
     )  # fmt: skip
 
 
@@ -220,8 +221,8 @@ def _header(record: MutateRecord | SensitivityRecord, kind: str, summary: str, c
     return Header(
         kind=kind,
         title=f"gradharness {kind}: {target}",
-        verdict=record.verdict,
-        verdict_label=_VERDICT_LABELS.get(record.verdict, record.verdict.upper()),
+        verdict=record.verdict.value,
+        verdict_label=record.verdict.value.upper(),
         summary=summary,
         target=target,
         sha256=record.target.get("sha256"),
@@ -247,7 +248,7 @@ def _mutate_summary(record: MutateRecord) -> str:
         return "no mutants"
     counted = score.total - score.equivalent
     detected = score.killed + score.crashed + score.timed_out
-    text = f"mutation score {_percent(_nan_to_none(score.score))}: {detected} of {counted} mutants detected"
+    text = f"mutation score {_percent(score.score)}: {detected} of {counted} mutants detected"
     text += f"; {score.survived} survived" if score.survived else "; none survived"
     if score.equivalent:
         text += f"; {score.equivalent} equivalent candidate{'s' if score.equivalent != 1 else ''} not counted"
@@ -275,7 +276,7 @@ def _operator_chart(operators: list[ScoreRow]) -> ChartSpec | None:
 
 def build_mutate_view(record: MutateRecord, *, created: datetime) -> MutateView:
     """The view of a mutate record; mutants sorted survivors first."""
-    mutants = sorted(record.mutants, key=lambda m: (_STATUS_ORDER.get(m.status, 5), m.operator, m.line, m.id))
+    mutants = sorted(record.mutants, key=lambda m: (_STATUS_ORDER.index(m.status), m.operator, m.line, m.id))
     operators = [score_row(s) for s in record.operators]
     examples = record.examples_to_kill
     if examples is not None and (examples.median is not None or examples.maximum is not None):

@@ -17,7 +17,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from gradharness.records.check import write_text_atomic
+from gradharness.records.batch import BatchSummary
+from gradharness.records.store import write_text_atomic
 from gradharness.render.html import charts
 from gradharness.render.html.viewmodels import CheckView, IndexView
 
@@ -103,6 +104,11 @@ def render_sensitivity(view: Any) -> str:
 def render_index(view: IndexView) -> str:
     """HTML of a reports folder's index."""
     return environment().get_template("index.html.j2").render(view=view)
+
+
+def render_summary(summary: BatchSummary) -> str:
+    """HTML of a batch's summary table (one self-contained page)."""
+    return environment().get_template("summary.html.j2").render(summary=summary)
 
 
 write_atomic = write_text_atomic

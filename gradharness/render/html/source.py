@@ -11,10 +11,12 @@ import ast
 import hashlib
 import inspect
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from gradharness.model import network
+from gradharness.model.keys import matching_key
 
 BUILTIN_PREFIX = "builtin:"
 MAX_SOURCE_LINES = 3000
@@ -84,7 +86,7 @@ def _assigned_name(node: ast.expr) -> str | None:
     return None
 
 
-def _assignments_ast(tree: ast.AST, wanted: dict[str, str], offset: int) -> dict[int, str]:
+def _assignments_ast(tree: ast.AST, wanted: Collection[str], offset: int) -> dict[int, str]:
     found: dict[int, str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign):
@@ -97,21 +99,23 @@ def _assignments_ast(tree: ast.AST, wanted: dict[str, str], offset: int) -> dict
             continue
         for target in targets:
             name = _assigned_name(target)
-            if name is not None and name.lower() in wanted:
+            key = matching_key(wanted, name) if name is not None else None
+            if key is not None:
                 for line in range(node.lineno, (node.end_lineno or node.lineno) + 1):
-                    found.setdefault(line + offset, wanted[name.lower()])
+                    found.setdefault(line + offset, key)
     return found
 
 
-def _assignments_regex(lines: list[str], wanted: dict[str, str]) -> dict[int, str]:
+def _assignments_regex(lines: list[str], wanted: Collection[str]) -> dict[int, str]:
     # For code that does not parse (a syntax error elsewhere, a notebook's JSON).
     names = "|".join(re.escape(name) for name in wanted)
     pattern = re.compile(rf"(?<![\w.'\"])({names})\s*[-+*/@]?=(?!=)", re.IGNORECASE)
     found: dict[int, str] = {}
     for number, text in enumerate(lines, start=1):
         match = pattern.search(text)
-        if match:
-            found[number] = wanted[match.group(1).lower()]
+        key = matching_key(wanted, match.group(1)) if match else None
+        if key is not None:
+            found[number] = key
     return found
 
 
@@ -172,17 +176,16 @@ def locate_source(
     if len(lines) > MAX_SOURCE_LINES:
         return SourceView(label, [], [], [], sorted(notes), f"the file has {len(lines)} lines; not shown")
     first = offset + 1
-    wanted = {name.lower(): name for name in notes}
     try:
         tree: ast.AST | None = ast.parse("\n".join(lines))
     except (SyntaxError, ValueError):
         tree = None
-    if not wanted:
+    if not notes:
         assigned = {}
     elif tree is not None:
-        assigned = _assignments_ast(tree, wanted, offset)
+        assigned = _assignments_ast(tree, notes, offset)
     else:
-        assigned = {number + offset: name for number, name in _assignments_regex(lines, wanted).items()}
+        assigned = {number + offset: name for number, name in _assignments_regex(lines, notes).items()}
     highlight = {number: notes[name] for number, name in assigned.items()}
     if error_line is not None and first <= error_line < first + len(lines):
         highlight[error_line] = "the error is reported here"

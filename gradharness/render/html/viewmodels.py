@@ -14,9 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from gradharness.check.verdict import Verdict
 from gradharness.model.parameters import LayerSizes, block_slices, parameter_shapes
 from gradharness.properties.properties import Property
 from gradharness.records.check import CheckRecord, FailureRecord, GradientRecord
+from gradharness.records.verdict import RunVerdict
 from gradharness.render.html.source import SourceView, locate_source
 
 
@@ -146,16 +148,6 @@ _NONE_LABELS = {
     "batch_size": "drawn",
     "max_output_units": "max_units",
 }
-_VERDICT_LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
-
-
-def as_float(value: Any) -> float:
-    """A number from a results file: 'inf' / '-inf' strings and null (NaN) become floats."""
-    if value is None:
-        return math.nan
-    if isinstance(value, str):
-        return float(value)
-    return float(value)
 
 
 def flatten_settings(settings: dict[str, Any], prefix: str = "") -> list[Row]:
@@ -187,11 +179,7 @@ def target_label(target: dict[str, Any]) -> str:
 def _relative_errors(grad: list[float], approx: list[float | None]) -> list[float | None]:
     out: list[float | None] = []
     for g, a in zip(grad, approx, strict=True):
-        if a is None or g is None:
-            out.append(None)
-            continue
-        g, a = as_float(g), as_float(a)
-        if not (math.isfinite(g) and math.isfinite(a)):
+        if a is None or not (math.isfinite(g) and math.isfinite(a)):
             out.append(None)
             continue
         denominator = abs(g) + abs(a)
@@ -217,7 +205,7 @@ def heat_blocks(failure: FailureRecord) -> list[HeatBlock]:
     blocks = []
     for block in check.blocks:
         parameter = block.name[1:] if block.name.startswith("d") else block.name
-        if block.verdict != "wrong" or parameter not in slices:
+        if block.verdict is not Verdict.WRONG or parameter not in slices:
             continue
         rows, cols = shapes[parameter]
         part = slices[parameter]
@@ -228,7 +216,7 @@ def heat_blocks(failure: FailureRecord) -> list[HeatBlock]:
                 rows=rows,
                 cols=cols,
                 error=[flat_error[r * cols : (r + 1) * cols] for r in range(rows)],
-                status=[flat_status[r * cols : (r + 1) * cols] for r in range(rows)],
+                status=[[s.value for s in flat_status[r * cols : (r + 1) * cols]] for r in range(rows)],
             )
         )
     return blocks
@@ -255,7 +243,7 @@ def failure_view(failure: FailureRecord) -> FailureView:
     check: GradientRecord | None = failure.gradient_check
     view = FailureView(
         property=_property_text(failure.property),
-        kind=failure.kind,
+        kind=failure.kind.value,
         message=failure.message,
         examples_before=failure.examples_before,
         case=_case_text(failure),
@@ -264,14 +252,12 @@ def failure_view(failure: FailureRecord) -> FailureView:
         return view
     return replace(
         view,
-        difference=as_float(check.difference),
-        threshold=as_float(check.threshold),
-        epsilon=None if check.epsilon is None else as_float(check.epsilon),
+        difference=check.difference,
+        threshold=check.threshold,
+        epsilon=check.epsilon,
         method=check.method,
-        blocks=[
-            BlockRow(b.name, as_float(b.difference), b.verdict, b.entries, b.kinks, b.saturated) for b in check.blocks
-        ],
-        worst=[EntryRow(e.name, as_float(e.backprop), as_float(e.numerical), e.status) for e in check.worst_entries],
+        blocks=[BlockRow(b.name, b.difference, b.verdict.value, b.entries, b.kinks, b.saturated) for b in check.blocks],
+        worst=[EntryRow(e.name, e.backprop, e.numerical, e.status.value) for e in check.worst_entries],
         heat=heat_blocks(failure),
     )
 
@@ -287,10 +273,8 @@ def _source_notes(record: CheckRecord) -> dict[str, str]:
         check = failure.gradient_check
         if check is not None:
             for block in check.blocks:
-                if block.verdict == "wrong":
-                    notes.setdefault(
-                        block.name, f"{block.name} is wrong (block difference {as_float(block.difference):.3g})"
-                    )
+                if block.verdict is Verdict.WRONG:
+                    notes.setdefault(block.name, f"{block.name} is wrong (block difference {block.difference:.3g})")
         for name in _GRADIENT_NAME.findall(failure.message):
             notes.setdefault(name, f"{name} is named by: {_property_text(failure.property)} ({failure.kind})")
     for name, count in record.wrong_blocks.items():
@@ -299,9 +283,9 @@ def _source_notes(record: CheckRecord) -> dict[str, str]:
 
 
 def _summary(record: CheckRecord) -> str:
-    if record.verdict == "pass":
+    if record.verdict is RunVerdict.PASS:
         return f"every property holds on {record.examples} generated cases"
-    if record.verdict == "error":
+    if record.verdict is RunVerdict.ERROR:
         return f"the code could not be checked: {record.error or 'unknown error'}"
     blocks = ", ".join(record.wrong_blocks)
     failed = len(record.failures)
@@ -313,7 +297,7 @@ def build_check_view(record: CheckRecord, *, created: datetime, search: list[Pat
     """The view of a check record. ``search``: folders to look for a relative target path in."""
     notes = _source_notes(record)
     error_line = None
-    if record.verdict == "error" and record.error:
+    if record.verdict is RunVerdict.ERROR and record.error:
         match = _ERROR_LINE.search(record.error)
         error_line = int(match.group(1)) if match else None
     source = None
@@ -323,8 +307,8 @@ def build_check_view(record: CheckRecord, *, created: datetime, search: list[Pat
     header = Header(
         kind="check",
         title=f"gradharness check: {target}",
-        verdict=record.verdict,
-        verdict_label=_VERDICT_LABELS.get(record.verdict, record.verdict.upper()),
+        verdict=record.verdict.value,
+        verdict_label=record.verdict.value.upper(),
         summary=_summary(record),
         target=target,
         sha256=record.target.get("sha256"),
@@ -335,7 +319,7 @@ def build_check_view(record: CheckRecord, *, created: datetime, search: list[Pat
     )
     return CheckView(
         header=header,
-        properties=[PropertyRow(p.description, p.status, p.examples) for p in record.properties],
+        properties=[PropertyRow(p.description, p.status.value, p.examples) for p in record.properties],
         failures=[failure_view(f) for f in record.failures],
         wrong_blocks=[Row(name, str(count)) for name, count in record.wrong_blocks.items()],
         diagnoses=[Row(name, str(count)) for name, count in record.diagnoses.items()],

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from gradharness.usercode.shims import KeyCaseDict
+from gradharness.model.keys import KeyCaseDict, matching_key
 
 __all__ = ["dictionary_to_vector", "gradients_to_vector", "relu", "sigmoid", "vector_to_dictionary"]
 
@@ -40,12 +40,10 @@ def relu(x):
 
 
 def _lookup(mapping: Mapping, name: str):
-    if name in mapping:
-        return mapping[name]
-    for key, value in mapping.items():
-        if isinstance(key, str) and key.lower() == name.lower():
-            return value
-    raise KeyError(name)
+    key = matching_key(mapping, name)
+    if key is None:
+        raise KeyError(name)
+    return mapping[key]
 
 
 def _names(mapping: Mapping, prefix: str) -> list[str]:

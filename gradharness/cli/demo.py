@@ -9,6 +9,7 @@ from gradharness.judge.checks import check_builtin
 from gradharness.model import network
 from gradharness.model.case import seed_test_case
 from gradharness.records.check import CheckRecord
+from gradharness.records.verdict import RunVerdict
 from gradharness.render.terminal import render_record
 from gradharness.settings import SEED_EPSILON, RunSettings
 
@@ -45,7 +46,7 @@ def run_demo(
     console.rule("built-in correct backprop on generated networks")
     correct = check_builtin(network.backward_propagation_n, "backward_propagation_n", run)
     render_record(console, correct, title="builtin backward_propagation_n")
-    ok &= correct.verdict == "pass"
+    ok &= correct.verdict is RunVerdict.PASS
 
     console.rule("the exercise's buggy backprop (dW2 * 2, db1 with 4/m) on generated networks")
     buggy = check_builtin(network.backward_propagation_n_buggy, "backward_propagation_n_buggy", run)
@@ -53,7 +54,7 @@ def run_demo(
     found = set(buggy.wrong_blocks)
     if records is not None:
         records.update(correct=correct, buggy=buggy)
-    ok &= buggy.verdict == "fail" and found == set(EXPECTED_WRONG)
+    ok &= buggy.verdict is RunVerdict.FAIL and found == set(EXPECTED_WRONG)
 
     console.rule()
     if ok:

@@ -1,6 +1,6 @@
 """Statuses are an Enum; which ones count as detected."""
 
-from gradharness.mutation.status import KillKind, MutantStatus
+from gradharness.records.status import KillKind, MutantStatus
 
 
 def test_detected_statuses() -> None:

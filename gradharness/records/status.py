@@ -1,4 +1,4 @@
-"""What became of a mutant: an Enum, never a bare string or exit code."""
+"""The statuses records carry: how a property failed, what became of a mutant. Enums, never bare strings."""
 
 from __future__ import annotations
 
@@ -31,3 +31,13 @@ class KillKind(Enum):
     TIMEOUT = "timeout"  # exceeded the time limit
     WORKER_EXIT = "worker_exit"  # ended its worker process
     TEST_FAILED = "test_failed"  # mutmut: the property test failed (how is not recorded)
+
+
+class FailureKind(Enum):
+    """How a property failed."""
+
+    WRONG = "wrong"  # a wrong value (the checker's finding)
+    CRASHED = "crashed"  # the user's function raised
+    MALFORMED = "malformed"  # returned something of the wrong type or shape
+    NONFINITE = "nonfinite"  # returned NaN or inf where the math is finite
+    SIDE_EFFECT = "side_effect"  # modified its inputs

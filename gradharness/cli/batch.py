@@ -11,12 +11,13 @@ from rich.table import Table
 
 from gradharness.batch.discover import discover
 from gradharness.batch.runner import error_record, run_batch
-from gradharness.batch.summary import write_batch
 from gradharness.errors import GradHarnessError
 from gradharness.records.check import CheckRecord
+from gradharness.records.verdict import RunVerdict
+from gradharness.render.batch import write_batch
 from gradharness.settings import FunctionNames, RunSettings
 
-_STYLE = {"pass": "green", "fail": "red", "error": "yellow"}
+_STYLE = {RunVerdict.PASS: "green", RunVerdict.FAIL: "red", RunVerdict.ERROR: "yellow"}
 
 
 def dask_executor(address: str) -> Executor:
@@ -64,7 +65,7 @@ def batch_check(
         if not quiet:
             style = _STYLE[record.verdict]
             console.print(
-                f"[{count}/{total}] [{style}]{record.verdict.upper()}[/] {escape(record.target.get('path', ''))}"
+                f"[{count}/{total}] [{style}]{record.verdict.value.upper()}[/] {escape(record.target.get('path', ''))}"
                 f" [dim]({record.seconds:.1f} s)[/]"
             )
 
@@ -81,7 +82,7 @@ def batch_check(
         for row in summary.rows:
             table.add_row(
                 escape(row.file),
-                f"[{_STYLE[row.verdict]}]{row.verdict.upper()}[/]",
+                f"[{_STYLE[row.verdict]}]{row.verdict.value.upper()}[/]",
                 ", ".join(row.wrong_blocks),
                 row.smallest_network or "",
             )

@@ -1,0 +1,87 @@
+"""Write a batch's files: per file a JSON record, a text and an HTML report; the summary as JSON, CSV and HTML.
+
+The summary's rows are collected by :mod:`gradharness.batch.summary`; this module only renders and writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from gradharness.batch.summary import common_base, report_stem, summarise
+from gradharness.records.batch import BatchSummary
+from gradharness.records.check import CheckRecord
+from gradharness.records.serialise import to_json
+from gradharness.records.store import save, write_text_atomic
+from gradharness.render.html import write_report
+from gradharness.render.html.render import render_summary
+from gradharness.render.terminal import render_record
+
+CSV_COLUMNS = (
+    "file", "verdict", "exit_code", "wrong_blocks", "failed_properties", "smallest_network", "error", "seconds",
+    "report_json", "report_html",
+)  # fmt: skip
+
+
+def _text_report(record: CheckRecord) -> str:
+    buffer = io.StringIO()
+    render_record(Console(file=buffer, width=120, color_system=None, highlight=False, soft_wrap=True), record)
+    notes = record.target.get("notes") or []
+    return buffer.getvalue() + "".join(f"note: {note}\n" for note in notes)
+
+
+def _html_report(record: CheckRecord, path: Path) -> str | None:
+    try:
+        write_report(record, path)
+    except Exception as exc:  # a rendering problem must not stop the batch; the JSON is still there
+        write_text_atomic(path.with_suffix(".txt"), f"HTML report failed: {type(exc).__name__}: {exc}\n")
+        return None
+    return path.name
+
+
+def write_reports(records: list[CheckRecord], folder: Path) -> list[tuple[str, str | None, str]]:
+    """Per file: ``NAME.json`` (the record), ``NAME.txt`` (as the terminal shows it), ``NAME.html``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = common_base(records)
+    written = []
+    used: set[str] = set()
+    for record in records:
+        stem = report_stem(Path(record.target.get("path", "file")), base)
+        while stem in used:
+            stem += "_"
+        used.add(stem)
+        save(record, folder / f"{stem}.json")
+        write_text_atomic(folder / f"{stem}.txt", _text_report(record))
+        html = _html_report(record, folder / f"{stem}.html")
+        written.append((f"{stem}.json", html, f"{stem}.txt"))
+    return written
+
+
+def summary_csv(summary: BatchSummary) -> str:
+    """The table as CSV (lists joined with spaces)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in summary.rows:
+        values = to_json(row)
+        writer.writerow(
+            [" ".join(v) if isinstance(v, list) else ("" if v is None else v) for v in (values[c] for c in CSV_COLUMNS)]
+        )
+    return buffer.getvalue()
+
+
+def write_batch(
+    records: list[CheckRecord], out: Path, base: Path | None = None
+) -> tuple[BatchSummary, dict[str, Path]]:
+    """Write ``out/reports/*`` and ``out/summary.json``, ``.csv``, ``.html``; return the summary and the paths."""
+    out = Path(out)
+    reports = write_reports(records, out / "reports")
+    summary = summarise(records, reports, base or Path.cwd())
+    paths = {"json": out / "summary.json", "csv": out / "summary.csv", "html": out / "summary.html"}
+    save(summary, paths["json"])
+    write_text_atomic(paths["csv"], summary_csv(summary))
+    write_text_atomic(paths["html"], render_summary(summary))
+    return summary, paths

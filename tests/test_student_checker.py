@@ -1,0 +1,91 @@
+"""How a student's gradient_check_n is called and its answer read (the rule the check and mutate share)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradharness.model import network
+from gradharness.model.case import seed_test_case
+from gradharness.properties.student_checker import MalformedDifference, rejects, student_difference
+
+CASE = seed_test_case()
+
+
+def _gradients():
+    _, cache = network.forward_propagation_n(CASE.X, CASE.Y, CASE.parameters)
+    return network.backward_propagation_n(CASE.X, CASE.Y, cache)
+
+
+def _call(checker, gradients=None) -> float:
+    return student_difference(checker, CASE.parameters, gradients or _gradients(), CASE.X, CASE.Y, 1e-6)
+
+
+def test_epsilon_is_passed_only_to_a_checker_that_takes_a_fifth_argument() -> None:
+    calls = []
+
+    def five(parameters, gradients, X, Y, epsilon=1e-7):
+        calls.append(epsilon)
+        return 0.0
+
+    def four(parameters, gradients, X, Y):
+        calls.append("four")
+        return 0.0
+
+    def star(*args):
+        calls.append(len(args))
+        return 0.0
+
+    for checker in (five, four, star):
+        _call(checker)
+    assert calls == [1e-6, "four", 5]
+
+
+@pytest.mark.parametrize(
+    ("returned", "expected"),
+    [(0.25, 0.25), (np.float64(2.0), 2.0), (np.array([[3.0]]), 3.0), ((0.5, "text"), 0.5), ([7], 7.0)],
+)
+def test_the_difference_is_one_number_or_the_first_of_a_tuple(returned, expected: float) -> None:
+    assert _call(lambda *_: returned) == expected
+
+
+def test_nan_is_a_number() -> None:
+    assert np.isnan(_call(lambda *_: float("nan")))
+
+
+@pytest.mark.parametrize("returned", [None, "0.1", b"0", np.zeros(2), (), {"difference": 0.1}])
+def test_anything_else_is_malformed(returned) -> None:
+    def gradient_check_n(parameters, gradients, X, Y, epsilon):
+        return returned
+
+    with pytest.raises(MalformedDifference, match=r"^gradient_check_n returned \w+, expected the difference"):
+        _call(gradient_check_n)
+
+
+def test_what_the_checker_raises_propagates() -> None:
+    def broken(parameters, gradients, X, Y, epsilon):
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(ZeroDivisionError, match="boom"):
+        _call(broken)
+
+
+def test_keys_match_in_either_case_and_the_checker_gets_copies() -> None:
+    parameters_before = CASE.copy_parameters()
+
+    def lower_case(parameters, gradients, X, Y, epsilon):
+        value = float(np.sum(gradients["dw1"]) + np.sum(parameters["w1"]))
+        parameters["W1"] += 1.0
+        X[:] = 0.0
+        return value
+
+    gradients = {"dW1": np.ones((5, 4))}
+    assert _call(lower_case, gradients) == pytest.approx(20.0 + float(np.sum(CASE.parameters["W1"])))
+    assert np.array_equal(CASE.parameters["W1"], parameters_before["W1"]) and np.any(CASE.X != 0.0)
+
+
+@pytest.mark.parametrize(
+    ("difference", "wrong"), [(2e-7, True), (1e-7, False), (0.0, False), (float("nan"), False), (float("inf"), True)]
+)
+def test_the_difference_is_judged_as_the_exercise_judges_it(difference: float, wrong: bool) -> None:
+    assert rejects(difference, 1e-7) is wrong
