@@ -1,0 +1,93 @@
+"""The judge <-> evaluator framing: arrays as .npy bytes, real dtypes only, bounded frames."""
+
+from __future__ import annotations
+
+import io
+import struct
+
+import numpy as np
+import pytest
+
+from gradharness.isolation.protocol import MAGIC, ProtocolError, encode, read_frame, write_frame
+
+
+def _round_trip(message: dict, **kwargs) -> dict | None:
+    return read_frame(io.BytesIO(encode(message)), **kwargs)
+
+
+def test_nested_arrays_and_plain_values_round_trip() -> None:
+    W1 = np.arange(6, dtype=np.float64).reshape(2, 3)
+    message = {"op": "forward", "id": 3, "parameters": {"W1": W1, "b1": np.zeros((2, 1))}, "steps": [W1[0], 1.5]}
+    back = _round_trip(message)
+    assert back is not None
+    assert back["op"] == "forward" and back["id"] == 3 and back["steps"][1] == 1.5
+    np.testing.assert_array_equal(back["parameters"]["W1"], W1)
+    assert back["parameters"]["W1"].dtype == np.float64 and back["parameters"]["b1"].shape == (2, 1)
+    np.testing.assert_array_equal(back["steps"][0], W1[0])
+
+
+def test_non_finite_floats_and_numpy_scalars_cross() -> None:
+    back = _round_trip({"cost": np.float64("inf"), "nan": float("nan"), "ints": np.arange(3, dtype=np.int32)})
+    assert back is not None and back["cost"] == float("inf") and back["nan"] != back["nan"]
+    assert back["ints"].dtype == np.int32
+
+
+def test_a_clean_end_of_stream_is_none_and_frames_follow_each_other() -> None:
+    stream = io.BytesIO()
+    write_frame(stream, {"n": 1})
+    write_frame(stream, {"n": 2})
+    stream.seek(0)
+    assert [read_frame(stream), read_frame(stream), read_frame(stream)] == [{"n": 1}, {"n": 2}, None]
+
+
+def _frame_with_array(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=True)
+    data = buffer.getvalue()
+    header = b'{"value":{"$array":0}}'
+    return MAGIC + struct.pack(">I", len(header)) + header + struct.pack(">I", 1) + struct.pack(">Q", len(data)) + data
+
+
+@pytest.mark.parametrize(
+    "array, says",
+    [
+        (np.array([1 + 2j]), "complex128"),
+        (np.array(["0.69"]), "<U4"),
+        (np.zeros(2, dtype=[("a", "f8"), ("b", "f8")]), "only real numbers"),
+        (np.array([{"x": 1}], dtype=object), "not a plain .npy array"),
+    ],
+)
+def test_only_real_arrays_are_accepted(array: np.ndarray, says: str) -> None:
+    with pytest.raises(ProtocolError, match=says.replace("(", r"\(")):
+        read_frame(io.BytesIO(_frame_with_array(array)))
+
+
+@pytest.mark.parametrize(
+    "data, says",
+    [
+        (b"XXXX", "magic"),
+        (MAGIC + struct.pack(">I", 10) + b"{}", "short"),
+        (MAGIC + struct.pack(">I", 2**31) + b"{}", "a header of"),
+        (MAGIC + struct.pack(">I", 3) + b"[1]" + struct.pack(">I", 0), "not a JSON object"),
+        (MAGIC + struct.pack(">I", 3) + b"{x}" + struct.pack(">I", 0), "not JSON"),
+        (MAGIC + struct.pack(">I", 2) + b"{}" + struct.pack(">I", 10**6), "arrays in one frame"),
+        (MAGIC + struct.pack(">I", 16) + b'{"v":{"$array":5}}'[:16] + struct.pack(">I", 0), "not JSON"),
+    ],
+)
+def test_broken_frames_are_protocol_errors(data: bytes, says: str) -> None:
+    with pytest.raises(ProtocolError, match=says):
+        read_frame(io.BytesIO(data))
+
+
+def test_an_array_reference_out_of_range_is_refused() -> None:
+    header = b'{"v":{"$array":5}}'
+    data = MAGIC + struct.pack(">I", len(header)) + header + struct.pack(">I", 0)
+    with pytest.raises(ProtocolError, match="out of range"):
+        read_frame(io.BytesIO(data))
+
+
+def test_the_byte_budget_bounds_what_a_frame_may_carry() -> None:
+    frame = encode({"big": np.zeros(1000)})
+    assert read_frame(io.BytesIO(frame), budget=100_000) is not None
+    with pytest.raises(ProtocolError, match="over 1000 bytes"):
+        read_frame(io.BytesIO(frame), budget=1000)
