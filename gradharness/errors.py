@@ -17,3 +17,18 @@ class UserCodeTimeout(GradHarnessError):
 
 class ResultsFormatError(GradHarnessError):
     """A results file is not one this version can read."""
+
+
+class Interrupt(BaseException):
+    """Raised by gradharness itself into running user code (a time limit): never the code's own finding."""
+
+
+def raised_by_user_code(exc: BaseException) -> bool:
+    """Whether ``exc``, raised while user code ran, is the code's own doing and so a finding.
+
+    Any exception of the user's counts, ``BaseException`` subclasses of its own included; what the
+    interpreter, the user at the keyboard, Hypothesis or gradharness raise to stop a run does not.
+    """
+    from hypothesis.errors import StopTest
+
+    return not isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, Interrupt, StopTest))

@@ -144,3 +144,59 @@ def test_one_d_property():
         check_1d_point(network.forward_propagation, lambda x, theta: theta, 2.0, 4.0, OPTIONS)
     with pytest.raises(PropertyFailure, match="expected theta \\* x"):
         check_1d_point(lambda x, theta: theta + x, network.backward_propagation, 2.0, 4.0, OPTIONS)
+
+
+# --- values that look like numbers but are not real ones, and exceptions of the user's own -------
+
+
+class _OwnBaseException(BaseException):
+    """A user's exception class that does not derive from Exception."""
+
+
+def _string_cost_forward(X, Y, parameters):
+    cost, cache = network.forward_propagation_n(X, Y, parameters)
+    return str(cost), cache
+
+
+def _complex_backward(X, Y, cache):
+    gradients = network.backward_propagation_n(X, Y, cache)
+    return {**gradients, "dW2": gradients["dW2"] + 1000j}
+
+
+def _raising(exc):
+    def function(*_args):
+        raise exc
+
+    return function
+
+
+@pytest.mark.parametrize(
+    "forward, backward, failure, kind, says",
+    [
+        (_string_cost_forward, network.backward_propagation_n, ForwardCostFailure, FailureKind.MALFORMED,
+         "a cost of type str, expected a real number"),
+        (network.forward_propagation_n, _complex_backward, GradientShapeFailure, FailureKind.MALFORMED,
+         "dW2 is ndarray of complex128, not an array of real numbers"),
+        (_raising(_OwnBaseException("boom")), network.backward_propagation_n, ForwardCostFailure, FailureKind.CRASHED,
+         "raised _OwnBaseException: boom"),
+        (network.forward_propagation_n, _raising(_OwnBaseException()), GradientShapeFailure, FailureKind.CRASHED,
+         "raised _OwnBaseException"),
+    ],
+)  # fmt: skip
+def test_values_and_exceptions_that_are_findings(forward, backward, failure, kind, says):
+    with pytest.raises(failure, match=says) as raised:
+        check_network_case(functions(forward, backward), CASE, OPTIONS)
+    assert raised.value.kind is kind
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt(), SystemExit(3)])
+def test_what_stops_a_run_is_not_turned_into_a_finding(exc):
+    with pytest.raises(type(exc)):
+        check_network_case(functions(_raising(exc)), CASE, OPTIONS)
+
+
+def test_gradharness_own_interrupt_passes_through_user_code():
+    from gradharness.mutation.tasks import TaskTimeout
+
+    with pytest.raises(TaskTimeout):
+        check_network_case(functions(network.forward_propagation_n, _raising(TaskTimeout())), CASE, OPTIONS)

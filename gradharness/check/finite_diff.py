@@ -37,9 +37,16 @@ def cost_of(value: object) -> float:
             raise ValueError("forward returned an empty tuple")
         value = value[0]
     array = np.asarray(value)
+    if array.dtype.kind not in "iuf":
+        # A string "0.69" or a complex cost would convert silently; neither is a real cost.
+        raise ValueError(f"forward returned a cost of type {_type_name(value, array)}, expected a real number")
     if array.size != 1:
         raise ValueError(f"forward returned a cost of shape {array.shape}, expected a scalar")
     return float(array.reshape(()))
+
+
+def _type_name(value: object, array: np.ndarray) -> str:
+    return array.dtype.name if isinstance(value, np.ndarray | np.generic) else type(value).__name__
 
 
 def _frozen_copies(parameters: Parameters, shapes: dict[str, tuple[int, int]]) -> Parameters:

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from gradharness.errors import GradHarnessError
+from gradharness.errors import GradHarnessError, Interrupt
 from gradharness.model.case import NetworkCase
 from gradharness.model.network import SEED_BUGS
 from gradharness.mutation.cases import PreparedCases, prepare_cases
@@ -30,7 +30,7 @@ from gradharness.records.status import FailureKind, KillKind, MutantStatus
 from gradharness.settings import USER_CHECKER_EPSILON, CheckOptions, RunSettings
 
 
-class TaskTimeout(BaseException):
+class TaskTimeout(Interrupt):
     """Raised in a worker when a task exceeds its time limit (a BaseException: user code catching Exception cannot swallow it)."""
 
 

@@ -18,6 +18,7 @@ from gradharness.check.checker import GradientCheckResult, gradient_check, gradi
 from gradharness.check.error_model import sigmoid_saturates
 from gradharness.check.finite_diff import cost_of
 from gradharness.check.verdict import Verdict
+from gradharness.errors import raised_by_user_code
 from gradharness.model.case import NetworkCase
 from gradharness.model.keys import matching_key
 from gradharness.model.parameters import GRADIENT_NAMES, Gradients, Parameters, parameter_shapes
@@ -104,10 +105,19 @@ def _describe_exception(function: str, exc: BaseException) -> str:
 def _call(function_name: str, function: Callable, *args: object, failure: type[PropertyFailure], case: NetworkCase):
     try:
         return function(*args)
-    except (KeyboardInterrupt, SystemExit, PropertyFailure):
+    except PropertyFailure:
         raise
-    except Exception as exc:  # the user's code may raise anything; it is a finding, not our crash
+    except BaseException as exc:  # the user's code may raise anything; it is a finding, not our crash
+        if not raised_by_user_code(exc):
+            raise
         raise failure(_describe_exception(function_name, exc), FailureKind.CRASHED, case) from None
+
+
+def _value_type(value: object) -> str:
+    try:
+        return f"{type(value).__name__} of {np.asarray(value).dtype.name}"
+    except (TypeError, ValueError):
+        return type(value).__name__
 
 
 def _unchanged(before: np.ndarray, after: object) -> bool:
@@ -134,10 +144,13 @@ def normalise_gradients(returned: object, case: NetworkCase, backward_name: str)
                 f"{backward_name} returned no {name} (keys: {keys})", FailureKind.MALFORMED, case
             )
         try:
+            given_dtype = np.asarray(value).dtype
+            if given_dtype.kind not in "iuf":  # complex, bool, str, object: np.float64 would drop or parse them
+                raise TypeError(given_dtype.name)
             array = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
             raise GradientShapeFailure(
-                f"{name} is {type(value).__name__}, not an array of numbers", FailureKind.MALFORMED, case
+                f"{name} is {_value_type(value)}, not an array of real numbers", FailureKind.MALFORMED, case
             ) from None
         expected = shapes[name[1:]]
         if array.shape != expected:
@@ -226,9 +239,9 @@ def _check_agreement(
             threshold=options.threshold,
             forward=None if functions.builtin else functions.forward,
         )
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except Exception as exc:  # the user's forward, called on perturbed parameters
+    except BaseException as exc:  # the user's forward, called on perturbed parameters
+        if not raised_by_user_code(exc):
+            raise
         raise GradientAgreementFailure(
             _describe_exception(functions.forward_name, exc) + " on perturbed parameters", FailureKind.CRASHED, case
         ) from None
@@ -274,7 +287,9 @@ def check_1d_point(forward: Callable, backward: Callable, x: float, theta: float
     """The 1-D property at one point: forward is theta * x and backward its derivative."""
     try:
         J = cost_of(forward(x, theta))
-    except Exception as exc:  # user code
+    except BaseException as exc:  # user code
+        if not raised_by_user_code(exc):
+            raise
         raise Derivative1DFailure(
             _describe_exception("forward_propagation", exc), FailureKind.CRASHED, point=(x, theta)
         ) from None
@@ -289,7 +304,9 @@ def check_1d_point(forward: Callable, backward: Callable, x: float, theta: float
         result = gradient_check(
             x, theta, options.epsilon, threshold=options.threshold, forward=forward, backward=backward
         )
-    except Exception as exc:  # user code
+    except BaseException as exc:  # user code
+        if not raised_by_user_code(exc):
+            raise
         raise Derivative1DFailure(
             _describe_exception("backward_propagation", exc), FailureKind.CRASHED, point=(x, theta)
         ) from None

@@ -24,6 +24,7 @@ from hypothesis.reporting import with_reporter
 
 from gradharness.check.checker import gradient_check_n
 from gradharness.check.verdict import Verdict
+from gradharness.errors import raised_by_user_code
 from gradharness.model import network
 from gradharness.model.case import NetworkCase, seed_test_case
 from gradharness.model.keys import KeyCaseDict
@@ -140,9 +141,9 @@ def _call_checker(checker: Callable, case: NetworkCase, gradients: Gradients, ep
         return student_difference(checker, case.parameters, gradients, case.X, case.Y, epsilon)
     except MalformedDifference as exc:
         raise StudentCheckerFailure(str(exc), FailureKind.MALFORMED, case) from None
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except Exception as exc:  # the student's code
+    except BaseException as exc:  # the student's code
+        if not raised_by_user_code(exc):
+            raise
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise StudentCheckerFailure(
             f"gradient_check_n raised {type(exc).__name__}" + (f": {text}" if text else "") + f" on {case.describe()}",
