@@ -133,3 +133,17 @@ def test_sensitivity_console_script(tmp_path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.startswith("smallest delta caught on every case: dW1 ")
     assert load(tmp_path / "s.json", SensitivityRecord).kind == "sensitivity"
+
+
+def test_a_campaign_that_cannot_run_describes_its_checker_as_a_run_would(tmp_path) -> None:
+    checker = tmp_path / "chk.py"
+    checker.write_text("def nothing():\n    pass\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    result = _run("mutate", "--checker", str(checker), "--checker-function", "my_check", "--json", str(out))
+    assert result.exit_code == 2
+    record = load(out, MutateRecord)
+    assert record.verdict is RunVerdict.ERROR and "defines no my_check" in (record.error or "")
+    assert record.checker["kind"] == "file" and record.checker["function"] == "my_check"
+    assert record.checker["path"] == str(checker.resolve()) and record.checker["sha256"]
+    assert record.target == {"path": "builtin:gradharness/model/network.py", "sha256": None,
+                             "function": "backward_propagation_n"}  # fmt: skip

@@ -21,7 +21,7 @@ from gradharness.check.layout import BlockLayout
 from gradharness.check.perturbed import UNIT_ROUNDOFF, BasePass, base_pass, perturbed_passes
 from gradharness.check.screening import SCREEN_MIN_ENTRIES, BlockScreen, screen_blocks
 from gradharness.model import network
-from gradharness.model.parameters import PARAMETER_NAMES, LayerSizes, Parameters, dictionary_to_vector
+from gradharness.model.parameters import PARAMETER_NAMES, LayerSizes, Parameters
 
 METHODS = ("auto", "batched", "loop")
 
@@ -158,13 +158,12 @@ def numerical_gradient(
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     LayerSizes.of(parameters)
-    theta = dictionary_to_vector(parameters)[0].reshape(-1)
-    steps = epsilon_vector(theta, epsilon)
-    method, forward_n = resolve_method(forward, method)
     base = base_pass(X, Y, parameters)
+    steps = epsilon_vector(base.theta(), epsilon)
+    method, forward_n = resolve_method(forward, method)
     gradapprox, kink = centred_differences(X, Y, parameters, steps, method, forward_n, base=base)
     roundoff = method_roundoff(X, Y, parameters, method, forward_n, base)
-    doubled = perturbed_passes(X, Y, parameters, 2 * steps)
+    doubled = perturbed_passes(X, Y, parameters, 2 * steps, base=base)
     doubled_gradapprox = doubled.gradapprox
     if method == "loop":
         with np.errstate(all="ignore"):

@@ -25,9 +25,16 @@ from gradharness.mutation.engine_mutmut import mutmut_campaign
 from gradharness.mutation.export import save_mutation_testing_elements
 from gradharness.mutation.operators import OPERATORS
 from gradharness.mutation.sensitivity import run_sensitivity
-from gradharness.mutation.target import checker_spec, file_target, reference_target
+from gradharness.mutation.target import (
+    REFERENCE_LABEL,
+    CheckerSpec,
+    Target,
+    checker_spec,
+    file_target,
+    reference_target,
+)
 from gradharness.properties.runner import case_strategy
-from gradharness.records.environment import environment, file_sha256
+from gradharness.records.environment import environment
 from gradharness.records.mutation import MutateRecord, SensitivityRecord
 from gradharness.records.store import save
 from gradharness.records.verdict import RunVerdict
@@ -144,13 +151,13 @@ def _fail(
 
 def _error_record(kind: str, params: dict, message: str, engine: str = "domain") -> MutateRecord | SensitivityRecord:
     """The record of a campaign that could not run: its target, the error, how to repeat it."""
+    # Described as a campaign that ran describes them; the files are not read (they may be the error).
     path, checker_path = params.get("path"), params.get("checker_path")
-    target = {"path": str(path) if path is not None else "builtin:gradharness/model/network.py",
-              "sha256": file_sha256(Path(path)) if path is not None else None, "function": None}  # fmt: skip
-    checker = {"kind": "user" if checker_path is not None else "builtin",
-               "path": str(checker_path) if checker_path is not None else None,
-               "sha256": file_sha256(Path(checker_path)) if checker_path is not None else None,
-               "function": "gradient_check_n" if checker_path is not None else "gradharness.gradient_check_n"}  # fmt: skip
+    backward = params.get("backward", "backward_propagation_n")
+    resolved = str(Path(path).resolve()) if path is not None else None
+    target = Target(str(path) if path is not None else REFERENCE_LABEL, resolved, "", backward).describe()
+    checker_file = str(Path(checker_path).resolve()) if checker_path is not None else None
+    checker = CheckerSpec(checker_file, params.get("checker_function", "gradient_check_n")).describe()
     settings = {k: v for k, v in params.items() if isinstance(v, (int, float, str, bool, type(None)))}
     reproduce, versions = _reproduce(kind), environment()
     if kind == "mutate":

@@ -81,7 +81,7 @@ def checker_spec(path: Path | None, function: str = "gradient_check_n") -> Check
     """A checker under test from a file (which must exist), or the built-in checker."""
     if path is None:
         return CheckerSpec()
-    read_source(Path(path))  # a missing or undecodable file is reported now, in one line
-    if function not in read_source(Path(path)):
+    source = read_source(Path(path))  # a missing or undecodable file is reported now, in one line
+    if function not in source:
         raise UserCodeError(f"{path}: defines no {function} (the checker under test)")
     return CheckerSpec(str(Path(path).resolve()), function)
