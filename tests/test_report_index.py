@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from gradharness.records.store import write_text_atomic
 from gradharness.render.html import render, write_report
 from gradharness.render.html.index import build_index_view, write_index
-from gradharness.render.html.render import default_report_path, write_atomic
+from gradharness.render.html.render import default_report_path
 from tests.report_support import HOSTILE_NAME, hostile_record, parse, pass_record, seed_case_record
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
@@ -72,14 +73,14 @@ def test_the_index_escapes_targets(tmp_path):
 
 def test_a_write_that_fails_leaves_the_old_report_and_no_temporary_file(tmp_path, monkeypatch):
     path = tmp_path / "report.html"
-    write_atomic(path, "old")
+    write_text_atomic(path, "old")
 
     def broken_replace(_src, _dst):
         raise KeyboardInterrupt  # interrupted just before the rename
 
     monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(KeyboardInterrupt):
-        write_atomic(path, "new " * 10_000)
+        write_text_atomic(path, "new " * 10_000)
     assert path.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
 

@@ -26,32 +26,28 @@ DEFAULT_TIMEOUT = 120.0
 def _record(
     target: dict, run: RunSettings, findings: RunFindings | None, error: str | None, reproduce: str, seconds: float
 ) -> CheckRecord:
-    settings = to_json(run)
-    if findings is None:
-        return CheckRecord(
-            target=target,
-            settings=settings,
-            verdict=RunVerdict.ERROR,
-            properties=[],
-            error=error,
-            seconds=seconds,
-            reproduce=reproduce,
-            environment=environment(),
-            created=datetime.now(UTC).isoformat(timespec="seconds"),
-        )
+    """The check's record; without findings (the file could not be checked) an error record."""
+    found: dict = {}
+    verdict = RunVerdict.ERROR
+    if findings is not None:
+        verdict = RunVerdict.FAIL if findings.failures else RunVerdict.PASS
+        found = {
+            "failures": findings.failures,
+            "diagnoses": findings.diagnoses,
+            "wrong_blocks": findings.wrong_blocks,
+            "examples": findings.examples,
+        }
     return CheckRecord(
         target=target,
-        settings=settings,
-        verdict=RunVerdict.FAIL if findings.failures else RunVerdict.PASS,
-        properties=findings.properties,
-        failures=findings.failures,
-        diagnoses=findings.diagnoses,
-        wrong_blocks=findings.wrong_blocks,
-        examples=findings.examples,
+        settings=to_json(run),
+        verdict=verdict,
+        properties=findings.properties if findings is not None else [],
+        error=error,
         seconds=seconds,
         reproduce=reproduce,
         environment=environment(),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
+        **found,
     )
 
 

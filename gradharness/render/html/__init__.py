@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from gradharness.errors import ResultsFormatError
-from gradharness.render.html.render import DEFAULT_FOLDER, default_report_path, write_atomic
+from gradharness.records.store import write_text_atomic
+from gradharness.render.html.render import DEFAULT_FOLDER, default_report_path
 
 __all__ = ["DEFAULT_FOLDER", "render_report", "write_report"]
 
@@ -61,7 +62,7 @@ def write_report(
         target = _target_of(record)
         path = default_report_path(record.kind, str(target), created, Path(folder))
     path = Path(path)
-    write_atomic(path, render_report(record, created=created, search=search))
+    write_text_atomic(path, render_report(record, created=created, search=search))
     if path.parent.resolve() == Path(folder).resolve():
         write_index(Path(folder), created=created)
     return path

@@ -12,7 +12,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
 
-from gradharness.render.html.render import INDEX_NAME, render_index, write_atomic
+from gradharness.records.store import write_text_atomic
+from gradharness.render.html.render import INDEX_NAME, render_index
 from gradharness.render.html.viewmodels import IndexEntry, IndexView
 
 _HEAD_BYTES = 8192
@@ -82,5 +83,5 @@ def write_index(folder: Path, *, created: datetime | None = None) -> Path:
     """Rebuild ``folder/index.html`` (atomically) and return its path."""
     created = created or datetime.now().astimezone()
     path = Path(folder) / INDEX_NAME
-    write_atomic(path, render_index(build_index_view(folder, created=created)))
+    write_text_atomic(path, render_index(build_index_view(folder, created=created)))
     return path

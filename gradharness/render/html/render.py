@@ -18,7 +18,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from gradharness.records.batch import BatchSummary
-from gradharness.records.store import write_text_atomic
 from gradharness.render.html import charts
 from gradharness.render.html.viewmodels import CheckView, IndexView
 
@@ -109,9 +108,6 @@ def render_index(view: IndexView) -> str:
 def render_summary(summary: BatchSummary) -> str:
     """HTML of a batch's summary table (one self-contained page)."""
     return environment().get_template("summary.html.j2").render(summary=summary)
-
-
-write_atomic = write_text_atomic
 
 
 def default_report_path(kind: str, target: str, created: datetime, folder: Path = DEFAULT_FOLDER) -> Path:
