@@ -25,6 +25,8 @@ class CheckOptions:
 
     epsilon: float | None = None
     threshold: float = DEFAULT_THRESHOLD
+    reference: bool = True
+    """Compare the forward pass's cost with the network's (off: code that changes the network on purpose)."""
 
 
 @dataclass(frozen=True)
@@ -90,3 +92,20 @@ class CampaignSettings:
             "operators": list(self.operators) if self.operators is not None else None,
             "strategy": asdict(self.strategy),
         }
+
+
+ISOLATION_LEVELS = ("namespace", "process", "none")
+"""From strongest to weakest: bubblewrap's namespaces, a limited process, in-process (trusted code only)."""
+
+DEFAULT_MEMORY_MB = 2048
+"""Address-space limit of an evaluator process."""
+
+
+@dataclass(frozen=True)
+class IsolationSettings:
+    """How the code under test is jailed: the level (None: the strongest available) and its limits."""
+
+    level: str | None = None
+    memory_mb: int = DEFAULT_MEMORY_MB
+    helpers: str | None = None
+    """A folder of trusted helper modules (``--helpers``) every evaluator may import."""

@@ -1,10 +1,11 @@
 """Run `gradharness` as a user does: the installed console script, or its entry point in this process.
 
-In process, the expensive part of a check -- the worker process that runs the user's code -- can run
-ahead for many commands at once: ``gradharness_many`` runs each command with its worker calls only
-noted down, runs those workers two at a time, then runs each command again with every worker call
-answered by the result of the identical call. Parsing, building the record, printing and the exit code
-are the command's own, run for real both times.
+In process, the expensive part of a check -- examining the file (the judge's properties, the
+evaluator running the user's code) -- can run ahead for many commands at once: ``gradharness_many``
+runs each command with its calls of ``checks.examine`` only noted down, runs those two at a time in
+worker processes, then runs each command again with every call answered by the result of the
+identical call. Parsing, building the record, printing and the exit code are the command's own, run
+for real both times.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from gradharness.judge import checks
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("gradharness")
 
-WorkerCall = tuple[dict[str, Any], float]  # run_worker's job and timeout
+WorkerCall = tuple[Any, ...]  # the arguments of checks.examine, but its progress callback
 
 
 @dataclass(frozen=True)
@@ -80,38 +81,39 @@ class _Workers:
         self.asked = 0  # every call noted down, repeats included
         self.outcomes: list[tuple[dict[str, Any] | None, Exception | None]] = []
 
-    def note_down(self, job: dict[str, Any], timeout: float, progress: Any = None) -> dict[str, Any]:
+    def note_down(self, *arguments: Any, progress: Any = None) -> Any:
         self.asked += 1
-        if (job, timeout) not in self.calls:
-            self.calls.append((job, timeout))
+        if arguments[:6] not in self.calls:
+            self.calls.append(arguments[:6])
         raise _WorkerAsked
 
     def run_ahead(self, jobs: int) -> None:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            self.outcomes = list(pool.map(self._outcome, self.calls))
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            self.outcomes = list(pool.map(_outcome, [self.real] * len(self.calls), self.calls))
 
-    def _outcome(self, call: WorkerCall) -> tuple[dict[str, Any] | None, Exception | None]:
-        try:
-            return self.real(*call), None
-        except Exception as exc:  # a timeout or a crash: check_file turns it into the record
-            return None, exc
-
-    def answer(self, job: dict[str, Any], timeout: float, progress: Any = None) -> dict[str, Any]:
-        if (job, timeout) not in self.calls:
-            return self.real(job, timeout, progress)
-        result, error = self.outcomes[self.calls.index((job, timeout))]
+    def answer(self, *arguments: Any, progress: Any = None) -> Any:
+        if arguments[:6] not in self.calls:
+            return self.real(*arguments, progress=progress)
+        result, error = self.outcomes[self.calls.index(arguments[:6])]
         if error is not None:
             raise error
         assert result is not None
         return copy.deepcopy(result)
 
 
+def _outcome(real: Callable[..., Any], call: WorkerCall) -> tuple[Any, Exception | None]:
+    try:
+        return real(*call), None
+    except Exception as exc:  # check_file turns it into the record
+        return None, exc
+
+
 def gradharness_many(commands: Sequence[Sequence[str]], jobs: int = 2) -> list[Run]:
-    """``gradharness(*command)`` for each command, their worker processes run ``jobs`` at a time."""
-    workers = _Workers(checks.run_worker)
+    """``gradharness(*command)`` for each command, their examinations run ``jobs`` at a time."""
+    workers = _Workers(checks.examine)
     runs: dict[int, Run] = {}
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(checks, "run_worker", workers.note_down)
+        patch.setattr(checks, "examine", workers.note_down)
         for index, command in enumerate(commands):
             before = workers.asked
             try:
@@ -122,7 +124,7 @@ def gradharness_many(commands: Sequence[Sequence[str]], jobs: int = 2) -> list[R
                 runs[index] = run
     workers.run_ahead(jobs)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(checks, "run_worker", workers.answer)
+        patch.setattr(checks, "examine", workers.answer)
         for index, command in enumerate(commands):
             if index not in runs:
                 runs[index] = gradharness(*command)

@@ -1,8 +1,9 @@
-"""The judge <-> evaluator framing: arrays as .npy bytes, real dtypes only, bounded frames."""
+"""The judge <-> evaluator framing: arrays as raw bytes with dtype and shape, real dtypes only, bounded frames."""
 
 from __future__ import annotations
 
 import io
+import json
 import struct
 
 import numpy as np
@@ -40,26 +41,52 @@ def test_a_clean_end_of_stream_is_none_and_frames_follow_each_other() -> None:
     assert [read_frame(stream), read_frame(stream), read_frame(stream)] == [{"n": 1}, {"n": 2}, None]
 
 
-def _frame_with_array(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=True)
-    data = buffer.getvalue()
+def _frame_with_array(dtype: str, shape: object, data: bytes) -> bytes:
     header = b'{"value":{"$array":0}}'
-    return MAGIC + struct.pack(">I", len(header)) + header + struct.pack(">I", 1) + struct.pack(">Q", len(data)) + data
+    meta = json.dumps({"dtype": dtype, "shape": shape}).encode()
+    return (
+        MAGIC + struct.pack(">I", len(header)) + header + struct.pack(">I", 1)
+        + struct.pack(">I", len(meta)) + meta + struct.pack(">Q", len(data)) + data
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
     "array, says",
     [
         (np.array([1 + 2j]), "complex128"),
-        (np.array(["0.69"]), "<U4"),
+        (np.array(["0.69"]), "str"),
         (np.zeros(2, dtype=[("a", "f8"), ("b", "f8")]), "only real numbers"),
-        (np.array([{"x": 1}], dtype=object), "not a plain .npy array"),
+        (np.array([{"x": 1}], dtype=object), "object"),
     ],
 )
 def test_only_real_arrays_are_accepted(array: np.ndarray, says: str) -> None:
-    with pytest.raises(ProtocolError, match=says.replace("(", r"\(")):
-        read_frame(io.BytesIO(_frame_with_array(array)))
+    frame = _frame_with_array(array.dtype.str, list(array.shape), b"\0" * array.nbytes)
+    with pytest.raises(ProtocolError, match=says):
+        read_frame(io.BytesIO(frame))
+
+
+@pytest.mark.parametrize(
+    "dtype, shape, size, says",
+    [
+        ("<f8", [2, 3], 40, "40 bytes for shape"),
+        ("<f8", [-1], 8, "shape"),
+        ("<f8", "x", 8, "shape"),
+        ("O", [1], 8, "object"),
+    ],
+)
+def test_an_array_must_be_what_it_says(dtype: str, shape: object, size: int, says: str) -> None:
+    with pytest.raises(ProtocolError, match=says):
+        read_frame(io.BytesIO(_frame_with_array(dtype, shape, b"\0" * size)))
+
+
+def test_arrays_of_every_real_dtype_and_zero_dimensions_round_trip() -> None:
+    values = {"f4": np.float32([1.5]), "i8": np.arange(3), "b": np.array([True]), "scalar": np.array(2.5)}
+    values["big_endian"] = np.arange(4, dtype=">f8").reshape(2, 2)
+    back = _round_trip(values)
+    assert back is not None
+    for name, value in values.items():
+        np.testing.assert_array_equal(back[name], value)
+        assert back[name].shape == value.shape and back[name].dtype == value.dtype
 
 
 @pytest.mark.parametrize(

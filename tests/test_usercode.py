@@ -93,9 +93,14 @@ def test_module_level_failures_are_one_note_and_later_definitions_still_load(tmp
     assert loaded.module.forward_propagation.__annotations__["x"] == "np.ndarray"
 
 
-def test_an_unknown_missing_module_is_still_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path, "f.py", "import scipy_not_here\ndef forward_propagation(x, t):\n    return t * x\n")
-    with pytest.raises(UserCodeError, match=r"f.py: loading failed at line 1: ModuleNotFoundError"):
+def test_a_missing_module_a_checked_function_uses_is_an_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "f.py",
+        "import scipy_not_here\ndef forward_propagation(x, t):\n    return scipy_not_here.dot(t, x)\n"
+        "def backward_propagation(x, t):\n    return x\n",
+    )
+    with pytest.raises(UserCodeError, match=r"f.py: forward_propagation uses scipy_not_here, bound by line 1 "):
         load_user_file(path)
 
 

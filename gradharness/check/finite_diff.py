@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -59,6 +60,80 @@ def _frozen_copies(parameters: Parameters, shapes: dict[str, tuple[int, int]]) -
     return base
 
 
+@dataclass(frozen=True)
+class Perturbations:
+    """Perturbed parameter sets of one block, each evaluated at theta + delta and theta - delta.
+
+    Either entry by entry (``indices`` into the flattened block, one ``steps`` value each) or
+    along directions (``deltas``: one row of the block's size per perturbation).
+    """
+
+    block: str
+    indices: np.ndarray | None = None
+    steps: np.ndarray | None = None
+    deltas: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.deltas) if self.deltas is not None else len(self.indices if self.indices is not None else ())
+
+    def delta(self, k: int, shape: tuple[int, ...]) -> tuple[tuple[int, ...] | None, np.ndarray | float]:
+        """The k-th perturbation: (entry, step) entry by entry, (None, delta array) along a direction."""
+        if self.deltas is not None:
+            return None, np.asarray(self.deltas[k], dtype=np.float64).reshape(shape)
+        assert self.indices is not None and self.steps is not None
+        return tuple(int(i) for i in np.unravel_index(int(self.indices[k]), shape)), float(self.steps[k])
+
+    def perturbed(self, block: np.ndarray, k: int, sign: float) -> np.ndarray:
+        """A copy of the block's values moved by the k-th perturbation times ``sign`` (+1 or -1)."""
+        entry, delta = self.delta(k, block.shape)
+        out = np.array(block, dtype=np.float64, copy=True)
+        if entry is None:
+            out += sign * np.asarray(delta)
+        else:
+            out[entry] += sign * float(delta)
+        return out
+
+
+PerturbedCosts = list[tuple[np.ndarray, np.ndarray]]
+"""J(theta + delta) and J(theta - delta) for each perturbation of each group."""
+
+
+def loop_costs(
+    forward: ForwardN, X: np.ndarray, Y: np.ndarray, parameters: Parameters, groups: Sequence[Perturbations]
+) -> PerturbedCosts:
+    """Call ``forward`` once per perturbed parameter set, as the seed's loop does.
+
+    Unperturbed blocks are shared read-only between calls, so a forward that writes into its
+    parameters raises instead of corrupting later evaluations; each call gets a fresh dict, so a
+    forward that rebinds its keys cannot affect the next call.
+    """
+    base = _frozen_copies(parameters, parameter_shapes(LayerSizes.of(parameters)))
+    out = []
+    for group in groups:
+        plus, minus = np.empty(len(group)), np.empty(len(group))
+        for k in range(len(group)):
+            for sign, costs in ((1.0, plus), (-1.0, minus)):
+                perturbed = group.perturbed(base[group.block], k, sign)
+                costs[k] = cost_of(forward(X, Y, {**base, group.block: perturbed}))
+        out.append((plus, minus))
+    return out
+
+
+def perturbed_costs(
+    forward: ForwardN, X: np.ndarray, Y: np.ndarray, parameters: Parameters, groups: Sequence[Perturbations]
+) -> PerturbedCosts:
+    """The costs at every perturbed parameter set of ``groups``.
+
+    A forward pass that evaluates many parameter sets at once (one in another process, which
+    answers them in a single round trip) says so with a ``perturbed_costs`` method; any other
+    callable is called once per set (:func:`loop_costs`).
+    """
+    batched = getattr(forward, "perturbed_costs", None)
+    if callable(batched):
+        return batched(X, Y, parameters, groups)
+    return loop_costs(forward, X, Y, parameters, groups)
+
+
 def gradapprox_loop(
     forward: ForwardN,
     X: np.ndarray,
@@ -69,30 +144,20 @@ def gradapprox_loop(
 ) -> np.ndarray:
     """The seed's loop: (J(theta + e_i) - J(theta - e_i)) / (2 e_i) for each entry i (or only ``indices``).
 
-    Unperturbed blocks are shared read-only between calls, so a forward that
-    writes into its parameters raises instead of corrupting later evaluations.
-    Entries outside ``indices`` are NaN.
+    Entries outside ``indices`` are NaN; the costs come from :func:`perturbed_costs`.
     """
-    sizes = LayerSizes.of(parameters)
-    shapes = parameter_shapes(sizes)
-    base = _frozen_copies(parameters, shapes)
-    slices = block_slices(sizes)
+    slices = block_slices(LayerSizes.of(parameters))
     total = sum(s.stop - s.start for s in slices.values())
     result = np.full(total, np.nan)
     wanted = np.arange(total) if indices is None else np.unique(np.asarray(indices, dtype=np.intp))
+    groups, where = [], []
     for name, block in slices.items():
         inside = wanted[(wanted >= block.start) & (wanted < block.stop)]
-        cols = shapes[name][1]
-        for i in inside.tolist():
-            row, col = divmod(i - block.start, cols)
-            step = float(epsilon[i])
-            costs = []
-            for sign in (step, -step):
-                perturbed = base[name].copy()
-                perturbed[row, col] += sign
-                # a fresh dict per call: a forward that rebinds its keys cannot affect the next call
-                costs.append(cost_of(forward(X, Y, {**base, name: perturbed})))
-            result[i] = (costs[0] - costs[1]) / (2.0 * step)
+        if inside.size:
+            groups.append(Perturbations(name, indices=inside - block.start, steps=np.asarray(epsilon)[inside]))
+            where.append(inside)
+    for inside, (plus, minus) in zip(where, perturbed_costs(forward, X, Y, parameters, groups), strict=True):
+        result[inside] = (plus - minus) / (2.0 * np.asarray(epsilon)[inside])
     return result
 
 
@@ -104,16 +169,9 @@ def directional_loop(
     name: str,
     steps: np.ndarray,
 ) -> np.ndarray:
-    """J(theta + s_k) - J(theta - s_k) for each row s_k of ``steps`` (k, size of block ``name``), one call per sign.
+    """J(theta + s_k) - J(theta - s_k) for each row s_k of ``steps`` (k, size of block ``name``).
 
-    Only block ``name`` moves; the others are shared read-only, as in :func:`gradapprox_loop`.
+    Only block ``name`` moves; the costs come from :func:`perturbed_costs`.
     """
-    shapes = parameter_shapes(LayerSizes.of(parameters))
-    base = _frozen_copies(parameters, shapes)
-    out = np.empty(len(steps))
-    for k, step in enumerate(steps):
-        step = np.asarray(step, dtype=np.float64).reshape(shapes[name])
-        J_plus = cost_of(forward(X, Y, {**base, name: base[name] + step}))
-        J_minus = cost_of(forward(X, Y, {**base, name: base[name] - step}))
-        out[k] = J_plus - J_minus
-    return out
+    [(plus, minus)] = perturbed_costs(forward, X, Y, parameters, [Perturbations(name, deltas=np.asarray(steps))])
+    return plus - minus

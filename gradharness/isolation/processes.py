@@ -7,9 +7,12 @@ started dies with it) and the mutation pool's workers (:func:`kill_pool`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
+import time
+from collections.abc import Collection
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.process import BaseProcess
 
@@ -53,3 +56,94 @@ def kill_pool(pool: ProcessPoolExecutor) -> None:
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         kill(process)
     pool.shutdown(wait=False, cancel_futures=True)
+
+
+def processes_of(uid: int) -> list[int]:
+    """The pids of the live (not zombie) processes owned by ``uid``."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != uid:
+                continue
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                state = stat.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in (b"Z", b"X"):
+            found.append(int(entry.name))
+    return found
+
+
+def kill_uid(uid: int, rounds: int = 20) -> bool:
+    """SIGKILL every process of ``uid``, an evaluator's own uid: whatever it started, in a new session or not.
+
+    ``kill -9 -1`` run as ``uid`` signals all of that uid's processes at once, so a process that
+    forks as fast as it can is not outrun one pid at a time. True when none is left.
+    """
+    for _ in range(rounds):
+        if not processes_of(uid):
+            return True
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(
+                ["kill", "-9", "-1"], user=uid, group=uid, extra_groups=[], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10, env={"PATH": "/usr/bin:/bin"},
+            )  # fmt: skip
+        time.sleep(0.01)
+    return not processes_of(uid)
+
+
+def _process_table() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, state) of every process this one can see in /proc (empty where there is no /proc)."""
+    table: dict[int, tuple[int, str]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return table
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stream:
+                fields = stream.read().rpartition(b")")[2].split()
+            table[int(entry)] = (int(fields[1]), fields[0].decode())
+        except (OSError, IndexError, ValueError):
+            continue  # it ended while the table was read
+    return table
+
+
+def _below(pid: int, table: dict[int, tuple[int, str]], spare: Collection[int]) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for child, (parent, state) in table.items():
+        if state not in ("Z", "X") and child not in spare:
+            children.setdefault(parent, []).append(child)
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def kill_tree(pid: int, *, include_root: bool = True, spare: Collection[int] = ()) -> None:
+    """SIGKILL every process below ``pid`` (and ``pid`` itself unless ``include_root`` is False), all at once.
+
+    The tree is read from /proc by parent links, so children in sessions or PID namespaces of their
+    own are found too, before anything is killed (a killed parent's children are adopted elsewhere);
+    it is read again until nothing below is left running. Without /proc only ``pid`` itself is killed.
+    The processes in ``spare`` and those below them are left alone.
+    """
+    for _ in range(20):
+        table = _process_table()
+        targets = _below(pid, table, spare)
+        if include_root and (not table or table.get(pid, (0, "Z"))[1] not in ("Z", "X")):
+            targets.append(pid)
+        if not targets:
+            return
+        for target in targets:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(target, signal.SIGKILL)
+        if not table:
+            return
+        time.sleep(0.01)

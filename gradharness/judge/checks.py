@@ -1,26 +1,62 @@
-"""Check a user's file (in a worker process) or a built-in backward pass, as a CheckRecord."""
+"""Check a user's file (its code in a jailed evaluator) or a built-in backward pass, as a CheckRecord.
+
+This is the judge: it draws the cases, computes the numerical gradients, runs every property and
+writes the record. The user's code runs only in the evaluator process (:mod:`~gradharness.isolation`),
+reached through the stand-ins of :mod:`~gradharness.judge.remote`; at ``--isolation none`` (trusted
+code only) it is loaded into this process instead.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gradharness.errors import GradHarnessError, ResultsFormatError
-from gradharness.isolation.sandbox import run_worker
+from gradharness.errors import EvaluatorLost, GradHarnessError
+from gradharness.isolation.client import Evaluator
+from gradharness.isolation.jail import resolve_level
+from gradharness.judge.remote import RemoteFunction, RemoteNetwork
 from gradharness.judge.reproduce import demo_command, reproduce_command
 from gradharness.model import network
-from gradharness.properties.properties import NetworkFunctions
+from gradharness.properties.properties import NetworkFunctions, Property
 from gradharness.properties.runner import Progress, RunFindings, run_properties
+from gradharness.properties.student_checker import check_student_checker
 from gradharness.records.check import CheckRecord
 from gradharness.records.environment import environment, file_sha256
-from gradharness.records.serialise import decode, to_json
+from gradharness.records.serialise import to_json
 from gradharness.records.verdict import RunVerdict
-from gradharness.settings import FunctionNames, RunSettings
+from gradharness.settings import FunctionNames, IsolationSettings, RunSettings
+from gradharness.usercode.discover import with_key_case
+from gradharness.usercode.loader import load_user_file
+from gradharness.usercode.source import check_checkable
 
 DEFAULT_TIMEOUT = 120.0
+OUTPUT_SHOWN = 4096
+"""Characters of the user's output kept in the record."""
+
+
+@dataclass
+class Examined:
+    """What examining a file found: findings, or the error that stopped it; and what to tell the user."""
+
+    findings: RunFindings | None
+    error: str | None = None
+    functions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    output: str = ""
+    isolation: str = ""
+
+
+@dataclass(frozen=True)
+class CheckedFunctions:
+    """The file's functions as the judge calls them (remote stand-ins, or the functions themselves)."""
+
+    network: NetworkFunctions | None
+    one_d: tuple[Callable, Callable] | None
+    checker: Callable | None
 
 
 def _record(
@@ -51,6 +87,110 @@ def _record(
     )
 
 
+def judge(functions: CheckedFunctions, run: RunSettings, notes: list[str], progress: Progress | None) -> RunFindings:
+    """Run every property on the file's functions, then its own checker once its forward is known right."""
+    findings = run_properties(functions.network, functions.one_d, run, progress)
+    if functions.checker is None:
+        return findings
+    forward_failed = {f.property for f in findings.failures} & {
+        Property.FORWARD_COST.name,
+        Property.FORWARD_MATCHES.name,
+    }
+    if forward_failed:
+        notes.append("gradient_check_n is not checked: the forward pass is wrong")
+        return findings
+    student = check_student_checker(functions.checker, run, progress)
+    findings.properties.append(student.property)
+    findings.failures.extend(student.failures)
+    findings.seconds += student.seconds
+    if not student.failures:
+        notes.append(student.note())
+    return findings
+
+
+def _remote_functions(evaluator: Evaluator, hello: dict[str, Any], names: FunctionNames) -> CheckedFunctions:
+    remote = RemoteNetwork(evaluator)
+    network_pair = None
+    if hello.get("network") is True:
+        network_pair = NetworkFunctions(remote.forward, remote.backward, names.forward_n, names.backward_n)
+    one_d = None
+    if hello.get("one_d") is True:
+        one_d = (
+            RemoteFunction(evaluator, "forward_1d", names.forward_1d),
+            RemoteFunction(evaluator, "backward_1d", names.backward_1d),
+        )
+    checker = None
+    if hello.get("checker") is not None and network_pair is not None:
+        signature = hello["checker"] if isinstance(hello["checker"], list) else None
+        checker = RemoteFunction(evaluator, "checker", names.checker_n, signature)
+    return CheckedFunctions(network_pair, one_d, checker)
+
+
+def _text_list(value: object) -> list[str]:
+    return [str(item)[:1000] for item in value[:20]] if isinstance(value, list) else []
+
+
+def _progress(evaluator: Evaluator | None, line: Callable[[str], None] | None) -> Progress:
+    def update(done: int, total: int, what: str) -> None:
+        step = f"example {done}/{total}: {what}"
+        if evaluator is not None:
+            evaluator.step = step
+        if line is not None:
+            line(step)
+
+    return update
+
+
+def examine(
+    path: Path,
+    run: RunSettings,
+    names: FunctionNames,
+    timeout: float,
+    isolation: IsolationSettings,
+    siblings: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> Examined:
+    """Load the file at the isolation level asked for and judge its functions."""
+    level, fallback = resolve_level(isolation.level)
+    notes = [fallback] if fallback else []
+    if level == "none":
+        return _examine_in_process(path, run, names, notes, progress)
+    try:
+        with Evaluator(path, names, level=level, isolation=isolation, timeout=timeout, siblings=siblings) as evaluator:
+            hello = evaluator.call({"call": "hello"})
+            if "error" in hello:
+                return Examined(None, str(hello["error"])[:2000], notes=notes, isolation=level)
+            notes += _text_list(hello.get("notes"))
+            notes += [f"not checked: {item}" for item in _text_list(hello.get("not_checked"))]
+            functions = _remote_functions(evaluator, hello, names)
+            findings = judge(functions, run, notes, _progress(evaluator, progress))
+            output = evaluator.output()
+    except EvaluatorLost as exc:
+        return Examined(None, f"{path.name}: {exc}", notes=notes, isolation=level)
+    except GradHarnessError as exc:
+        return Examined(None, f"{path.name}: {exc}", notes=notes, isolation=level)
+    return Examined(findings, None, _text_list(hello.get("functions")), notes, output[-OUTPUT_SHOWN:], level)
+
+
+def _examine_in_process(
+    path: Path, run: RunSettings, names: FunctionNames, notes: list[str], progress: Callable[[str], None] | None
+) -> Examined:
+    """Trusted code only: the file is loaded into this process."""
+    try:
+        loaded = load_user_file(path, names)
+    except GradHarnessError as exc:
+        return Examined(None, str(exc), notes=notes, isolation="none")
+    found = loaded.found
+    network_pair = None
+    if found.network is not None:
+        forward, backward = found.network
+        network_pair = NetworkFunctions(with_key_case(forward), backward, names.forward_n, names.backward_n)
+    notes += loaded.notes
+    functions = CheckedFunctions(network_pair, found.one_d, found.checker)
+    findings = judge(functions, run, notes, _progress(None, progress))
+    return Examined(findings, None, found.found(), notes, isolation="none")
+
+
 def check_file(
     path: Path,
     run: RunSettings,
@@ -59,33 +199,33 @@ def check_file(
     timeout: float = DEFAULT_TIMEOUT,
     progress: Callable[[str], None] | None = None,
     extra_args: list[str] | None = None,
+    isolation: IsolationSettings | None = None,
+    siblings: bool = True,
 ) -> CheckRecord:
-    """Check the functions in a user's file in a worker process; errors become an 'error' record."""
+    """Check the functions in a user's file, its code jailed; errors become an 'error' record.
+
+    ``siblings``: the .py files beside the file are its own helpers (False for a submission that
+    shares its folder with other submissions).
+    """
     path = Path(path)
     names = names or FunctionNames()
-    target: dict[str, Any] = {"path": str(path), "sha256": file_sha256(path), "functions": []}
-    reproduce = reproduce_command(path, run, extra_args, names)
+    isolation = isolation or IsolationSettings()
     started = time.perf_counter()
-    job = {
-        "path": str(path.resolve()),
-        "names": to_json(names),
-        "settings": to_json(run),
-    }
+    reproduce = reproduce_command(path, run, extra_args, names)
     try:
-        result = run_worker(job, timeout, progress)
+        check_checkable(path)
     except GradHarnessError as exc:
-        return _record(target, run, None, f"{path.name}: {exc}", reproduce, time.perf_counter() - started)
-    if "error" in result:
-        return _record(target, run, None, result["error"], reproduce, time.perf_counter() - started)
-    target["functions"] = result["functions"]
-    if result.get("notes"):
-        target["notes"] = result["notes"]
-    try:
-        findings = decode(RunFindings, result["findings"], "the worker's findings")
-    except ResultsFormatError as exc:  # the judge decides only on findings it can read
-        message = f"{path.name}: the worker's result is malformed: {exc}"
-        return _record(target, run, None, message, reproduce, time.perf_counter() - started)
-    return _record(target, run, findings, None, reproduce, time.perf_counter() - started)
+        missing: dict[str, Any] = {"path": str(path), "sha256": None, "functions": []}
+        return _record(missing, run, None, str(exc), reproduce, time.perf_counter() - started)
+    target: dict[str, Any] = {"path": str(path), "sha256": file_sha256(path), "functions": []}
+    examined = examine(path.resolve(), run, names, timeout, isolation, siblings, progress=progress)
+    target["functions"] = examined.functions
+    target["isolation"] = examined.isolation
+    if examined.notes:
+        target["notes"] = examined.notes
+    if examined.output:
+        target["output"] = examined.output
+    return _record(target, run, examined.findings, examined.error, reproduce, time.perf_counter() - started)
 
 
 def check_builtin(backward: Callable, label: str, run: RunSettings, progress: Progress | None = None) -> CheckRecord:

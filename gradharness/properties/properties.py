@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 
@@ -18,64 +17,22 @@ from gradharness.check.checker import GradientCheckResult, gradient_check, gradi
 from gradharness.check.error_model import sigmoid_saturates
 from gradharness.check.finite_diff import cost_of
 from gradharness.check.verdict import Verdict
-from gradharness.errors import raised_by_user_code
+from gradharness.errors import describe_exception, raised_by_user_code
 from gradharness.model.case import NetworkCase
 from gradharness.model.keys import matching_key
 from gradharness.model.parameters import GRADIENT_NAMES, Gradients, Parameters, parameter_shapes
+from gradharness.properties.failures import (
+    Derivative1DFailure,
+    ForwardCostFailure,
+    GradientAgreementFailure,
+    GradientShapeFailure,
+    Property,
+    PropertyFailure,
+    SideEffectFailure,
+)
+from gradharness.properties.reference import ReferenceAudit
 from gradharness.records.status import FailureKind
 from gradharness.settings import CheckOptions
-
-
-class Property(Enum):
-    """What is asserted of the user's functions on each case."""
-
-    FORWARD_COST = "forward returns a finite scalar cost and a cache"
-    GRADIENT_SHAPES = "backward returns every gradient with its parameter's shape, in float64"
-    GRADIENT_AGREES = "backward agrees with the numerical gradient of forward"
-    NO_SIDE_EFFECTS = "forward and backward leave X, Y and the parameters unchanged"
-    DERIVATIVE_1D = "1-D: backward is the derivative of J(theta) = theta * x"
-    STUDENT_CHECKER = "the file's own gradient_check_n accepts a correct backprop and rejects wrong ones"
-
-
-class PropertyFailure(AssertionError):
-    """A property does not hold on a case."""
-
-    prop: Property = Property.GRADIENT_AGREES
-
-    def __init__(
-        self,
-        message: str,
-        kind: FailureKind,
-        case: NetworkCase | None = None,
-        check: GradientCheckResult | None = None,
-        point: tuple[float, float] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.kind = kind
-        self.case = case
-        self.check = check
-        self.point = point
-
-
-class ForwardCostFailure(PropertyFailure):
-    prop = Property.FORWARD_COST
-
-
-class GradientShapeFailure(PropertyFailure):
-    prop = Property.GRADIENT_SHAPES
-
-
-class GradientAgreementFailure(PropertyFailure):
-    prop = Property.GRADIENT_AGREES
-
-
-class SideEffectFailure(PropertyFailure):
-    prop = Property.NO_SIDE_EFFECTS
-
-
-class Derivative1DFailure(PropertyFailure):
-    prop = Property.DERIVATIVE_1D
 
 
 @dataclass(frozen=True)
@@ -97,11 +54,6 @@ class CaseOutcome:
     verdict: Verdict
 
 
-def _describe_exception(function: str, exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{function} raised {type(exc).__name__}" + (f": {text}" if text else "")
-
-
 def _call(function_name: str, function: Callable, *args: object, failure: type[PropertyFailure], case: NetworkCase):
     try:
         return function(*args)
@@ -110,7 +62,7 @@ def _call(function_name: str, function: Callable, *args: object, failure: type[P
     except BaseException as exc:  # the user's code may raise anything; it is a finding, not our crash
         if not raised_by_user_code(exc):
             raise
-        raise failure(_describe_exception(function_name, exc), FailureKind.CRASHED, case) from None
+        raise failure(describe_exception(function_name, exc), FailureKind.CRASHED, case) from None
 
 
 def _value_type(value: object) -> str:
@@ -174,10 +126,15 @@ def normalise_gradients(returned: object, case: NetworkCase, backward_name: str)
 
 
 def _forward_cost(
-    functions: NetworkFunctions, case: NetworkCase, X: np.ndarray, Y: np.ndarray, parameters: Parameters
+    functions: NetworkFunctions,
+    forward: Callable,
+    case: NetworkCase,
+    X: np.ndarray,
+    Y: np.ndarray,
+    parameters: Parameters,
 ) -> tuple[float, object]:
-    """The cost and cache the user's forward returns; a non-finite cost only where the sigmoid saturates."""
-    returned = _call(functions.forward_name, functions.forward, X, Y, parameters, failure=ForwardCostFailure, case=case)
+    """The cost and cache ``forward`` returns; a non-finite cost only where the sigmoid saturates."""
+    returned = _call(functions.forward_name, forward, X, Y, parameters, failure=ForwardCostFailure, case=case)
     if not isinstance(returned, (tuple, list)) or len(returned) != 2:
         raise ForwardCostFailure(
             f"{functions.forward_name} returned {type(returned).__name__}, expected (cost, cache)",
@@ -205,7 +162,7 @@ def _check_unchanged(case: NetworkCase, X: np.ndarray, Y: np.ndarray, parameters
                 f"{label} was modified in place during forward/backward", FailureKind.SIDE_EFFECT, case
             )
     for name, before in case.parameters.items():
-        if not _unchanged(before, parameters[name]):
+        if not _unchanged(before, parameters.get(name)):
             raise SideEffectFailure(
                 f"parameter {name} was modified in place during forward/backward", FailureKind.SIDE_EFFECT, case
             )
@@ -223,12 +180,13 @@ def _check_finite(gradients: Gradients, case: NetworkCase) -> None:
 
 def _check_agreement(
     functions: NetworkFunctions,
+    forward: Callable | None,
     case: NetworkCase,
     gradients: Gradients,
     options: CheckOptions,
     checker: Callable | None,
 ) -> GradientCheckResult:
-    """The checker's result on the gradients; raise GradientAgreementFailure unless it passed."""
+    """The checker's result on the gradients (numerical side from ``forward``, None: the built-in network)."""
     try:
         result = (checker or gradient_check_n)(
             case.copy_parameters(),
@@ -237,13 +195,15 @@ def _check_agreement(
             case.Y,
             options.epsilon,
             threshold=options.threshold,
-            forward=None if functions.builtin else functions.forward,
+            forward=forward,
         )
+    except PropertyFailure:  # the forward's cost at a perturbed point is not the network's
+        raise
     except BaseException as exc:  # the user's forward, called on perturbed parameters
         if not raised_by_user_code(exc):
             raise
         raise GradientAgreementFailure(
-            _describe_exception(functions.forward_name, exc) + " on perturbed parameters", FailureKind.CRASHED, case
+            describe_exception(functions.forward_name, exc) + " on perturbed parameters", FailureKind.CRASHED, case
         ) from None
     if not result.passed:
         raise GradientAgreementFailure(
@@ -266,7 +226,11 @@ def check_network_case(
     X, Y = case.X.copy(), case.Y.copy()
     parameters = case.copy_parameters()
     ran = [Property.FORWARD_COST]
-    cost, cache = _forward_cost(functions, case, X, Y, parameters)
+    forward: Callable = functions.forward
+    if options.reference and not functions.builtin:
+        ran.append(Property.FORWARD_MATCHES)
+        forward = ReferenceAudit(functions.forward, functions.forward_name, case)
+    cost, cache = _forward_cost(functions, forward, case, X, Y, parameters)
 
     ran.append(Property.GRADIENT_SHAPES)
     returned = _call(functions.backward_name, functions.backward, X, Y, cache, failure=GradientShapeFailure, case=case)
@@ -279,7 +243,7 @@ def check_network_case(
     _check_finite(gradients, case)
     if not math.isfinite(cost):  # saturated: the numerical gradient of an infinite cost says nothing
         return CaseOutcome(tuple(ran), Verdict.SATURATED)
-    result = _check_agreement(functions, case, gradients, options, checker)
+    result = _check_agreement(functions, None if functions.builtin else forward, case, gradients, options, checker)
     return CaseOutcome(tuple(ran), result.verdict)
 
 
@@ -291,7 +255,7 @@ def check_1d_point(forward: Callable, backward: Callable, x: float, theta: float
         if not raised_by_user_code(exc):
             raise
         raise Derivative1DFailure(
-            _describe_exception("forward_propagation", exc), FailureKind.CRASHED, point=(x, theta)
+            describe_exception("forward_propagation", exc), FailureKind.CRASHED, point=(x, theta)
         ) from None
     expected = theta * x
     if not math.isfinite(J) or abs(J - expected) > 1e-12 * max(1.0, abs(expected)):
@@ -308,7 +272,7 @@ def check_1d_point(forward: Callable, backward: Callable, x: float, theta: float
         if not raised_by_user_code(exc):
             raise
         raise Derivative1DFailure(
-            _describe_exception("backward_propagation", exc), FailureKind.CRASHED, point=(x, theta)
+            describe_exception("backward_propagation", exc), FailureKind.CRASHED, point=(x, theta)
         ) from None
     if not result.passed:
         raise Derivative1DFailure(

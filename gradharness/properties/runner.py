@@ -238,7 +238,8 @@ def run_properties(
     if network is not None:
         tallies["network"] = _Tally()
         failures += _network_failures(network, run, hypothesis_settings, progress, tallies["network"])
-        wanted += _NETWORK_PROPERTIES
+        compared = run.check.reference and not network.builtin  # the built-in forward is the reference
+        wanted += [p for p in _NETWORK_PROPERTIES if compared or p is not Property.FORWARD_MATCHES]
     if one_d is not None:
         tallies["1d"] = _Tally()
         failures += _derivative_failures(one_d, run, hypothesis_settings, progress, tallies["1d"])

@@ -24,7 +24,7 @@ from hypothesis.reporting import with_reporter
 
 from gradharness.check.checker import gradient_check_n
 from gradharness.check.verdict import Verdict
-from gradharness.errors import raised_by_user_code
+from gradharness.errors import describe_exception, raised_by_user_code
 from gradharness.model import network
 from gradharness.model.case import NetworkCase, seed_test_case
 from gradharness.model.keys import KeyCaseDict
@@ -144,9 +144,8 @@ def _call_checker(checker: Callable, case: NetworkCase, gradients: Gradients, ep
     except BaseException as exc:  # the student's code
         if not raised_by_user_code(exc):
             raise
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise StudentCheckerFailure(
-            f"gradient_check_n raised {type(exc).__name__}" + (f": {text}" if text else "") + f" on {case.describe()}",
+            describe_exception("gradient_check_n", exc) + f" on {case.describe()}",
             FailureKind.CRASHED,
             case,
         ) from None

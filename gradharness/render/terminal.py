@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from gradharness.check.verdict import Verdict
 from gradharness.properties.properties import Property
 from gradharness.records.check import CheckRecord, FailureRecord, PropertyStatus
 from gradharness.records.verdict import RunVerdict
+from gradharness.render.safe_text import shown_markup
 
 _STYLE = {RunVerdict.PASS: "bold green", RunVerdict.FAIL: "bold red", RunVerdict.ERROR: "bold yellow"}
 _VERDICT_STYLE = {
@@ -39,34 +39,36 @@ def render_failure(console: Console, failure: FailureRecord) -> None:
     """The smallest failing case of one property: what, where, which entries."""
     description = Property[failure.property].value
     console.print(
-        f"[bold red]FAIL[/] {escape(description)}  [dim]({failure.kind.value}, found after {failure.examples_before} examples)[/]"
+        f"[bold red]FAIL[/] {shown_markup(description)}  [dim]({failure.kind.value}, found after {failure.examples_before} examples)[/]"
     )
-    console.print(f"  {escape(failure.message)}")
+    console.print(f"  {shown_markup(failure.message)}")
     line = _case_line(failure)
     if line:
         console.print(f"  {line}")
     check = failure.gradient_check
     if check is None:
         return
-    console.print(f"  difference {check.difference:.3g} (threshold {check.threshold:g}, method {check.method})")
+    console.print(
+        f"  difference {check.difference:.3g} (threshold {check.threshold:g}, method {shown_markup(check.method)})"
+    )
     table = Table(box=None, padding=(0, 2), show_edge=False)
     for column in ("block", "difference", "verdict", "entries", "kinks", "mode"):
         table.add_column(column, justify="left" if column in ("block", "verdict", "mode") else "right")
     for block in check.blocks:
         table.add_row(
-            block.name,
+            shown_markup(block.name),
             f"{block.difference:.3g}",
             f"[{_VERDICT_STYLE[block.verdict]}]{block.verdict.value}[/]",
             str(block.entries),
             str(block.kinks),
-            block.mode,
+            shown_markup(block.mode),
         )
     console.print(table)
     if check.worst_entries:
         console.print("  worst entries:")
         for entry in check.worst_entries:
             console.print(
-                f"    {entry.name}: backprop {entry.backprop:.6g}, numerical {entry.numerical:.6g}  [dim]{entry.status.value}[/]"
+                f"    {shown_markup(entry.name)}: backprop {entry.backprop:.6g}, numerical {entry.numerical:.6g}  [dim]{entry.status.value}[/]"
             )
 
 
@@ -74,27 +76,31 @@ def render_record(console: Console, record: CheckRecord, title: str | None = Non
     """A whole check record: verdict line, properties, failures, diagnoses, how to reproduce."""
     heading = title or record.target.get("path", "")
     if record.verdict is RunVerdict.ERROR:
-        console.print(f"[{_STYLE[RunVerdict.ERROR]}]ERROR[/] {escape(heading)}: {escape(record.error or '')}")
+        console.print(
+            f"[{_STYLE[RunVerdict.ERROR]}]ERROR[/] {shown_markup(heading)}: {shown_markup(record.error or '')}"
+        )
         return
-    functions = ", ".join(record.target.get("functions", []))
+    functions = shown_markup(", ".join(map(str, record.target.get("functions", []))))
     console.print(
-        f"[{_STYLE[record.verdict]}]{record.verdict.value.upper()}[/] {escape(heading)}"
+        f"[{_STYLE[record.verdict]}]{record.verdict.value.upper()}[/] {shown_markup(heading)}"
         f"  [dim]({functions}; {record.examples} examples, seed {record.settings.get('seed')}, {record.seconds:.1f} s)[/]"
     )
     for prop in record.properties:
-        console.print(f"  {_PROPERTY_MARK[prop.status]} {escape(prop.description)} [dim]({prop.examples} examples)[/]")
+        console.print(
+            f"  {_PROPERTY_MARK[prop.status]} {shown_markup(prop.description)} [dim]({prop.examples} examples)[/]"
+        )
     for failure in record.failures:
         console.print()
         render_failure(console, failure)
     if record.wrong_blocks:
-        seen = ", ".join(f"{name} ({count})" for name, count in record.wrong_blocks.items())
+        seen = ", ".join(f"{shown_markup(name)} ({count})" for name, count in record.wrong_blocks.items())
         console.print(f"  wrong blocks over all failing examples (count): {seen}")
     diagnosed = {k: v for k, v in record.diagnoses.items() if k != Verdict.PASS.value}
     if diagnosed:
-        parts = ", ".join(f"{count} {verdict}" for verdict, count in diagnosed.items())
+        parts = ", ".join(f"{count} {shown_markup(verdict)}" for verdict, count in diagnosed.items())
         console.print(
             f"  [dim]diagnosed, not failed: {parts} (kink: a perturbation crossed a ReLU kink; imprecise: within "
             "the numerical error of centred differences; saturated: the cost is not finite in float64)[/]"
         )
     if record.failures and record.reproduce:
-        console.print(f"  reproduce: {escape(record.reproduce)}")
+        console.print(f"  reproduce: {shown_markup(record.reproduce)}")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
 from gradharness.records.mutation import MutantRecord, MutateRecord, ScoreRecord, SensitivityRecord
 from gradharness.records.status import MutantStatus
 from gradharness.records.verdict import RunVerdict
+from gradharness.render.safe_text import DIFF_BYTES, shown, shown_markup
 
 _VERDICT = {RunVerdict.PASS: "bold green", RunVerdict.FAIL: "bold red", RunVerdict.ERROR: "bold yellow"}
 
@@ -20,7 +20,7 @@ def _percent(value: float | None) -> str:
 
 def _score_row(table: Table, score: ScoreRecord) -> None:
     table.add_row(
-        escape(score.name), str(score.total), str(score.killed), str(score.crashed), str(score.timed_out),
+        shown_markup(score.name), str(score.total), str(score.killed), str(score.crashed), str(score.timed_out),
         str(score.survived), str(score.equivalent), _percent(score.score), _percent(score.checker_score),
     )  # fmt: skip
 
@@ -36,18 +36,19 @@ _MUTANT_LABEL = {
 
 def _mutant(console: Console, mutant: MutantRecord) -> None:
     label, style = _MUTANT_LABEL[mutant.status]
-    console.print(f"[{style}]{label}[/] {escape(mutant.id)}  {escape(mutant.description)}")
+    console.print(f"[{style}]{label}[/] {shown_markup(mutant.id)}  {shown_markup(mutant.description)}")
     if mutant.equivalence:
-        console.print(f"  believed equivalent: {escape(mutant.equivalence)}")
-    console.print(Syntax(mutant.diff.rstrip("\n"), "diff", theme="ansi_dark", background_color="default"))
+        console.print(f"  believed equivalent: {shown_markup(mutant.equivalence)}")
+    diff = shown(mutant.diff.rstrip("\n"), DIFF_BYTES, keep_newlines=True)
+    console.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
 
 
 def _campaign(console: Console, record: MutateRecord) -> None:
     """What was mutated and checked, on how many cases, and whether the harness proved itself."""
     target, checker = record.target, record.checker
     console.print(
-        f"target {escape(str(target.get('path')))} ({escape(str(target.get('function')))}), "
-        f"checker {escape(str(checker.get('function')))}, engine {record.engine}, "
+        f"target {shown_markup(str(target.get('path')))} ({shown_markup(str(target.get('function')))}), "
+        f"checker {shown_markup(str(checker.get('function')))}, engine {record.engine}, "
         f"{record.cases} cases per mutant, seed {record.settings.get('seed')}"
     )
     if record.cases_dropped:
@@ -56,7 +57,7 @@ def _campaign(console: Console, record: MutateRecord) -> None:
         )
     if record.harness is not None:
         style = "green" if record.harness.passed else "bold red"
-        console.print(f"[{style}]harness[/]: {escape(record.harness.message)}")
+        console.print(f"[{style}]harness[/]: {shown_markup(record.harness.message)}")
 
 
 def _scores(console: Console, record: MutateRecord) -> None:
@@ -101,7 +102,7 @@ def _detection(console: Console, record: MutateRecord) -> None:
         missed = ", ".join(record.exercise_case.missed) or "none"
         console.print(
             f"the exercise's single fixed case (4-5-3-1, m=3) detects {record.exercise_case.detected} of "
-            f"{len(record.mutants)} mutants; it misses {escape(missed)}"
+            f"{len(record.mutants)} mutants; it misses {shown_markup(missed)}"
         )
 
 
@@ -113,7 +114,7 @@ def _throughput(console: Console, record: MutateRecord) -> None:
             if engine.phase_mutants_per_second is not None
             else ""
         )
-        note = f" ({escape(engine.note)})" if engine.note else ""
+        note = f" ({shown_markup(engine.note)})" if engine.note else ""
         console.print(
             f"{engine.engine}: {engine.mutants} mutants in {engine.seconds:.1f} s = "
             f"{engine.mutants_per_second:.1f} mutants/s end to end{phase}{note}"
@@ -126,10 +127,10 @@ def _outcome(console: Console, record: MutateRecord, show_all: bool) -> None:
         if mutant.status in (MutantStatus.SURVIVED, MutantStatus.EQUIVALENT) or show_all:
             _mutant(console, mutant)
     if record.error:
-        console.print(f"[bold yellow]error[/]: {escape(record.error)}")
+        console.print(f"[bold yellow]error[/]: {shown_markup(record.error)}")
     console.print(f"[{_VERDICT[record.verdict]}]{record.verdict.value.upper()}[/] in {record.seconds:.1f} s")
     if record.reproduce:
-        console.print(f"reproduce: {escape(record.reproduce)}")
+        console.print(f"reproduce: {shown_markup(record.reproduce)}")
 
 
 def render_mutate(console: Console, record: MutateRecord, *, show_all: bool = False) -> None:
@@ -148,7 +149,7 @@ def _delta(value: float | None) -> str:
 def render_sensitivity(console: Console, record: SensitivityRecord) -> None:
     """Smallest detectable delta per block, the detection table, and the threshold sweep."""
     console.print(
-        f"target {escape(str(record.target.get('path')))}, checker {escape(str(record.checker.get('function')))}, "
+        f"target {shown_markup(str(record.target.get('path')))}, checker {shown_markup(str(record.checker.get('function')))}, "
         f"{record.cases} cases, epsilon {record.settings.get('epsilon') or 'default'}, "
         f"threshold {record.settings.get('threshold'):g}"
     )
@@ -176,6 +177,6 @@ def render_sensitivity(console: Console, record: SensitivityRecord) -> None:
     safe = ", ".join(f"{t:g}" for t in record.safe_thresholds) or "none"
     console.print(f"safe thresholds (no false failure, best kill rate): {safe}")
     if record.error:
-        console.print(f"[bold yellow]error[/]: {escape(record.error)}")
+        console.print(f"[bold yellow]error[/]: {shown_markup(record.error)}")
     if record.reproduce:
-        console.print(f"reproduce: {escape(record.reproduce)}")
+        console.print(f"reproduce: {shown_markup(record.reproduce)}")

@@ -1,7 +1,13 @@
-"""Find the functions to check in a loaded module, by name."""
+"""Find the functions to check in a loaded module, by name; and what a file leaves unchecked.
+
+A file whose network functions carry other names is never checked as if it had none: the
+functions with the exercise's signatures are named, with the options that would check them.
+"""
 
 from __future__ import annotations
 
+import inspect
+import re
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,12 +23,14 @@ class FoundFunctions:
     """The functions found in a user's module; either pair may be missing, not both.
 
     ``checker`` is the file's own ``gradient_check_n`` (the student's checker), when defined there.
+    ``not_checked`` says, one entry per part, what the file leaves unchecked and why.
     """
 
     network: tuple[Callable, Callable] | None
     one_d: tuple[Callable, Callable] | None
     names: FunctionNames
     checker: Callable | None = None
+    not_checked: tuple[str, ...] = ()
 
     def found(self) -> list[str]:
         """Names of the functions that will be checked."""
@@ -59,8 +67,114 @@ def with_key_case(forward: Callable) -> Callable:
     return forward_any_case
 
 
+# Words in a function's name that say which half of the network pair it is.
+_FORWARD_WORDS = re.compile(r"forward|fwd|fprop")
+_BACKWARD_WORDS = re.compile(r"backward|back|bwd|bprop")
+_PARAMETER_WORDS = re.compile(r"param|theta|weight")
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def _own_functions(module: types.ModuleType) -> dict[str, types.FunctionType]:
+    """The module-level functions the file itself defines (not imported ones), in definition order."""
+    filename = getattr(module, "__file__", None)
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if isinstance(value, types.FunctionType) and value.__code__.co_filename == filename
+    }
+
+
+def _required_positional(function: Callable) -> list[str]:
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters if p.kind in _POSITIONAL and p.default is inspect.Parameter.empty]
+
+
+def _role(name: str, parameters: list[str]) -> str | None:
+    """``forward`` for a function shaped like ``(X, Y, parameters)``, ``backward`` for ``(X, Y, cache)``."""
+    if len(parameters) != 3:
+        return None
+    lowered, last = name.lower(), parameters[2].lower()
+    if "cache" in last or (_BACKWARD_WORDS.search(lowered) and not _FORWARD_WORDS.search(lowered)):
+        return "backward"
+    if _FORWARD_WORDS.search(lowered) or _PARAMETER_WORDS.search(last):
+        return "forward"
+    return None
+
+
+def _lookalikes(module: types.ModuleType, names: FunctionNames) -> dict[str, list[str]]:
+    """The file's functions with the network pair's signatures under other names, as ``name(X, Y, ...)``."""
+    taken = {names.forward_n, names.backward_n, names.forward_1d, names.backward_1d, names.checker_n}
+    found: dict[str, list[str]] = {"forward": [], "backward": []}
+    for name, function in _own_functions(module).items():
+        parameters = _required_positional(function)
+        role = None if name in taken else _role(name, parameters)
+        if role is not None:
+            found[role].append(f"{name}({', '.join(parameters)})")
+    return found
+
+
+def _bare(signature: str) -> str:
+    return signature.split("(", 1)[0]
+
+
+def _best(signatures: list[str], words: re.Pattern[str]) -> str:
+    return next((s for s in signatures if words.search(_bare(s).lower())), signatures[0])
+
+
+def renamed_pair(module: types.ModuleType, names: FunctionNames) -> tuple[str, str] | None:
+    """The file's forward/backward pair under other names (``forward_prop(X, Y, parameters)``, ...), or None.
+
+    A pair whose names differ only in the forward/backward word wins (``fwd_n``/``bwd_n``);
+    otherwise the first of each kind, preferring names that say forward or backward.
+    """
+    found = _lookalikes(module, names)
+    forwards, backwards = found["forward"], found["backward"]
+    if not forwards or not backwards:
+        return None
+
+    def stem(signature: str) -> str:
+        return _BACKWARD_WORDS.sub("", _FORWARD_WORDS.sub("", _bare(signature).lower()))
+
+    matching = [(f, b) for f in forwards for b in backwards if stem(f) == stem(b)]
+    return matching[0] if matching else (_best(forwards, _FORWARD_WORDS), _best(backwards, _BACKWARD_WORDS))
+
+
+def _renamed_error(label: str, names: FunctionNames, pair: tuple[str, str]) -> UserCodeError:
+    forward, backward = pair
+    return UserCodeError(
+        f"{label} has no {names.forward_n}/{names.backward_n}, but {forward} and {backward} have their signatures: "
+        f"check them with --forward {_bare(forward)} --backward {_bare(backward)}"
+    )
+
+
+def _half_pair_error(
+    label: str, module: types.ModuleType, names: FunctionNames, present: str, missing: str
+) -> UserCodeError:
+    role = "backward" if missing == names.backward_n else "forward"
+    hint = ""
+    if missing in (names.forward_n, names.backward_n):
+        candidates = _lookalikes(module, names)[role]
+        if candidates:
+            signature = _best(candidates, _BACKWARD_WORDS if role == "backward" else _FORWARD_WORDS)
+            hint = f"; {signature} has its signature: check it with --{role} {_bare(signature)}"
+    return UserCodeError(f"{label} defines {present} but not {missing}{hint}")
+
+
+def unchecked_parts(module: types.ModuleType, names: FunctionNames, network: object) -> tuple[str, ...]:
+    """What a file leaves unchecked (empty when it has the network pair), one line per part."""
+    if network is not None:
+        return ()
+    parts = [f"the network pair {names.forward_n}/{names.backward_n}: not in the file"]
+    if names.checker_n in _own_functions(module):
+        parts.append(f"{names.checker_n}: the network pair it checks is not in the file")
+    return tuple(parts)
+
+
 def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunctions:
-    """The network pair and the 1-D pair, by name; a half pair or neither is an error."""
+    """The network pair and the 1-D pair, by name; a half pair, neither, or a renamed network pair is an error."""
     label = Path(getattr(module, "__file__", None) or f"{module.__name__}.py").name
 
     def get(name: str) -> Callable | None:
@@ -77,7 +191,7 @@ def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunct
         forward, backward = get(forward_name), get(backward_name)
         if (forward is None) != (backward is None):
             present, missing = (forward_name, backward_name) if forward is not None else (backward_name, forward_name)
-            raise UserCodeError(f"{label} defines {present} but not {missing}")
+            raise _half_pair_error(label, module, names, present, missing)
         pairs[key] = (forward, backward) if forward is not None and backward is not None else None
     defined = sorted(n for n, v in vars(module).items() if not n.startswith("_") and isinstance(v, types.FunctionType))
     listing = ", ".join(defined[:8]) or "none"
@@ -90,6 +204,9 @@ def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunct
             raise UserCodeError(
                 f"{label} has no functions to check named {asked[0]} and {asked[1]}; functions defined: {listing}"
             )
+    renamed = renamed_pair(module, names) if pairs["network"] is None else None
+    if renamed is not None:
+        raise _renamed_error(label, names, renamed)
     if pairs["network"] is None and pairs["one_d"] is None:
         raise UserCodeError(
             f"{label} has no functions to check: expected {names.forward_n} and {names.backward_n} "
@@ -102,4 +219,5 @@ def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunct
         one_d=pairs["one_d"],
         names=names,
         checker=checker if own and pairs["network"] is not None else None,
+        not_checked=unchecked_parts(module, names, pairs["network"]),
     )

@@ -5,18 +5,19 @@ crash or call sys.exit, and that must never take the tool down.
 
 Real exercise files are loaded as they are: ``.py`` scripts and ``.ipynb``
 notebooks, IPython magics, ``get_ipython()`` calls, tab indentation, CRLF and
-non-UTF-8 text, a missing ``gc_utils`` (a compatible one is supplied), and
-module-level code that fails (the exercise's own test calls, ``testCases`` /
-``public_tests`` / plotting imports): the module runs statement by statement,
+non-UTF-8 text, a missing ``gc_utils`` or exercise helpers nothing defines (compatible
+ones are supplied), and module-level code that fails (the exercise's own test calls,
+imports of modules that are not installed): the module runs statement by statement,
 so every function definition is loaded, and what was skipped is said in one note.
+A failure matters only when a checked function uses what it would have defined
+(see :mod:`gradharness.usercode.missing`).
 """
 
 from __future__ import annotations
 import __future__ as future_features
 
 import ast
-import builtins
-import dis
+import dataclasses
 import importlib
 import re
 import sys
@@ -25,26 +26,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gradharness.errors import UserCodeError
+from gradharness.errors import Interrupt, UserCodeError
 from gradharness.settings import FunctionNames
 from gradharness.usercode.discover import FoundFunctions, find_functions
+from gradharness.usercode.imports import bound_names, imported_modules, is_import, statement_text
+from gradharness.usercode.missing import (
+    StatementFailure,
+    check_imports,
+    check_statements,
+    helpers_note,
+    supply_helpers,
+    undefined,
+)
 from gradharness.usercode.notebook import IPythonStub, count_get_ipython
 from gradharness.usercode.source import UserSource, parse_source, read_user_source
 
-# Modules that only feed the exercise's own test calls or draw plots: failing to import
-# them never stops a check. Any other missing module is an error, as before.
-_TOLERATED_MODULE = re.compile(r"^(testCases\w*|testcases\w*|public_tests\w*|test_utils\w*|test_cases\w*)$")
-_TOLERATED_PACKAGES = frozenset({"matplotlib", "pylab", "IPython", "ipywidgets", "seaborn", "plotly", "bokeh"})
+__all__ = ["LoadedFile", "StatementFailure", "load_module", "load_user_file"]
+
 _SHIMS = {"gc_utils": "gradharness.usercode.shims.gc_utils"}
-
-
-@dataclass(frozen=True)
-class StatementFailure:
-    """A module-level statement that raised while loading and was skipped."""
-
-    where: str
-    error: str
-    module: str | None = None  # the module an import statement could not import
 
 
 @dataclass
@@ -55,6 +54,7 @@ class LoadedFile:
     found: FoundFunctions
     notes: list[str] = field(default_factory=list)
     skipped: list[StatementFailure] = field(default_factory=list)
+    not_checked: list[str] = field(default_factory=list)  # parts of the exercise left unchecked, and why
 
 
 def load_module(path: Path, source: str | UserSource) -> types.ModuleType:
@@ -64,25 +64,10 @@ def load_module(path: Path, source: str | UserSource) -> types.ModuleType:
     return _execute(source)[0]
 
 
-def _imported_modules(node: ast.stmt) -> list[str]:
-    if isinstance(node, ast.Import):
-        return [alias.name for alias in node.names]
-    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-        return [node.module]
-    return []
-
-
-def _tolerated_module(name: str | None) -> bool:
-    if not name:
-        return False
-    top = name.split(".")[0]
-    return bool(_TOLERATED_MODULE.match(top)) or top in _TOLERATED_PACKAGES or name.startswith("google.colab")
-
-
 def _install_shims(tree: ast.Module, folder: Path) -> list[str]:
     """Supply a compatible helper module the file imports when none sits beside it."""
     imported = {
-        name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.stmt) for name in _imported_modules(node)
+        name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.stmt) for name in imported_modules(node)
     }
     notes = []
     for name, shim in _SHIMS.items():
@@ -120,18 +105,22 @@ def _execute(source: UserSource) -> tuple[types.ModuleType, list[StatementFailur
             exec(code, module.__dict__)
         except SystemExit as exc:
             raise UserCodeError(f"{path.name} called sys.exit({exc.code!r}) while loading") from None
-        except BaseException as exc:  # any error at import is the file's problem, reported in one line
-            where = source.where(_user_line(exc, filename) or node.lineno)
-            error = _describe(exc)
-            imported = _imported_modules(node)
-            if imported:
-                missing = getattr(exc, "name", None) if isinstance(exc, ImportError) else None
-                if not (any(_tolerated_module(name) for name in imported) or _tolerated_module(missing)):
-                    raise UserCodeError(f"{path.name}: loading failed at {where}: {error}") from None
-                failures.append(StatementFailure(where, error, missing or imported[0]))
-            else:
-                failures.append(StatementFailure(where, error))
+        except Interrupt:
+            raise
+        except BaseException as exc:  # any error at import is the file's problem, skipped or reported in one line
+            failures.append(_failure(node, exc, source.where(_user_line(exc, filename) or node.lineno)))
     return module, failures, notes
+
+
+def _failure(node: ast.stmt, exc: BaseException, where: str) -> StatementFailure:
+    error = _describe(exc)
+    if not is_import(node):
+        return StatementFailure(where, error)
+    not_found = isinstance(exc, ModuleNotFoundError) and bool(exc.name)
+    imported = imported_modules(node)
+    module = exc.name if isinstance(exc, ImportError) and exc.name else (imported[0] if imported else None)
+    binds, star = bound_names(node)
+    return StatementFailure(where, error, module, binds, star, not_found, statement_text(node))
 
 
 def _describe(exc: BaseException) -> str:
@@ -149,42 +138,18 @@ def _user_line(exc: BaseException, filename: str) -> int | None:
     return line
 
 
-def _global_names(function: Callable, module: types.ModuleType, seen: set[int] | None = None) -> set[str]:
-    """Global names a function reads, following the file's own functions it calls."""
-    seen = set() if seen is None else seen
-    code = getattr(function, "__code__", None)
-    if code is None or id(code) in seen:
-        return set()
-    seen.add(id(code))
-    names: set[str] = set()
-    stack = [code]
-    while stack:
-        current = stack.pop()
-        for instruction in dis.get_instructions(current):
-            if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME") and isinstance(instruction.argval, str):
-                names.add(instruction.argval)
-        stack += [c for c in current.co_consts if isinstance(c, types.CodeType)]
-    for name in list(names):
-        value = module.__dict__.get(name)
-        if isinstance(value, types.FunctionType) and value.__code__.co_filename == module.__file__:
-            names |= _global_names(value, module, seen)
-    return names
-
-
-def _undefined(function: Callable, module: types.ModuleType) -> list[str]:
-    return sorted(n for n in _global_names(function, module) if n not in module.__dict__ and not hasattr(builtins, n))
-
-
 def _skipped_note(failures: list[StatementFailure]) -> str:
     first = failures[0]
-    modules = sorted({f.module for f in failures if f.module})
-    also = (
-        f" (modules not found: {', '.join(modules)})" if len(modules) > 1 or (modules and first.module is None) else ""
+    modules = sorted({f.module for f in failures if f.is_import and f.module})
+    unused = (
+        f" (imports not used by the checked functions: {', '.join(modules)})"
+        if len(modules) > 1 or (modules and not first.is_import)
+        else ""
     )
     more = f"; {len(failures) - 1} more failed" if len(failures) > 1 else ""
     return (
         f"module-level code failed and was skipped, function definitions loaded: "
-        f"{first.where}: {first.error}{more}{also}"
+        f"{first.where}: {first.error}{more}{unused}"
     )
 
 
@@ -194,28 +159,33 @@ def load_user_file(path: Path, names: FunctionNames | None = None) -> LoadedFile
     module, failures, notes = _execute(read_user_source(Path(path)))
     found = find_functions(module, names)
     label = Path(module.__file__ or path).name
+    pairs = _pairs(found)
+    checked = pairs + ([(found.checker, names.checker_n)] if found.checker is not None else [])
+    supplied = supply_helpers(module, [function for function, _ in checked])
+    if supplied:
+        notes.append(helpers_note(supplied))
+    check_imports(label, checked, module, failures)
+    check_statements(label, pairs, module, failures)
     if failures:
-        for function, name in _checked(found):
-            missing = _undefined(function, module)
-            if missing:
-                first = failures[0]
-                raise UserCodeError(
-                    f"{label}: {name} uses {', '.join(missing)}, undefined because module-level code failed "
-                    f"at {first.where}: {first.error}"
-                )
         notes.append(_skipped_note(failures))
-    checker = found.checker
-    if checker is not None:
-        missing = _undefined(checker, module)
-        if missing:
-            notes.append(
-                f"{names.checker_n} is not checked: it uses {', '.join(missing)}, which the file never defines"
-            )
-            found = FoundFunctions(found.network, found.one_d, names, None)
-    return LoadedFile(module, found, notes, failures)
+    found = _without_unusable_checker(found, module)
+    if found.not_checked:
+        notes.append("not checked: " + "; ".join(found.not_checked))
+    return LoadedFile(module, found, notes, failures, list(found.not_checked))
 
 
-def _checked(found: FoundFunctions) -> list[tuple[Callable, str]]:
+def _without_unusable_checker(found: FoundFunctions, module: types.ModuleType) -> FoundFunctions:
+    """The file's own checker, dropped (and said so) when it uses names the file never defines."""
+    if found.checker is None:
+        return found
+    missing = undefined(found.checker, module)
+    if not missing:
+        return found
+    reason = f"{found.names.checker_n}: it uses {', '.join(missing)}, which the file never defines"
+    return dataclasses.replace(found, checker=None, not_checked=(*found.not_checked, reason))
+
+
+def _pairs(found: FoundFunctions) -> list[tuple[Callable, str]]:
     out = []
     if found.network is not None:
         out += [(found.network[0], found.names.forward_n), (found.network[1], found.names.backward_n)]

@@ -36,11 +36,16 @@ def read_source(path: Path) -> str:
     return read_user_source(Path(path)).text
 
 
-def _read_text(path: Path) -> tuple[str, list[str]]:
+def check_checkable(path: Path) -> None:
+    """Raise UserCodeError (one line) unless ``path`` is a file that exists."""
     if not path.exists():
         raise UserCodeError(f"{path}: no such file")
     if path.is_dir():
         raise UserCodeError(f"{path}: is a directory, expected a .py file or a notebook")
+
+
+def _read_text(path: Path) -> tuple[str, list[str]]:
+    check_checkable(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:

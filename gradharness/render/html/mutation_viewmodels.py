@@ -9,6 +9,7 @@ from typing import Any
 from gradharness.records.mutation import MutantRecord, MutateRecord, ScoreRecord, SensitivityRecord
 from gradharness.records.status import MutantStatus
 from gradharness.render.html.viewmodels import Header, Row, environment_rows, flatten_settings
+from gradharness.render.safe_text import DIFF_BYTES, cut, cut_marker
 
 # Survivors first: what needs a look, then what was only noticed by a crash or a hang, then kills.
 _STATUS_ORDER = [
@@ -148,9 +149,10 @@ def _percent(value: float | None) -> str:
 
 
 def diff_lines(diff: str) -> list[DiffLine]:
-    """A unified diff split into lines tagged for colouring."""
+    """A unified diff split into lines tagged for colouring (at most DIFF_BYTES of it, then what was cut)."""
     lines = []
-    for text in diff.rstrip("\n").split("\n") if diff else []:
+    kept, dropped = cut(diff.rstrip("\n"), DIFF_BYTES)
+    for text in kept.split("\n") if kept else []:
         if text.startswith(("+++ ", "--- ")):
             continue  # the file names: the same file for every mutant, named in the header
         elif text.startswith("@@"):
@@ -162,6 +164,8 @@ def diff_lines(diff: str) -> list[DiffLine]:
         else:
             kind = "context"
         lines.append(DiffLine(text, kind))
+    if dropped:
+        lines.append(DiffLine(cut_marker(dropped).strip(), "hunk"))
     return lines
 
 

@@ -1,8 +1,10 @@
 """Render view models to HTML with the package's Jinja2 templates (autoescape on) and write reports.
 
 Charts enter the templates through filters that return matplotlib's SVG as markup; every
-other value is escaped by Jinja2. Reports are written atomically: a temporary file in the
-same folder, then a rename.
+other value is escaped by Jinja2, and every string also has its control and bidi characters
+written as visible escapes (the environment's ``finalize``). The templates cap what came from the
+user with the ``shown`` filter. Reports are written atomically: a temporary file in the same
+folder, then a rename.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from markupsafe import Markup
 
 from gradharness.records.batch import BatchSummary
 from gradharness.render.html import charts
+from gradharness.render.html.source import MAX_READ_BYTES
 from gradharness.render.html.viewmodels import CheckView, IndexView
+from gradharness.render.safe_text import CODE_BYTES, MESSAGE_BYTES, cut_marker, shown
 
 DEFAULT_FOLDER = Path("reports")
 INDEX_NAME = "index.html"
@@ -61,6 +65,18 @@ def _chart_svg(spec: Any) -> Markup:
     raise ValueError(f"unknown chart kind {spec.kind!r}")
 
 
+def shown_filter(value: Any, limit_bytes: int | None = MESSAGE_BYTES, lines: bool = False) -> str:
+    """The ``shown`` filter: user text escaped and capped (one line unless ``lines``); None is empty."""
+    return "" if value is None else shown(str(value), limit_bytes, keep_newlines=lines)
+
+
+def _finalize(value: Any) -> Any:
+    # Every string a template prints: nothing that reaches a report can carry a control or bidi character.
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return shown(value, keep_newlines=True)
+    return value
+
+
 @cache
 def environment() -> Environment:
     """The Jinja2 environment over the templates shipped in this package, with autoescape on."""
@@ -71,11 +87,16 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     env.filters["num"] = number
     env.filters["heatmap_svg"] = _heatmap_svg
     env.filters["chart_svg"] = _chart_svg
     env.filters["percent"] = percent
+    env.filters["shown"] = shown_filter
+    env.filters["cut_marker"] = cut_marker
+    env.globals["code_bytes"] = CODE_BYTES
+    env.globals["read_bytes"] = MAX_READ_BYTES
     return env
 
 

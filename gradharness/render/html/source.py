@@ -2,7 +2,9 @@
 
 Collecting only: returns plain dataclasses, the templates decide how they look.
 A file whose SHA-256 no longer matches the one recorded by the check is not shown,
-so a report never pairs a finding with code it was not found in.
+so a report never pairs a finding with code it was not found in. What is shown is capped in
+bytes (a line, all the lines of a view, what is read of the file), and says what was cut, so a
+huge or one-line file gives a report of ordinary size.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from pathlib import Path
 
 from gradharness.model import network
 from gradharness.model.keys import matching_key
+from gradharness.render.safe_text import CODE_BYTES, LINE_BYTES, cut, utf8_size
 
 BUILTIN_PREFIX = "builtin:"
 MAX_SOURCE_LINES = 3000
+MAX_READ_BYTES = 2_000_000  # of the user's file; the rest is only hashed, and counted as cut
 CONTEXT = 3
 
 
@@ -31,6 +35,7 @@ class SourceLine:
     text: str
     highlighted: bool = False
     note: str = ""
+    cut: int = 0  # bytes of the line not shown (LINE_BYTES at most are)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class SourceExcerpt:
     """A run of consecutive lines (a function, or a line with its context)."""
 
     lines: list[SourceLine]
+    omitted: int = 0  # lines after these that are not shown (CODE_BYTES over all excerpts)
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,8 @@ class SourceView:
     located: list[str]
     not_located: list[str]
     unavailable: str | None = None
+    omitted: int = 0  # lines of the whole source after ``full`` that are not shown (CODE_BYTES)
+    unread: int = 0  # bytes at the end of the file that were not read (MAX_READ_BYTES)
 
 
 def _read_builtin(name: str) -> tuple[list[str], int] | None:
@@ -60,21 +68,48 @@ def _read_builtin(name: str) -> tuple[list[str], int] | None:
     return [line.rstrip("\r\n") for line in lines], start
 
 
-def _read_file(target: dict, search: list[Path]) -> tuple[list[str] | None, str, str | None]:
-    """(lines, label, why-unavailable) of a user's file, checked against the recorded SHA-256."""
+@dataclass(frozen=True)
+class _Code:
+    """The lines of code to show, where they start, and how many bytes at the end of the file were not read."""
+
+    lines: list[str]
+    offset: int
+    label: str
+    unread: int = 0
+
+
+def _read_head(path: Path) -> tuple[bytes, int, str]:
+    """The first MAX_READ_BYTES of a file (whole characters), the bytes after them, and the SHA-256 of all of it."""
+    digest = hashlib.sha256()
+    head = bytearray()
+    size = 0
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):  # hashed in chunks: a huge file is never held whole
+            digest.update(chunk)
+            size += len(chunk)
+            if len(head) <= MAX_READ_BYTES:  # one byte more, to see whether a character goes on
+                head += chunk[: MAX_READ_BYTES + 1 - len(head)]
+    end = min(len(head), MAX_READ_BYTES)
+    while 0 < end < len(head) and head[end] & 0xC0 == 0x80:  # not half a UTF-8 character at the end
+        end -= 1
+    return bytes(head[:end]), size - end, digest.hexdigest()
+
+
+def _read_file(target: dict, search: list[Path]) -> tuple[_Code | None, str, str | None]:
+    """(code, label, why-unavailable) of a user's file, checked against the recorded SHA-256."""
     path = Path(str(target.get("path", "")))
     label = str(path)
     candidates = [path] if path.is_absolute() else [path, *(base / path for base in search)]
     for candidate in candidates:
         try:
-            data = candidate.read_bytes()
+            head, unread, sha256 = _read_head(candidate)
         except OSError:
             continue
         recorded = target.get("sha256")
-        if recorded and hashlib.sha256(data).hexdigest() != recorded:
+        if recorded and sha256 != recorded:
             return None, label, "the file has changed since the check (its SHA-256 differs), so its code is not shown"
-        text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
-        return text.split("\n"), label, None
+        text = head.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+        return _Code(text.split("\n"), 0, label, unread), label, None
     return None, label, "the file could not be read where the check found it, so its code is not shown"
 
 
@@ -146,6 +181,64 @@ def _excerpt_ranges(highlighted: list[int], spans: list[tuple[int, int]], total:
     return merged
 
 
+def _parse(code: _Code) -> ast.AST | None:
+    if code.unread:
+        return None  # only the start of the file was read
+    try:
+        return ast.parse("\n".join(code.lines))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _within(lines: list[SourceLine], budget: int) -> tuple[list[SourceLine], int]:
+    """The first of ``lines`` whose text fits in ``budget`` bytes, and how many are left out."""
+    used = 0
+    for index, line in enumerate(lines):
+        used += utf8_size(line.text) + 1
+        if used > budget:
+            return lines[:index], len(lines) - index
+    return lines, 0
+
+
+def _excerpts(full: list[SourceLine], ranges: list[tuple[int, int]], first: int) -> list[SourceExcerpt]:
+    excerpts, budget = [], CODE_BYTES
+    for start, stop in ranges:
+        lines, omitted = _within(full[start - first : stop - first + 1], budget)
+        budget -= sum(utf8_size(line.text) + 1 for line in lines)
+        excerpts.append(SourceExcerpt(lines, omitted))
+    return excerpts
+
+
+def _view(code: _Code, notes: dict[str, str], error_line: int | None) -> SourceView:
+    first = code.offset + 1
+    pieces = [cut(text, LINE_BYTES) for text in code.lines]
+    if code.unread:
+        text, dropped = pieces[-1]
+        pieces[-1] = (text, dropped + code.unread)
+    texts = [text for text, _ in pieces]
+    tree = _parse(code)
+    if not notes:
+        assigned = {}
+    elif tree is not None:
+        assigned = _assignments_ast(tree, notes, code.offset)
+    else:
+        assigned = {number + code.offset: name for number, name in _assignments_regex(texts, notes).items()}
+    highlight = {number: notes[name] for number, name in assigned.items()}
+    if error_line is not None and first <= error_line < first + len(texts):
+        highlight[error_line] = "the error is reported here"
+    full = [
+        SourceLine(number, text, number in highlight, highlight.get(number, ""), dropped)
+        for number, (text, dropped) in enumerate(pieces, start=first)
+    ]
+    ranges = _excerpt_ranges(sorted(highlight), _function_spans(tree, code.offset), first + len(texts) - 1)
+    shown_full, omitted = _within(full, CODE_BYTES)
+    located = sorted({name for name in assigned.values()})
+    return SourceView(
+        code.label, _excerpts(full, ranges, first), shown_full, located, sorted(set(notes) - set(located)), None,
+        omitted, code.unread,
+    )  # fmt: skip
+
+
 def locate_source(
     target: dict,
     notes: dict[str, str],
@@ -159,41 +252,25 @@ def locate_source(
       note shown beside the lines that assign it.
     * ``error_line`` highlights one line (e.g. a syntax error's).
     * ``search``: folders to try a relative path in, after the current directory.
+
+    At most LINE_BYTES of a line and CODE_BYTES of the whole source (and as much again of the
+    excerpts) are kept; each line says how many of its bytes were cut, the view how many lines.
     """
     path = str(target.get("path", ""))
-    offset = 0
     if path.startswith(BUILTIN_PREFIX):
         builtin = _read_builtin(path.removeprefix(BUILTIN_PREFIX))
         if builtin is None:
             return None
         lines, start = builtin
-        offset, label, unavailable = start - 1, f"gradharness/model/network.py ({path})", None
+        code = _Code(lines, start - 1, f"gradharness/model/network.py ({path})")
     else:
         read, label, unavailable = _read_file(target, search or [])
         if read is None:
             return SourceView(label, [], [], [], sorted(notes), unavailable)
-        lines = read
-    if len(lines) > MAX_SOURCE_LINES:
-        return SourceView(label, [], [], [], sorted(notes), f"the file has {len(lines)} lines; not shown")
-    first = offset + 1
-    try:
-        tree: ast.AST | None = ast.parse("\n".join(lines))
-    except (SyntaxError, ValueError):
-        tree = None
-    if not notes:
-        assigned = {}
-    elif tree is not None:
-        assigned = _assignments_ast(tree, notes, offset)
-    else:
-        assigned = {number + offset: name for number, name in _assignments_regex(lines, notes).items()}
-    highlight = {number: notes[name] for number, name in assigned.items()}
-    if error_line is not None and first <= error_line < first + len(lines):
-        highlight[error_line] = "the error is reported here"
-    full = [
-        SourceLine(number, text, number in highlight, highlight.get(number, ""))
-        for number, text in enumerate(lines, start=first)
-    ]
-    ranges = _excerpt_ranges(sorted(highlight), _function_spans(tree, offset), first + len(lines) - 1)
-    excerpts = [SourceExcerpt(full[start - first : stop - first + 1]) for start, stop in ranges]
-    located = sorted({name for name in assigned.values()})
-    return SourceView(label, excerpts, full, located, sorted(set(notes) - set(located)), None)
+        code = read
+    if len(code.lines) > MAX_SOURCE_LINES:
+        more = "more than " if code.unread else ""
+        return SourceView(
+            code.label, [], [], [], sorted(notes), f"the file has {more}{len(code.lines)} lines; not shown"
+        )
+    return _view(code, notes, error_line)

@@ -1,0 +1,268 @@
+"""The evaluator process: loads the user's file and answers the judge's requests, nothing more.
+
+Started by :mod:`gradharness.isolation.client` inside its jail, one per checked file; the judge never
+imports the user's code. Everything this process sends is untrusted by the judge: the user's code
+runs here and may rewrite any of it. Usage::
+
+    python -I -B -m gradharness.isolation.evaluator REQUEST_FD RESPONSE_FD SETUP_JSON
+
+Requests (``call``): ``hello`` (load the file; which functions exist), ``forward`` (cost and a cache
+id; the cache stays here), ``backward`` (gradients for a cache id), ``costs`` (the forward at many
+perturbed parameter sets), ``forward_1d``/``backward_1d``, and ``checker`` (the file's own
+``gradient_check_n``). A reply carries what the function returned (see :mod:`~gradharness.isolation.values`),
+``raised`` (what it raised) or ``exit`` (it called sys.exit), and ``changed``: the inputs it modified.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import inspect
+import json
+import os
+import resource
+import signal
+import sys
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gradharness.check.finite_diff import Perturbations, loop_costs
+from gradharness.errors import GradHarnessError, exception_name
+from gradharness.isolation.protocol import read_frame, write_frame
+from gradharness.isolation.values import MAX_TEXT, encode_value
+from gradharness.model.keys import KeyCaseDict
+from gradharness.records.serialise import decode
+from gradharness.settings import FunctionNames
+from gradharness.usercode.discover import with_key_case
+from gradharness.usercode.loader import LoadedFile, load_user_file
+
+KEPT_CACHES = 4
+"""Caches kept for backward: the judge asks for backward right after its forward."""
+
+# Standard modules a user's file may import after privileges are dropped (the interpreter's own
+# files may then be unreadable, e.g. under /root): imported while they still can be.
+_PRELOADED = (
+    "abc", "argparse", "ast", "bisect", "collections", "contextlib", "copy", "csv", "dataclasses", "datetime",
+    "decimal", "enum", "fractions", "functools", "glob", "hashlib", "heapq", "inspect", "io", "itertools", "json",
+    "logging", "math", "numbers", "operator", "os", "pathlib", "pickle", "pprint", "random", "re", "shutil",
+    "statistics", "string", "struct", "subprocess", "sys", "tempfile", "textwrap", "threading", "time", "timeit",
+    "traceback", "types", "typing", "unittest", "warnings", "numpy", "numpy.linalg", "numpy.random",
+    "numpy.testing", "numpy.fft", "numpy.polynomial",
+)  # fmt: skip
+
+
+def _die_with_parent() -> None:
+    """SIGKILL this process when the judge that started it ends, however it ends."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _limit(setup: dict[str, Any]) -> None:
+    """Resource limits, set before the user's code runs (hard limits: it cannot raise them)."""
+    limits = {
+        resource.RLIMIT_AS: int(setup["memory_mb"]) * 1024 * 1024,
+        resource.RLIMIT_CPU: int(setup["cpu_seconds"]),
+        resource.RLIMIT_FSIZE: int(setup["file_bytes"]),
+        resource.RLIMIT_CORE: 0,
+    }
+    if setup.get("processes"):
+        limits[resource.RLIMIT_NPROC] = int(setup["processes"])
+    for kind, value in limits.items():
+        soft, hard = resource.getrlimit(kind)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (value, value))
+
+
+def _drop_privileges(setup: dict[str, Any]) -> None:
+    """Become the unprivileged uid/gid the judge chose (process level, when gradharness runs as root)."""
+    if setup.get("uid") is None:
+        return
+    import importlib
+
+    for name in _PRELOADED:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    os.setgroups([])
+    os.setgid(int(setup["gid"]))
+    os.setuid(int(setup["uid"]))
+
+
+def _copies(X: Any, Y: Any, parameters: Any) -> tuple[Any, Any, dict]:
+    keep = {k: np.array(v, copy=True) for k, v in parameters.items()} if isinstance(parameters, dict) else {}
+    return np.array(X, copy=True), np.array(Y, copy=True), keep
+
+
+def _same(before: np.ndarray, after: object) -> bool:
+    try:
+        after = np.asarray(after)
+        return before.shape == after.shape and bool(np.array_equal(before, after, equal_nan=True))
+    except (TypeError, ValueError):
+        return False
+
+
+def _changed(inputs: tuple[Any, Any, dict], pristine: tuple[Any, Any, dict]) -> dict[str, Any]:
+    """The inputs that no longer hold their values: X, Y, and parameters by name (None: deleted)."""
+    changed: dict[str, Any] = {}
+    for label, now, before in zip(("X", "Y"), inputs[:2], pristine[:2], strict=True):
+        if not _same(before, now):
+            changed[label] = encode_value(now)
+    parameters = {
+        name: encode_value(inputs[2].get(name)) for name, before in pristine[2].items()
+        if not _same(before, inputs[2].get(name))
+    }  # fmt: skip
+    if parameters:
+        changed["parameters"] = parameters
+    return changed
+
+
+class Session:
+    """The user's file, loaded on ``hello``, and the caches of its last forward passes."""
+
+    def __init__(self, path: Path, names: FunctionNames) -> None:
+        self.path, self.names = path, names
+        self.loaded: LoadedFile | None = None
+        self.caches: OrderedDict[int, tuple[object, tuple, tuple]] = OrderedDict()
+        self.next_cache = 0
+
+    def answer(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The reply to one request; whatever the user's code raises is part of the reply."""
+        call = message.get("call")
+        handler = getattr(self, f"_{call}", None) if isinstance(call, str) and call.isidentifier() else None
+        if handler is None:
+            return {"error": f"unknown request {str(call)[:40]!r}"}
+        if call != "hello" and self.loaded is None:
+            return {"error": "the file is not loaded"}
+        try:
+            return handler(message)
+        except SystemExit as exc:
+            return {"exit": repr(exc.code)[:MAX_TEXT]}
+        except BaseException as exc:  # the user's code: any exception is an answer, not the end
+            return {"raised": {"type": exception_name(exc)[:100], "message": _first_line(exc)}}
+
+    def _hello(self, _message: dict) -> dict:
+        try:
+            self.loaded = load_user_file(self.path, self.names)
+        except GradHarnessError as exc:
+            return {"error": str(exc)[: 4 * MAX_TEXT]}
+        found = self.loaded.found
+        return {
+            "functions": found.found(),
+            "notes": [str(n)[: 4 * MAX_TEXT] for n in self.loaded.notes],
+            "network": found.network is not None,
+            "one_d": found.one_d is not None,
+            "checker": _signature(found.checker) if found.checker is not None else None,
+            "not_checked": [str(n)[: 4 * MAX_TEXT] for n in getattr(self.loaded, "not_checked", [])],
+        }
+
+    def _network(self) -> tuple[Callable, Callable]:
+        assert self.loaded is not None
+        if self.loaded.found.network is None:
+            raise LookupError("the file has no network functions")
+        forward, backward = self.loaded.found.network
+        return with_key_case(forward), backward
+
+    def _forward(self, message: dict) -> dict:
+        forward, _ = self._network()
+        X, Y, parameters = message["X"], message["Y"], message["parameters"]
+        pristine = _copies(X, Y, parameters)
+        returned = forward(X, Y, parameters)
+        cache_id = None
+        if isinstance(returned, (tuple, list)) and len(returned) == 2:
+            cache_id = self.next_cache
+            self.next_cache += 1
+            self.caches[cache_id] = (returned[1], (X, Y, parameters), pristine)
+            while len(self.caches) > KEPT_CACHES:
+                self.caches.popitem(last=False)
+            returned = (returned[0], None) if isinstance(returned, tuple) else [returned[0], None]
+        return {
+            "returned": encode_value(returned),
+            "cache": cache_id,
+            "changed": _changed((X, Y, parameters), pristine),
+        }
+
+    def _backward(self, message: dict) -> dict:
+        _, backward = self._network()
+        cache, inputs, pristine = self.caches.pop(message["cache"])
+        X, Y = message["X"], message["Y"]
+        own = _copies(X, Y, {})
+        returned = backward(X, Y, cache)
+        changed = _changed(inputs, pristine)
+        changed.update(_changed((X, Y, {}), own))
+        return {"returned": encode_value(returned), "changed": changed}
+
+    def _costs(self, message: dict) -> dict:
+        forward, _ = self._network()
+        groups = [
+            Perturbations(str(g["block"]), indices=g.get("indices"), steps=g.get("steps"), deltas=g.get("deltas"))
+            for g in message["groups"]
+        ]
+        costs = loop_costs(forward, message["X"], message["Y"], message["parameters"], groups)
+        return {"costs": [[plus, minus] for plus, minus in costs]}
+
+    def _one_d(self, index: int, message: dict) -> dict:
+        assert self.loaded is not None
+        if self.loaded.found.one_d is None:
+            raise LookupError("the file has no 1-D functions")
+        return {"returned": encode_value(self.loaded.found.one_d[index](message["x"], message["theta"]))}
+
+    def _forward_1d(self, message: dict) -> dict:
+        return self._one_d(0, message)
+
+    def _backward_1d(self, message: dict) -> dict:
+        return self._one_d(1, message)
+
+    def _checker(self, message: dict) -> dict:
+        assert self.loaded is not None and self.loaded.found.checker is not None
+        parameters, gradients, *rest = message["arguments"]
+        returned = self.loaded.found.checker(KeyCaseDict(parameters), KeyCaseDict(gradients), *rest)
+        return {"returned": encode_value(returned)}
+
+
+def _first_line(exc: BaseException) -> str:
+    try:
+        text = str(exc).strip()
+    except Exception:  # a user's __str__ may raise too
+        return ""
+    return text.splitlines()[0][: 3 * MAX_TEXT] if text else ""
+
+
+def _signature(function: Callable) -> list[list[str]] | None:
+    """The parameters of ``function`` as [name, kind] pairs (None when it has no signature to read)."""
+    try:
+        return [[p.name[:100], p.kind.name] for p in inspect.signature(function).parameters.values()]
+    except (TypeError, ValueError):
+        return None
+
+
+def main(argv: list[str]) -> int:
+    """Serve requests until the judge closes the request pipe."""
+    request_fd, response_fd, setup_text = int(argv[0]), int(argv[1]), argv[2]
+    setup = json.loads(setup_text)
+    _die_with_parent()
+    _limit(setup)
+    _drop_privileges(setup)
+    os.umask(0o077)
+    requests = os.fdopen(request_fd, "rb", buffering=1 << 16)
+    responses = os.fdopen(response_fd, "wb", buffering=1 << 16)
+    session = Session(Path(setup["file"]), decode(FunctionNames, setup["names"], "setup.names"))
+    while True:
+        message = read_frame(requests)
+        if message is None:
+            return 0
+        reply = session.answer(message)
+        try:
+            write_frame(responses, reply)
+        except (ValueError, TypeError) as exc:  # a returned value the frame cannot carry
+            write_frame(responses, {"error": f"a reply that cannot be sent: {str(exc)[:MAX_TEXT]}"})
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

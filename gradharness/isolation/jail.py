@@ -1,0 +1,214 @@
+"""Where an evaluator runs: its working folder, its command line and environment, per isolation level.
+
+- ``namespace``: under bubblewrap: no network, the system and the Python environment read-only,
+  a private size-limited ``/tmp``, only the submission's folder copy visible (at ``/submission``),
+  its own PID namespace (nothing it starts outlives it), uid 65534 inside.
+- ``process``: a fresh interpreter in an empty temporary folder holding a copy of the file and its
+  helpers, with a scrubbed environment; as root, an unprivileged uid of its own (so its processes
+  can be found and killed, and it cannot signal or read other evaluators).
+
+Resource limits are set by the evaluator itself before any user code runs (both levels).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gradharness.errors import GradHarnessError
+
+SUBMISSION = "/submission"
+"""Where the submission's folder copy appears inside the namespace jail."""
+
+JAIL_TMP_BYTES = 64 * 1024 * 1024
+HELPER_BYTES = 16 * 1024 * 1024
+"""The most helper files copied beside a submission (in total)."""
+
+MAX_HELPERS = 64
+UID_BASE = 3_000_000
+"""Evaluator uids at the process level as root: UID_BASE + slot, one per running evaluator."""
+
+UID_SLOTS = 4096
+_LOCKS = Path(tempfile.gettempdir()) / "gradharness-uids"
+_SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc/ld.so.cache",
+                 "/etc/alternatives", "/etc/localtime")  # fmt: skip
+
+
+@dataclass
+class Jail:
+    """One evaluator's command line, environment and folder; :meth:`close` removes the folder."""
+
+    level: str
+    argv_prefix: list[str]
+    env: dict[str, str]
+    cwd: Path
+    file: str  # the checked file's path as the evaluator sees it
+    folder: Path  # the temporary folder (removed on close)
+    uid: int | None = None
+    processes: int | None = None
+    _lock: int | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        """Remove the folder and release the uid."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+
+@functools.cache
+def namespace_unavailable() -> str | None:
+    """Why the namespace level cannot run here (None: it can): bubblewrap missing or namespaces refused."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bubblewrap (bwrap) is not installed"
+    probe = [bwrap, *_namespace_options(Path(tempfile.gettempdir())), sys.executable, "-I", "-c", "import numpy"]
+    try:
+        result = subprocess.run(probe, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap cannot start ({exc})"
+    if result.returncode != 0:
+        line = (result.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
+        return f"bubblewrap cannot create namespaces here ({line[:200]})"
+    return None
+
+
+def resolve_level(requested: str | None) -> tuple[str, str | None]:
+    """The level to use for ``requested`` (None: the strongest available), and a note when it falls back."""
+    if requested not in (None, "namespace"):
+        return str(requested), None
+    reason = namespace_unavailable()
+    if reason is None:
+        return "namespace", None
+    return "process", f"{reason}: the code runs with --isolation process (limits, own folder, no namespaces)"
+
+
+def _python_paths() -> list[str]:
+    """What the evaluator's interpreter needs to see: the interpreter, its libraries, gradharness."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths.add(str(Path(os.path.realpath(sys.executable)).parent.parent))
+    for entry in sys.path:
+        if entry and ("site-packages" in entry or "dist-packages" in entry) and os.path.exists(entry):
+            paths.add(entry)
+    for package in ("gradharness", "strategies"):
+        spec = importlib.util.find_spec(package)
+        locations = (spec.submodule_search_locations or []) if spec is not None else []
+        paths.update(str(Path(location).resolve()) for location in locations)
+    return sorted(p for p in paths if p and os.path.exists(p))
+
+
+def _namespace_options(folder: Path) -> list[str]:
+    options = ["--unshare-all", "--die-with-parent", "--new-session", "--uid", "65534", "--gid", "65534"]
+    for path in _SYSTEM_PATHS:
+        options += ["--ro-bind-try", path, path]
+    for path in _python_paths():
+        options += ["--ro-bind", path, path]
+    options += ["--proc", "/proc", "--dev", "/dev", "--size", str(JAIL_TMP_BYTES), "--tmpfs", "/tmp"]
+    options += ["--ro-bind", str(folder), SUBMISSION, "--chdir", SUBMISSION, "--clearenv"]
+    for key, value in _environment("/tmp").items():
+        options += ["--setenv", key, value]
+    return options
+
+
+def _environment(home: str) -> dict[str, str]:
+    """The evaluator's whole environment: nothing of the grader's but the locale."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": home,
+        "TMPDIR": home,
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+
+
+def helper_files(path: Path, siblings: bool, helpers: str | None) -> list[Path]:
+    """The helper modules a submission may import: its folder's (``siblings``) and the teacher's ``--helpers``."""
+    found: list[Path] = []
+    folders = ([path.parent] if siblings else []) + ([Path(helpers)] if helpers else [])
+    for folder in folders:
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError as exc:
+            raise GradHarnessError(f"cannot read the helpers in {folder}: {exc.strerror or exc}") from None
+        found += [p for p in entries if p.suffix == ".py" and p.is_file() and p.resolve() != path.resolve()]
+    return found
+
+
+def _copy_submission(path: Path, helpers: list[Path], folder: Path) -> None:
+    """The file and its helpers, copied into ``folder`` (helpers within the size and count limits)."""
+    shutil.copyfile(path, folder / path.name)
+    spent = 0
+    for helper in helpers[:MAX_HELPERS]:
+        size = helper.stat().st_size
+        if spent + size > HELPER_BYTES or (folder / helper.name).exists():
+            continue
+        shutil.copyfile(helper, folder / helper.name)
+        spent += size
+
+
+def _allocate_uid() -> tuple[int, int]:
+    """A uid no other running evaluator has (a lock held for as long as the evaluator runs)."""
+    _LOCKS.mkdir(mode=0o700, exist_ok=True)
+    start = os.getpid() % UID_SLOTS
+    for offset in range(UID_SLOTS):
+        slot = (start + offset) % UID_SLOTS
+        fd = os.open(_LOCKS / f"{slot}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return UID_BASE + slot, fd
+    raise GradHarnessError(f"all {UID_SLOTS} evaluator uids are in use")
+
+
+def count_processes(uid: int) -> int:
+    """How many processes ``uid`` runs now (so a limit on processes leaves room for only a few more)."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                count += entry.stat().st_uid == uid
+            except OSError:
+                continue
+    return count
+
+
+def make_jail(path: Path, level: str, *, siblings: bool, helpers: str | None) -> Jail:
+    """A folder holding the submission and the command line that starts its evaluator at ``level``."""
+    folder = Path(tempfile.mkdtemp(prefix="gradharness-evaluator-"))
+    try:
+        submission = folder / "submission"
+        submission.mkdir()
+        _copy_submission(path, helper_files(path, siblings, helpers), submission)
+        python = [sys.executable, "-I", "-B", "-m", "gradharness.isolation.evaluator"]
+        if level == "namespace":
+            bwrap = shutil.which("bwrap") or "bwrap"
+            prefix = [bwrap, *_namespace_options(submission), *python]
+            return Jail(level, prefix, {}, folder, f"{SUBMISSION}/{path.name}", folder, processes=64)
+        home = folder / "home"
+        home.mkdir()
+        jail = Jail(level, python, _environment(str(home)), submission, str(submission / path.name), folder)
+        if os.geteuid() == 0:
+            jail.uid, jail._lock = _allocate_uid()
+            for item in (folder, submission, home, *submission.iterdir()):
+                os.chown(item, jail.uid, jail.uid)
+            jail.processes = 64
+        else:
+            jail.processes = count_processes(os.getuid()) + 64
+        return jail
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise

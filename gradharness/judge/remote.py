@@ -1,0 +1,182 @@
+"""The user's functions as the judge calls them: stand-ins that forward each call to the evaluator.
+
+The properties call these exactly as they would call the user's functions in-process. What comes
+back is rebuilt by :func:`~gradharness.isolation.values.decode_value` and judged by the properties
+as usual; an exception the user's code raised comes back as :class:`~gradharness.errors.UserRaised`;
+inputs the user's code modified are written back into the judge's copies, so the side-effect
+property sees them. A reply that is not what the request asked for ends the check
+(:class:`~gradharness.errors.EvaluatorLost`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gradharness.check.finite_diff import Perturbations, PerturbedCosts
+from gradharness.errors import EvaluatorLost, UserRaised
+from gradharness.isolation.client import Evaluator
+from gradharness.isolation.protocol import ProtocolError
+from gradharness.isolation.values import MAX_TEXT, decode_value
+from gradharness.model.parameters import Parameters
+
+
+class CacheRef:
+    """The cache of a forward pass, which stays in the evaluator: only its id crosses."""
+
+    __slots__ = ("id",)
+
+    def __init__(self, cache_id: int) -> None:
+        self.id = cache_id
+
+
+def _returned(evaluator: Evaluator, reply: dict[str, Any]) -> Any:
+    """What the user's function returned, or raise what it raised."""
+    raised = reply.get("raised")
+    if isinstance(raised, dict):
+        raise UserRaised(str(raised.get("type", "Exception"))[:100], str(raised.get("message", ""))[: 3 * MAX_TEXT])
+    if "error" in reply:
+        raise EvaluatorLost(
+            f"the evaluator could not answer ({str(reply['error'])[:MAX_TEXT]}) during: {evaluator.step}"
+        )
+    try:
+        return decode_value(reply.get("returned"))
+    except ProtocolError as exc:
+        raise EvaluatorLost(f"the evaluator broke the protocol ({exc}) during: {evaluator.step}") from None
+
+
+def _write_back(target: Any, value: Any) -> Any:
+    """``target`` (an array of the judge's) made to hold ``value``; whatever it can hold otherwise."""
+    array = np.asarray(value) if isinstance(value, np.ndarray) else None
+    if isinstance(target, np.ndarray) and array is not None and array.shape == target.shape:
+        np.copyto(target, array, casting="unsafe")
+    elif isinstance(target, np.ndarray):
+        target.fill(np.nan)  # it became something else: it is not unchanged
+    return target
+
+
+def _apply_changes(reply: dict[str, Any], X: Any, Y: Any, parameters: Any) -> None:
+    changed = reply.get("changed") or {}
+    if not isinstance(changed, dict):
+        return
+    for label, target in (("X", X), ("Y", Y)):
+        if label in changed:
+            _write_back(target, decode_value(changed[label]))
+    for name, tree in (changed.get("parameters") or {}).items():
+        if isinstance(parameters, dict) and name in parameters:
+            value = decode_value(tree)
+            if value is None:
+                del parameters[name]
+            else:
+                parameters[name] = value
+
+
+def _arrays(parameters: Parameters) -> dict[str, np.ndarray]:
+    return {str(k): np.asarray(v) for k, v in parameters.items()}
+
+
+class RemoteNetwork:
+    """The file's network pair: ``forward`` (with ``perturbed_costs``) and ``backward``."""
+
+    def __init__(self, evaluator: Evaluator) -> None:
+        self._evaluator = evaluator
+        self._inputs: dict[int, tuple[Any, Any, Any]] = {}
+        self.forward = _Forward(self)
+
+    def call_forward(self, X: np.ndarray, Y: np.ndarray, parameters: Parameters) -> Any:
+        reply = self._evaluator.call({"call": "forward", "X": X, "Y": Y, "parameters": _arrays(parameters)})
+        returned = _returned(self._evaluator, reply)
+        _apply_changes(reply, X, Y, parameters)
+        cache = reply.get("cache")
+        if isinstance(cache, int) and isinstance(returned, (tuple, list)) and len(returned) == 2:
+            self._inputs = {cache: (X, Y, parameters)}
+            pair = (returned[0], CacheRef(cache))
+            returned = pair if isinstance(returned, tuple) else list(pair)
+        return returned
+
+    def backward(self, X: np.ndarray, Y: np.ndarray, cache: object) -> Any:
+        """The user's backward on the cache its forward left in the evaluator."""
+        if not isinstance(cache, CacheRef):
+            raise TypeError("the cache of a forward pass run in the evaluator")
+        reply = self._evaluator.call({"call": "backward", "X": X, "Y": Y, "cache": cache.id})
+        returned = _returned(self._evaluator, reply)
+        X0, Y0, parameters = self._inputs.pop(cache.id, (X, Y, {}))
+        _apply_changes(reply, X0, Y0, parameters)
+        return returned
+
+    def perturbed_costs(
+        self, X: np.ndarray, Y: np.ndarray, parameters: Parameters, groups: Sequence[Perturbations]
+    ) -> PerturbedCosts:
+        groups_sent = [
+            {"block": g.block, **{k: v for k in ("indices", "steps", "deltas") if (v := getattr(g, k)) is not None}}
+            for g in groups
+        ]
+        message = {"call": "costs", "X": X, "Y": Y, "parameters": _arrays(parameters), "groups": groups_sent}
+        reply = self._evaluator.call(message)
+        raised = reply.get("raised")
+        if isinstance(raised, dict) or "error" in reply:
+            _returned(self._evaluator, reply)
+        costs = reply.get("costs")
+        if not isinstance(costs, list) or len(costs) != len(groups):
+            raise EvaluatorLost(f"the evaluator answered costs it was not asked for during: {self._evaluator.step}")
+        out = []
+        for group, pair in zip(groups, costs, strict=True):
+            if not (isinstance(pair, list) and len(pair) == 2 and all(_costs_of(c, len(group)) for c in pair)):
+                raise EvaluatorLost(f"the evaluator answered costs it was not asked for during: {self._evaluator.step}")
+            out.append((np.asarray(pair[0], dtype=np.float64), np.asarray(pair[1], dtype=np.float64)))
+        return out
+
+
+def _costs_of(value: object, count: int) -> bool:
+    return isinstance(value, np.ndarray) and value.shape == (count,) and value.dtype.kind == "f"
+
+
+class _Forward:
+    """The remote forward: a callable, and ``perturbed_costs`` for the checker's batched requests."""
+
+    def __init__(self, network: RemoteNetwork) -> None:
+        self._network = network
+        self.__name__ = "forward_propagation_n"
+
+    def __call__(self, X: np.ndarray, Y: np.ndarray, parameters: Parameters) -> Any:
+        return self._network.call_forward(X, Y, parameters)
+
+    def perturbed_costs(
+        self, X: np.ndarray, Y: np.ndarray, parameters: Parameters, groups: Sequence[Perturbations]
+    ) -> PerturbedCosts:
+        return self._network.perturbed_costs(X, Y, parameters, groups)
+
+
+class RemoteFunction:
+    """A function of the file called by name with plain arguments (the 1-D pair, the file's checker)."""
+
+    def __init__(self, evaluator: Evaluator, call: str, name: str, signature: list | None = None) -> None:
+        self._evaluator, self._call, self.__name__ = evaluator, call, name
+        described = _signature(signature) if signature is not None else None
+        if described is not None:
+            self.__signature__ = described
+
+    def __call__(self, *arguments: Any) -> Any:
+        if self._call == "checker":
+            message: dict[str, Any] = {"call": "checker", "arguments": list(arguments)}
+        else:
+            x, theta = arguments
+            message = {"call": self._call, "x": float(x), "theta": float(theta)}
+        return _returned(self._evaluator, self._evaluator.call(message))
+
+
+def _signature(parameters: list) -> inspect.Signature | None:
+    """The signature the evaluator described ([name, kind] pairs); None if it makes no sense."""
+    try:
+        return inspect.Signature([inspect.Parameter(str(name), _KINDS[str(kind)]) for name, kind in parameters])
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+_KINDS = {kind.name: kind for kind in (
+    inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.VAR_POSITIONAL,
+    inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.VAR_KEYWORD,
+)}  # fmt: skip
