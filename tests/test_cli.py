@@ -13,7 +13,7 @@ import pytest
 
 from tests.cli_support import Run, console_script, gradharness, gradharness_many
 from tests.report_support import meta, parse
-from tests.user_files import EXPECTED_EXIT, EXPECTED_WRONG_BLOCKS, FIXTURES
+from tests.user_files import EXPECTED_EXIT, EXPECTED_FORWARD_WRONG, EXPECTED_WRONG_BLOCKS, FIXTURES
 
 CATALOGUE = sorted(EXPECTED_EXIT)
 HIDDEN_BY_ONE_EXAMPLE = ["buggy_bias_all_axes.py", "buggy_cost_mean_all.py", "buggy_transpose_square.py",
@@ -79,6 +79,14 @@ def test_findings_name_the_wrong_blocks(fixture_runs: dict[str, Run], name: str)
     output = fixture_runs[name].stdout
     assert "FAIL" in output
     assert any(block in output for block in EXPECTED_WRONG_BLOCKS[name]), output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(EXPECTED_FORWARD_WRONG))
+def test_a_forward_that_is_not_the_network_is_named(fixture_runs: dict[str, Run], name: str) -> None:
+    output = fixture_runs[name].stdout
+    assert "FAIL" in output and "where the network's cost is" in output, output
+    assert EXPECTED_FORWARD_WRONG[name] in output, output
 
 
 @pytest.mark.slow

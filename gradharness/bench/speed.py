@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from gradharness.bench.isolation import user_file_throughput
 from gradharness.check.checker import gradient_check_n
 from gradharness.check.screening import screen_network
 from gradharness.model import network
@@ -281,7 +282,11 @@ def _ratio(numerator: float | None, denominator: float | None) -> str:
 
 
 def report(
-    rows: list[Row], throughput: dict[str, float] | None, torch_version: str | None, mutation: str | None = None
+    rows: list[Row],
+    throughput: dict[str, float] | None,
+    torch_version: str | None,
+    mutation: str | None = None,
+    isolation: str | None = None,
 ) -> str:
     """The bench's printed table."""
     lines = [
@@ -318,6 +323,8 @@ def report(
     if throughput is not None:
         lines += ["", "generated cases per second under Hypothesis (sizes and m in 1..8), best of 2 rounds:"]
         lines += [f"  {name:<18} {rate:7.0f}" for name, rate in throughput.items()]
+    if isolation is not None:
+        lines += ["", isolation]
     if mutation is not None:
         lines += ["", mutation]
     return "\n".join(lines)
@@ -330,6 +337,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cases", type=int, default=300, help="Hypothesis cases per throughput round (0: skip)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and few cases (a smoke run)")
     parser.add_argument("--no-mutation", action="store_true", help="skip the mutation campaign row")
+    parser.add_argument("--no-isolation", action="store_true", help="skip the user-file check row")
     args = parser.parse_args(argv)
     table = QUICK_SIZES if args.quick else SIZES
     wanted = list(table) if args.quick else [s.strip() for s in args.sizes.split(",") if s.strip()]
@@ -350,7 +358,8 @@ def main(argv: list[str] | None = None) -> None:
     cases = min(args.cases, 20) if args.quick else args.cases
     throughput = hypothesis_throughput(cases) if cases > 0 else None
     mutation = None if args.quick or args.no_mutation else mutation_throughput()
-    print(report(rows, throughput, torch_version, mutation))
+    isolation = None if args.no_isolation else user_file_throughput(cases=20 if args.quick else 200)
+    print(report(rows, throughput, torch_version, mutation, isolation))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,13 @@ import shlex
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from gradharness.settings import DEFAULT_THRESHOLD, FunctionNames, RunSettings, StrategyOptions
+from gradharness.settings import (
+    DEFAULT_THRESHOLD,
+    FunctionNames,
+    IsolationSettings,
+    RunSettings,
+    StrategyOptions,
+)
 
 Option = tuple[str, object, object]
 """``(flag, value, default)``: ``("--seed", 3, 0)``."""
@@ -43,19 +49,26 @@ def command_line(command: str, arguments: Sequence[object] = (), options: Iterab
 
 
 def reproduce_command(
-    path: Path, run: RunSettings, extra: list[str] | None = None, names: FunctionNames | None = None
+    path: Path,
+    run: RunSettings,
+    extra: list[str] | None = None,
+    names: FunctionNames | None = None,
+    isolation: IsolationSettings | None = None,
 ) -> str:
     """``gradharness check PATH ...`` that repeats a check run with ``run`` (and ``extra`` words at the end).
 
-    The seed is always given: a check without ``--seed`` draws one at random.
+    The seed is always given: a check without ``--seed`` draws one at random. ``isolation`` adds
+    ``--isolation``, ``--memory`` and ``--helpers`` where they are not at their defaults.
     """
     strategy, defaults = run.strategy, StrategyOptions()
     names, default_names = names or FunctionNames(), FunctionNames()
+    isolation, default_isolation = isolation or IsolationSettings(), IsolationSettings()
     options: list[Option] = [
         ("--seed", run.seed, None),
         ("--max-examples", run.max_examples, _DEFAULT_RUN.max_examples),
         ("--epsilon", run.check.epsilon, None),
         ("--threshold", run.check.threshold, DEFAULT_THRESHOLD),
+        ("--no-reference", not run.check.reference, False),
         ("--layer-sizes", (strategy.n0, strategy.n1, strategy.n2, strategy.n3), (None,) * 4),
         ("--batch-size", strategy.batch_size, defaults.batch_size),
         ("--max-units", strategy.max_units, defaults.max_units),
@@ -65,6 +78,9 @@ def reproduce_command(
         ("--backward", names.backward_n, default_names.backward_n),
         ("--forward-1d", names.forward_1d, default_names.forward_1d),
         ("--backward-1d", names.backward_1d, default_names.backward_1d),
+        ("--isolation", isolation.level, default_isolation.level),
+        ("--memory", isolation.memory_mb, default_isolation.memory_mb),
+        ("--helpers", isolation.helpers, default_isolation.helpers),
     ]
     line = command_line("check", [path], options)
     return f"{line} {shlex.join(extra)}" if extra else line

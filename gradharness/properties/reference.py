@@ -38,7 +38,7 @@ def cost_tolerance(X: np.ndarray, Y: np.ndarray, parameters: Parameters) -> floa
     return 2.0 * NOISE_SAFETY * bound
 
 
-def _hint(cost: float, expected: float, m: int) -> str:
+def _hint(cost: float, expected: float, m: int, outputs: int) -> str:
     """A likely reason for the mismatch, in parentheses, or ''."""
     if expected == 0 or not math.isfinite(cost):
         return ""
@@ -47,6 +47,8 @@ def _hint(cost: float, expected: float, m: int) -> str:
         return f" ({m} = m times larger: is the 1/m missing?)"
     if m > 1 and math.isclose(ratio, 1 / m, rel_tol=1e-6):
         return f" (m = {m} times smaller: is it divided by m twice?)"
+    if outputs > 1 and math.isclose(ratio, 1 / outputs, rel_tol=1e-6):
+        return f" (n3 = {outputs} times smaller: is it averaged over the output units too?)"
     if math.isclose(ratio, -1.0, rel_tol=1e-6):
         return " (the opposite sign)"
     return f" (off by {cost - expected:+.3g})"
@@ -101,7 +103,7 @@ class ReferenceAudit:
         cost, reference = float(user[k]), float(expected[k])
         raise ForwardReferenceFailure(
             f"{self._name} returns {cost:.6g} where the network's cost is {reference:.6g}"
-            f"{_hint(cost, reference, self._case.m)}{where(k)} for {self._case.describe()}",
+            f"{_hint(cost, reference, self._case.m, self._case.Y.shape[0])}{where(k)} for {self._case.describe()}",
             FailureKind.WRONG,
             self._case,
         )
