@@ -63,6 +63,10 @@ def test_preparing_reports_a_broken_target_in_one_line(tmp_path) -> None:
     from gradharness.mutation.target import file_target
 
     path = tmp_path / "bad.py"
-    path.write_text("import no_such_module_here\n")
+    path.write_text(
+        "import no_such_module_here\n\n"
+        "def forward_propagation_n(X, Y, parameters):\n    return no_such_module_here.cost(X), None\n\n"
+        "def backward_propagation_n(X, Y, cache):\n    return {}\n"
+    )
     prepared = prepare_task(file_target(path), CheckOptions(), [seed_test_case()], 10.0)
     assert prepared.cases is None and "no_such_module_here" in prepared.error

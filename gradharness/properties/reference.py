@@ -66,11 +66,16 @@ class ReferenceAudit:
         self._tolerance = cost_tolerance(case.X, case.Y, case.parameters)
 
     def __call__(self, X: np.ndarray, Y: np.ndarray, parameters: Parameters) -> object:
-        """The user's forward at ``parameters``; its cost checked when it is a real number (else the cost property says why)."""
+        """The user's forward at ``parameters``; its cost checked when it is a finite real number.
+
+        Any other cost is the cost property's to judge (malformed, or not finite where it should be).
+        """
         returned = self._forward(X, Y, parameters)
         try:
             cost = cost_of(returned)
         except (TypeError, ValueError):
+            return returned
+        if not math.isfinite(cost):  # the cost property says where a finite cost was due
             return returned
         with np.errstate(all="ignore"):
             expected, _ = network.forward_propagation_n(self._case.X, self._case.Y, self._case.copy_parameters())

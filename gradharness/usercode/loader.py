@@ -157,7 +157,13 @@ def load_user_file(path: Path, names: FunctionNames | None = None) -> LoadedFile
     """Read, execute and search a user's file; raise UserCodeError (one line) when it cannot be checked."""
     names = names or FunctionNames()
     module, failures, notes = _execute(read_user_source(Path(path)))
-    found = find_functions(module, names)
+    try:
+        found = find_functions(module, names)
+    except UserCodeError as exc:
+        if not failures:
+            raise
+        first = failures[0]  # the functions may be what the failed code would have defined
+        raise UserCodeError(f"{exc}; module-level code failed at {first.where}: {first.error}") from None
     label = Path(module.__file__ or path).name
     pairs = _pairs(found)
     checked = pairs + ([(found.checker, names.checker_n)] if found.checker is not None else [])
