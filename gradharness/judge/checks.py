@@ -153,6 +153,10 @@ def examine(
     """Load the file at the isolation level asked for and judge its functions."""
     level, fallback = resolve_level(isolation.level)
     notes = [fallback] if fallback else []
+    if not run.check.reference:
+        notes.append(
+            "--no-reference: the costs were not compared with the network's; only self-consistency was checked"
+        )
     if level == "none":
         return _examine_in_process(path, run, names, notes, progress)
     try:

@@ -81,9 +81,14 @@ def render_record(console: Console, record: CheckRecord, title: str | None = Non
         )
         return
     functions = shown_markup(", ".join(map(str, record.target.get("functions", []))))
+    scope = (
+        "" if record.settings.get("check", {}).get("reference", True) else "; self-consistency only (--no-reference)"
+    )
+    isolation = f", isolation {shown_markup(str(record.target['isolation']))}" if record.target.get("isolation") else ""
     console.print(
         f"[{_STYLE[record.verdict]}]{record.verdict.value.upper()}[/] {shown_markup(heading)}"
-        f"  [dim]({functions}; {record.examples} examples, seed {record.settings.get('seed')}, {record.seconds:.1f} s)[/]"
+        f"  [dim]({functions}; {record.examples} examples, seed {record.settings.get('seed')}, "
+        f"{record.seconds:.1f} s{isolation}{scope})[/]"
     )
     for prop in record.properties:
         console.print(
