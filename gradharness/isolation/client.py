@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 from gradharness.errors import EvaluatorLost
 from gradharness.isolation.jail import Jail, make_jail
-from gradharness.isolation.processes import kill, kill_uid
+from gradharness.isolation.processes import kill, kill_marked, kill_tree, kill_uid
 from gradharness.isolation.protocol import ProtocolError, encode, read_frame
 from gradharness.records.serialise import to_json
 from gradharness.settings import FunctionNames, IsolationSettings
@@ -221,10 +221,13 @@ class Evaluator:
                     pass
         self._requests = self._replies = -1
         if self._process is not None:
+            kill_tree(self._process.pid)  # its descendants first: a killed parent's children are adopted
             kill(self._process)
         if self._jail is not None:
             if self._jail.uid is not None:
                 kill_uid(self._jail.uid)
+            elif self._jail.marker is not None:
+                kill_marked(self._jail.marker)
             self._jail.close()
             self._jail = None
         if self._output is not None:

@@ -16,6 +16,7 @@ import fcntl
 import functools
 import importlib.util
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -54,6 +55,13 @@ class Jail:
     folder: Path  # the temporary folder (removed on close)
     uid: int | None = None
     processes: int | None = None
+
+    @property
+    def marker(self) -> str | None:
+        """``GRADHARNESS_EVALUATOR=token`` in the environment of whatever the evaluator starts (process level)."""
+        token = self.env.get("GRADHARNESS_EVALUATOR")
+        return f"GRADHARNESS_EVALUATOR={token}" if token else None
+
     _lock: int | None = field(default=None, repr=False)
 
     def close(self) -> None:
@@ -200,7 +208,8 @@ def make_jail(path: Path, level: str, *, siblings: bool, helpers: str | None) ->
             return Jail(level, prefix, {}, folder, f"{SUBMISSION}/{path.name}", folder, processes=64)
         home = folder / "home"
         home.mkdir()
-        jail = Jail(level, python, _environment(str(home)), submission, str(submission / path.name), folder)
+        environment = {**_environment(str(home)), "GRADHARNESS_EVALUATOR": secrets.token_hex(16)}
+        jail = Jail(level, python, environment, submission, str(submission / path.name), folder)
         if os.geteuid() == 0:
             jail.uid, jail._lock = _allocate_uid()
             for item in (folder, submission, home, *submission.iterdir()):

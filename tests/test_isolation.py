@@ -1,0 +1,155 @@
+"""The evaluator and its jail, piece by piece: values, the session's answers, levels, cleanup."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradharness.errors import EvaluatorLost, UserRaised
+from gradharness.isolation import jail
+from gradharness.isolation.client import Evaluator
+from gradharness.isolation.evaluator import Session
+from gradharness.isolation.processes import kill_marked
+from gradharness.isolation.values import Opaque, decode_value, encode_value
+from gradharness.judge.remote import RemoteNetwork
+from gradharness.model.case import seed_test_case
+from gradharness.settings import FunctionNames, IsolationSettings
+
+FIXTURES = Path(__file__).parent / "fixtures" / "user_code"
+
+
+def _round_trip(value: object) -> object:
+    return decode_value(encode_value(value))
+
+
+def test_returned_values_keep_their_python_types() -> None:
+    back = _round_trip((np.float64(0.5), {"dW1": np.ones((2, 2)), "x": [1, "a" * 500]}, None))
+    assert isinstance(back, tuple) and type(back[0]) is np.float64 and back[0] == 0.5
+    assert isinstance(back[1], dict) and back[1]["dW1"].shape == (2, 2)
+    assert back[1]["x"][0] == 1 and back[1]["x"][1] == "a" * 200  # strings are cut short
+    complex_back = _round_trip(np.array([1 + 2j]))
+    assert isinstance(complex_back, np.ndarray) and complex_back.dtype.kind == "c" and complex_back[0] == 1 + 2j
+
+
+def test_anything_else_is_an_opaque_stand_in_named_after_its_type() -> None:
+    back = _round_trip(x for x in range(3))
+    assert isinstance(back, Opaque) and type(back).__name__ == "generator"
+    assert type(_round_trip(np.array([object()], dtype=object))).__name__ == "ndarray of object"
+
+
+def test_deeply_nested_values_are_cut_off() -> None:
+    value: list = []
+    for _ in range(50):
+        value = [value]
+    back = _round_trip(value)
+    depth = 0
+    while isinstance(back, list):
+        back, depth = back[0], depth + 1
+    assert depth < 12 and isinstance(back, Opaque)
+
+
+def _session(name: str) -> Session:
+    session = Session(FIXTURES / name, FunctionNames())
+    assert "functions" in session.answer({"call": "hello"})
+    return session
+
+
+def test_a_session_answers_forward_then_backward_on_the_cache_it_kept() -> None:
+    case = seed_test_case()
+    session = _session("correct_seed_style.py")
+    message = {"call": "forward", "X": case.X, "Y": case.Y, "parameters": case.copy_parameters(), "backward": True}
+    reply = session.answer(message)
+    assert isinstance(reply["cache"], int) and reply["changed"] == {}
+    gradients = decode_value(reply["backward"]["returned"])
+    assert set(gradients) == {"dW1", "db1", "dW2", "db2", "dW3", "db3"}
+
+
+def test_a_session_reports_what_the_users_code_raised_and_what_it_modified() -> None:
+    case = seed_test_case()
+    raising = _session("raises_backward.py")
+    reply = raising.answer({"call": "forward", "X": case.X, "Y": case.Y, "parameters": case.copy_parameters()})
+    raised = raising.answer({"call": "backward", "X": case.X, "Y": case.Y, "cache": reply["cache"]})["raised"]
+    assert raised["type"] and raised["message"] is not None
+    mutating = _session("mutates_input.py")
+    reply = mutating.answer({"call": "forward", "X": case.X, "Y": case.Y, "parameters": case.copy_parameters()})
+    after = mutating.answer({"call": "backward", "X": case.X, "Y": case.Y, "cache": reply["cache"]})
+    assert "W1" in after["changed"]["parameters"]
+
+
+def test_unknown_requests_are_errors_not_crashes() -> None:
+    session = Session(FIXTURES / "correct_seed_style.py", FunctionNames())
+    assert "error" in session.answer({"call": "__class__"})
+    assert "error" in session.answer({"call": "forward"})  # before hello: the file is not loaded
+
+
+def test_without_bubblewrap_the_strongest_level_is_process_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    jail.namespace_unavailable.cache_clear()
+    monkeypatch.setattr(jail.shutil, "which", lambda _name: None)
+    try:
+        level, note = jail.resolve_level(None)
+        assert level == "process" and note is not None and "bubblewrap" in note and "--isolation process" in note
+        assert jail.resolve_level("none") == ("none", None)
+    finally:
+        jail.namespace_unavailable.cache_clear()
+
+
+def test_bubblewrap_runs_here_under_ci() -> None:
+    if os.environ.get("CI") != "true" and jail.namespace_unavailable():
+        pytest.skip(f"not CI: {jail.namespace_unavailable()}")
+    assert jail.namespace_unavailable() is None, "CI must exercise the namespace level"
+
+
+def test_helpers_are_the_files_beside_a_submission_only_when_it_has_its_folder(tmp_path: Path) -> None:
+    (tmp_path / "student.py").write_text("x = 1\n")
+    (tmp_path / "gc_utils.py").write_text("y = 2\n")
+    teacher = tmp_path / "teacher"
+    teacher.mkdir()
+    (teacher / "testCases.py").write_text("z = 3\n")
+    assert [p.name for p in jail.helper_files(tmp_path / "student.py", True, None)] == ["gc_utils.py"]
+    assert jail.helper_files(tmp_path / "student.py", False, None) == []
+    assert [p.name for p in jail.helper_files(tmp_path / "student.py", False, str(teacher))] == ["testCases.py"]
+
+
+def test_kill_marked_ends_a_daemon_that_left_its_session() -> None:
+    marker = "GRADHARNESS_EVALUATOR=test-marker-5551"
+    env = {**os.environ, "GRADHARNESS_EVALUATOR": "test-marker-5551"}
+    code = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\n"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=30)
+    assert kill_marked(marker)
+    time.sleep(0.05)
+    assert kill_marked(marker, rounds=1)
+
+
+@pytest.mark.parametrize("level", ["process", "namespace"])
+def test_an_evaluator_that_dies_ends_the_check_in_one_line(level: str) -> None:
+    if level == "namespace" and jail.namespace_unavailable() and os.environ.get("CI") != "true":
+        pytest.skip(jail.namespace_unavailable() or "")
+    case = seed_test_case()
+    path = FIXTURES / "crash_os_exit.py"
+    with Evaluator(path, FunctionNames(), level=level, isolation=IsolationSettings(), timeout=60) as evaluator:
+        assert "functions" in evaluator.call({"call": "hello"})
+        network = RemoteNetwork(evaluator)
+        with pytest.raises((EvaluatorLost, UserRaised)) as caught:
+            _, cache = network.forward(case.X, case.Y, case.copy_parameters())
+            network.backward(case.X, case.Y, cache)
+    assert isinstance(caught.value, EvaluatorLost) and "ended the evaluator process" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_evaluator_that_hangs_times_out(tmp_path: Path) -> None:
+    path = tmp_path / "hangs.py"
+    path.write_text("def forward_propagation(x, theta):\n    while True:\n        pass\n\n"
+                    "def backward_propagation(x, theta):\n    return x\n")  # fmt: skip
+    started = time.monotonic()
+    with Evaluator(path, FunctionNames(), level="process", isolation=IsolationSettings(), timeout=2) as evaluator:
+        evaluator.call({"call": "hello"})
+        evaluator.step = "the hanging call"
+        with pytest.raises(EvaluatorLost, match="timed out after 2 s; last step: the hanging call"):
+            evaluator.call({"call": "forward_1d", "x": 1.0, "theta": 2.0})
+    assert time.monotonic() - started < 10
