@@ -67,7 +67,7 @@ def test_a_session_answers_forward_then_backward_on_the_cache_it_kept() -> None:
     reply = session.answer(message)
     assert isinstance(reply["cache"], int) and reply["changed"] == {}
     gradients = decode_value(reply["backward"]["returned"])
-    assert set(gradients) == {"dW1", "db1", "dW2", "db2", "dW3", "db3"}
+    assert {"dW1", "db1", "dW2", "db2", "dW3", "db3"} <= set(gradients)
 
 
 def test_a_session_reports_what_the_users_code_raised_and_what_it_modified() -> None:

@@ -179,6 +179,12 @@ class Evaluator:
             self._ended()
         if reply is None:
             self._ended()
+        return self.checked(reply)
+
+    def checked(self, reply: object) -> dict[str, Any]:
+        """``reply`` if it is a reply at all; EvaluatorLost for a sys.exit or a reply of no known form."""
+        if not isinstance(reply, dict):
+            self._lost(f"the evaluator broke the protocol (a reply that is not an object) during: {self.step}")
         if "exit" in reply:
             self._lost(f"the checked code called sys.exit({str(reply['exit'])[:60]}) during: {self.step}")
         if "error" in reply and not isinstance(reply["error"], str):

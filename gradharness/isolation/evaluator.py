@@ -9,7 +9,8 @@ runs here and may rewrite any of it. Usage::
 Requests (``call``): ``hello`` (load the file; which functions exist), ``forward`` (cost and a cache
 id; the cache stays here), ``backward`` (gradients for a cache id), ``costs`` (the forward at many
 perturbed parameter sets), ``forward_1d``/``backward_1d``, and ``checker`` (the file's own
-``gradient_check_n``). A reply carries what the function returned (see :mod:`~gradharness.isolation.values`),
+``gradient_check_n``); ``forward`` with ``backward: true`` also runs backward on its cache in the
+same round trip. A reply carries what the function returned (see :mod:`~gradharness.isolation.values`),
 ``raised`` (what it raised) or ``exit`` (it called sys.exit), and ``changed``: the inputs it modified.
 """
 
@@ -182,15 +183,19 @@ class Session:
             while len(self.caches) > KEPT_CACHES:
                 self.caches.popitem(last=False)
             returned = (returned[0], None) if isinstance(returned, tuple) else [returned[0], None]
-        return {
+        reply = {
             "returned": encode_value(returned),
             "cache": cache_id,
             "changed": _changed((X, Y, parameters), pristine),
         }
+        if message.get("backward") and cache_id is not None:
+            # The judge calls backward right after forward, on the same X and Y: one round trip for both.
+            reply["backward"] = self.answer({"call": "backward", "X": X, "Y": Y, "cache": cache_id})
+        return reply
 
     def _backward(self, message: dict) -> dict:
         _, backward = self._network()
-        cache, inputs, pristine = self.caches.pop(message["cache"])
+        cache, inputs, pristine = self.caches[message["cache"]]
         X, Y = message["X"], message["Y"]
         own = _copies(X, Y, {})
         returned = backward(X, Y, cache)

@@ -78,32 +78,64 @@ def _arrays(parameters: Parameters) -> dict[str, np.ndarray]:
     return {str(k): np.asarray(v) for k, v in parameters.items()}
 
 
+def _key(X: np.ndarray, Y: np.ndarray, arrays: dict[str, np.ndarray]) -> bytes:
+    """The inputs of a forward call, exactly (names, dtype, shape and bytes of each array)."""
+    parts = [np.asarray(X), np.asarray(Y), *(arrays[k] for k in sorted(arrays))]
+    names = ",".join(sorted(arrays)).encode()
+    return names + b"|" + b"|".join(f"{a.dtype.str}{a.shape}".encode() + a.tobytes() for a in parts)
+
+
 class RemoteNetwork:
-    """The file's network pair: ``forward`` (with ``perturbed_costs``) and ``backward``."""
+    """The file's network pair: ``forward`` (with ``perturbed_costs``) and ``backward``.
+
+    A forward request also runs backward on its cache in the same round trip; the reply is used
+    when backward is then called on the same X and Y, as the properties do. The last forward's
+    reply is reused once for a forward at the same inputs (the checker's base cost), unless that
+    forward or its backward changed their inputs (then every call must show it).
+    """
 
     def __init__(self, evaluator: Evaluator) -> None:
         self._evaluator = evaluator
-        self._inputs: dict[int, tuple[Any, Any, Any]] = {}
+        self._inputs: dict[int, tuple[Any, ...]] = {}
+        self._last: tuple[bytes, Any] | None = None  # inputs and reply of the last forward, if reusable
         self.forward = _Forward(self)
 
     def call_forward(self, X: np.ndarray, Y: np.ndarray, parameters: Parameters) -> Any:
-        reply = self._evaluator.call({"call": "forward", "X": X, "Y": Y, "parameters": _arrays(parameters)})
+        arrays = _arrays(parameters)
+        key = _key(X, Y, arrays)
+        if self._last is not None and self._last[0] == key:
+            returned, self._last = self._last[1], None
+            return returned
+        message = {"call": "forward", "X": X, "Y": Y, "parameters": arrays, "backward": True}
+        reply = self._evaluator.call(message)
         returned = _returned(self._evaluator, reply)
         _apply_changes(reply, X, Y, parameters)
         cache = reply.get("cache")
+        prefetched = reply.get("backward")
+        prefetched = prefetched if isinstance(prefetched, dict) else None
         if isinstance(cache, int) and isinstance(returned, (tuple, list)) and len(returned) == 2:
-            self._inputs = {cache: (X, Y, parameters)}
+            sent = (np.array(X, copy=True), np.array(Y, copy=True))
+            self._inputs = {cache: (X, Y, parameters, prefetched, *sent)}
             pair = (returned[0], CacheRef(cache))
             returned = pair if isinstance(returned, tuple) else list(pair)
+        changed = reply.get("changed") or (prefetched.get("changed") if prefetched is not None else None)
+        self._last = None if changed else (key, returned)
         return returned
 
     def backward(self, X: np.ndarray, Y: np.ndarray, cache: object) -> Any:
         """The user's backward on the cache its forward left in the evaluator."""
         if not isinstance(cache, CacheRef):
             raise TypeError("the cache of a forward pass run in the evaluator")
-        reply = self._evaluator.call({"call": "backward", "X": X, "Y": Y, "cache": cache.id})
+        X0, Y0, parameters, prefetched, *sent = self._inputs.pop(cache.id, (X, Y, {}, None, None, None))
+        same = prefetched is not None and all(
+            isinstance(a, np.ndarray) and np.array_equal(a, b, equal_nan=True)
+            for a, b in zip(sent, (X, Y), strict=True)
+        )
+        if same:
+            reply = self._evaluator.checked(prefetched)
+        else:
+            reply = self._evaluator.call({"call": "backward", "X": X, "Y": Y, "cache": cache.id})
         returned = _returned(self._evaluator, reply)
-        X0, Y0, parameters = self._inputs.pop(cache.id, (X, Y, {}))
         _apply_changes(reply, X0, Y0, parameters)
         return returned
 
