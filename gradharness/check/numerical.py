@@ -123,12 +123,20 @@ class ErrorEstimate:
             self._doubled = (values, passes.kink)
         values, kink = self._doubled
         if self._method == "loop" and self._forward_n is not None and np.isnan(values[block]).any():
+            # A forward in another process answers all perturbations in one round trip: ask for every
+            # block still missing at once (the round trip costs more than the extra forward calls).
+            wanted = (
+                np.flatnonzero(np.isnan(values)) if _batched(self._forward_n) else np.arange(block.start, block.stop)
+            )
             with np.errstate(all="ignore"):
-                looped = gradapprox_loop(
-                    self._forward_n, self._X, self._Y, self._parameters, twice, np.arange(block.start, block.stop)
-                )
-            values[block] = looped[block]
+                looped = gradapprox_loop(self._forward_n, self._X, self._Y, self._parameters, twice, wanted)
+            values[wanted] = looped[wanted]
         return values, kink
+
+
+def _batched(forward_n: ForwardN) -> bool:
+    """Whether the forward evaluates many perturbations per call (see :func:`~gradharness.check.finite_diff.perturbed_costs`)."""
+    return callable(getattr(forward_n, "perturbed_costs", None))
 
 
 @dataclass(frozen=True)
