@@ -103,7 +103,7 @@ def test_mixed_folder_gives_a_summary_and_a_report_per_file(batch_run) -> None:
     assert by_name["Gradient_Checking.ipynb"].wrong_blocks == ["db1", "dW2"]  # in parameter order
     assert by_name["Gradient_Checking.ipynb"].smallest_network
     assert by_name["checker_norms_only.py"].failed_properties == ["STUDENT_CHECKER"]
-    assert "ended the worker process" in by_name["crash_os_exit.py"].error
+    assert "ended the evaluator process" in by_name["crash_os_exit.py"].error
     assert summary.counts == {
         "pass": sum(row.verdict is RunVerdict.PASS for row in summary.rows),
         "fail": sum(row.verdict is RunVerdict.FAIL for row in summary.rows),

@@ -79,3 +79,16 @@ def discover(arguments: list[str] | tuple[str, ...]) -> BatchInputs:
             seen.add(key)
             unique.append(file)
     return BatchInputs(tuple(unique), tuple(unmatched), tuple(helpers))
+
+
+def shared_folders(files: list[Path] | tuple[Path, ...]) -> frozenset[Path]:
+    """The folders that hold more than one of ``files`` (resolved): their submissions get none of the .py beside them.
+
+    A submission alone in its folder has that folder to itself, helpers included; in a shared folder
+    a helper module may be any classmate's, so it is given to nobody (trusted ones come with ``--helpers``).
+    """
+    counts: dict[Path, int] = {}
+    for file in files:
+        parent = Path(file).resolve().parent
+        counts[parent] = counts.get(parent, 0) + 1
+    return frozenset(folder for folder, count in counts.items() if count > 1)

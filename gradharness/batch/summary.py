@@ -51,8 +51,13 @@ def common_base(records: list[CheckRecord]) -> Path:
     return Path(os.path.commonpath(parents)) if parents else Path.cwd()
 
 
-def summarise(records: list[CheckRecord], reports: list[tuple[str, str | None, str]], base: Path) -> BatchSummary:
-    """The summary table of a batch (``reports`` as returned by :func:`gradharness.render.batch.write_reports`)."""
+def summarise(
+    records: list[CheckRecord], reports: list[tuple[str, str | None, str]], base: Path, *, interrupted: bool = False
+) -> BatchSummary:
+    """The summary table of a batch (``reports`` as returned by :func:`gradharness.render.batch.write_reports`).
+
+    ``interrupted``: the batch was stopped and ``records`` are the files that finished.
+    """
     rows = []
     for record, (json_name, html_name, text_name) in zip(records, reports, strict=True):
         path = Path(record.target.get("path", ""))
@@ -78,7 +83,8 @@ def summarise(records: list[CheckRecord], reports: list[tuple[str, str | None, s
         )
     counts = {verdict.value: sum(1 for row in rows if row.verdict is verdict) for verdict in RunVerdict}
     settings = records[0].settings if records else {}
-    return BatchSummary(datetime.now().astimezone().isoformat(timespec="seconds"), settings, counts, rows)
+    created = datetime.now().astimezone().isoformat(timespec="seconds")
+    return BatchSummary(created, settings, counts, rows, interrupted=interrupted)
 
 
 def load_summary(path: Path) -> BatchSummary:

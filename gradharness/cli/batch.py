@@ -6,16 +6,18 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from gradharness.batch.discover import discover
-from gradharness.batch.runner import error_record, run_batch
+from gradharness.batch.discover import BatchInputs, discover, shared_folders
+from gradharness.batch.runner import BatchInterrupted, error_record, run_batch
+from gradharness.cli.output import check_folder, writing
 from gradharness.errors import GradHarnessError
+from gradharness.records.batch import BatchSummary
 from gradharness.records.check import CheckRecord
 from gradharness.records.verdict import RunVerdict
 from gradharness.render.batch import write_batch
-from gradharness.settings import FunctionNames, RunSettings
+from gradharness.render.safe_text import MESSAGE_BYTES, shown, shown_markup
+from gradharness.settings import FunctionNames, IsolationSettings, RunSettings
 
 _STYLE = {RunVerdict.PASS: "green", RunVerdict.FAIL: "red", RunVerdict.ERROR: "yellow"}
 
@@ -42,11 +44,68 @@ def batch_check(
     out: Path,
     jobs: int | None,
     dask: str | None,
+    isolation: IsolationSettings | None = None,
     quiet: bool,
     console: Console,
     err: Console,
 ) -> int:
-    """Check every file, write the reports and summaries, print a table; return the exit code."""
+    """Check every file, write the reports and summaries, print a table; return the exit code.
+
+    Stopped (Ctrl-C, a signal), the batch still writes and prints the summary of the files that
+    finished, marked interrupted, then raises the interrupt. The --out folder is tried first: a
+    folder that cannot be written fails before anything is checked.
+    """
+    inputs = _inputs(arguments, quiet, err)
+    check_folder(out)
+    executor = dask_executor(dask) if dask else None
+
+    def done(count: int, total: int, record: CheckRecord) -> None:
+        if not quiet:
+            style = _STYLE[record.verdict]
+            console.print(
+                f"[{count}/{total}] [{style}]{record.verdict.value.upper()}[/] {shown_markup(record.target.get('path', ''))}"
+                f" [dim]({record.seconds:.1f} s)[/]"
+            )
+
+    interrupt: KeyboardInterrupt | None = None
+    try:
+        records = run_batch(
+            list(inputs.files), run, names=names, timeout=timeout, executor=executor, jobs=jobs, on_done=done,
+            isolation=isolation,
+        )  # fmt: skip
+    except BatchInterrupted as stopped:
+        records, interrupt = stopped.records, stopped.interrupt
+    records += [
+        error_record(Path(p), run, f"{p}: no such file, and no file matches it", isolation) for p in inputs.unmatched
+    ]
+    total = len(inputs.files) + len(inputs.unmatched)
+    stopped_after = f"interrupted after {len(records)} of {total} files: " if interrupt is not None else ""
+    try:
+        with writing(out):
+            summary, paths = write_batch(records, out, interrupted=interrupt is not None)
+    except GradHarnessError:
+        counts = {verdict.value: sum(1 for r in records if r.verdict is verdict) for verdict in RunVerdict}
+        console.print(f"{stopped_after}{_counts(counts)}", highlight=False, markup=False)
+        raise
+    if not quiet:
+        _print_table(console, summary)
+    console.print(
+        f"{stopped_after}{_counts(summary.counts)}; "
+        f"summary: {paths['html']} (also .json, .csv); reports in {out / 'reports'}",
+        highlight=False,
+        markup=False,
+    )
+    if interrupt is not None:
+        raise interrupt
+    return summary.exit_code
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return f"{counts['pass']} pass, {counts['fail']} fail, {counts['error']} not checked"
+
+
+def _inputs(arguments: list[str], quiet: bool, err: Console) -> BatchInputs:
+    """The files to check (an error when there are none), with notes on the helper modules found among them."""
     inputs = discover(arguments)
     if not inputs.files and not inputs.unmatched:
         raise GradHarnessError(f"no .py or .ipynb files in {' '.join(arguments)}")
@@ -55,46 +114,34 @@ def batch_check(
     if inputs.helpers and not quiet:
         err.print(
             f"gradharness: note: skipped {len(inputs.helpers)} helper modules "
-            f"({', '.join(sorted({p.name for p in inputs.helpers}))})",
+            f"({shown(', '.join(sorted({p.name for p in inputs.helpers})))})",
             highlight=False,
             markup=False,
         )
-    executor = dask_executor(dask) if dask else None
+    shared_helpers = [p for p in inputs.helpers if p.resolve().parent in shared_folders(inputs.files)]
+    if shared_helpers and not quiet:
+        err.print(
+            f"gradharness: note: {len(shared_helpers)} helper modules lie among several submissions and are given "
+            "to none of them; pass trusted helpers with --helpers DIR",
+            highlight=False,
+            markup=False,
+        )
+    return inputs
 
-    def done(count: int, total: int, record: CheckRecord) -> None:
-        if not quiet:
-            style = _STYLE[record.verdict]
-            console.print(
-                f"[{count}/{total}] [{style}]{record.verdict.value.upper()}[/] {escape(record.target.get('path', ''))}"
-                f" [dim]({record.seconds:.1f} s)[/]"
-            )
 
-    records = run_batch(
-        list(inputs.files), run, names=names, timeout=timeout, executor=executor, jobs=jobs, on_done=done
-    )
-    records += [error_record(Path(p), run, f"{p}: no such file, and no file matches it") for p in inputs.unmatched]
-    summary, paths = write_batch(records, out)
-    if not quiet:
-        table = Table(box=None, padding=(0, 2))
-        table.add_column("file", overflow="fold")
-        for column in ("verdict", "wrong blocks", "smallest failing network"):
-            table.add_column(column, no_wrap=True)
-        for row in summary.rows:
-            table.add_row(
-                escape(row.file),
-                f"[{_STYLE[row.verdict]}]{row.verdict.value.upper()}[/]",
-                ", ".join(row.wrong_blocks),
-                row.smallest_network or "",
-            )
-        console.print(table)
-        for row in summary.rows:
-            if row.error:
-                console.print(f"  {row.file}: {row.error}", highlight=False, markup=False)
-    counts = summary.counts
-    console.print(
-        f"{counts['pass']} pass, {counts['fail']} fail, {counts['error']} not checked; "
-        f"summary: {paths['html']} (also .json, .csv); reports in {out / 'reports'}",
-        highlight=False,
-        markup=False,
-    )
-    return summary.exit_code
+def _print_table(console: Console, summary: BatchSummary) -> None:
+    table = Table(box=None, padding=(0, 2))
+    table.add_column("file", overflow="fold")
+    for column in ("verdict", "wrong blocks", "smallest failing network"):
+        table.add_column(column, no_wrap=True)
+    for row in summary.rows:
+        table.add_row(
+            shown_markup(row.file),
+            f"[{_STYLE[row.verdict]}]{row.verdict.value.upper()}[/]",
+            ", ".join(row.wrong_blocks),
+            row.smallest_network or "",
+        )
+    console.print(table)
+    for row in summary.rows:
+        if row.error:
+            console.print(f"  {shown(row.file)}: {shown(row.error, MESSAGE_BYTES)}", highlight=False, markup=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from hypothesis.errors import InvalidArgument
@@ -14,25 +15,46 @@ from gradharness.batch import is_batch
 from gradharness.cli.batch import batch_check
 from gradharness.cli.mutate import mutate, sensitivity
 from gradharness.cli.options import parse_layer_sizes, positive_finite
+from gradharness.cli.output import write_results
 from gradharness.cli.progress import from_lines, progress_bar
 from gradharness.cli.report import html_option, report, write_html
+from gradharness.cli.signals import exit_status, stop_on_signals
 from gradharness.errors import GradHarnessError
 from gradharness.judge.checks import DEFAULT_TIMEOUT, check_file
 from gradharness.properties.runner import case_strategy
-from gradharness.records.store import save
 from gradharness.records.verdict import RunVerdict
+from gradharness.render.safe_text import MESSAGE_BYTES, shown
 from gradharness.render.terminal import render_record
 from gradharness.settings import (
+    DEFAULT_MEMORY_MB,
     DEFAULT_THRESHOLD,
+    ISOLATION_LEVELS,
     SEED_EPSILON,
     CheckOptions,
     FunctionNames,
+    IsolationSettings,
     RunSettings,
     StrategyOptions,
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Stopped(BaseException):
+    """Carries an interrupt past click, which would print "Aborted!" and exit 1; :func:`run` says it in one line."""
+
+    def __init__(self, interrupt: KeyboardInterrupt) -> None:
+        super().__init__()
+        self.interrupt = interrupt
+
+
+class _Commands(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise _Stopped(exc) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gradharness", message="%(prog)s %(version)s")
 def main() -> None:
     """gradharness: stress-test hand-written backpropagation with numerical gradient checks."""
@@ -116,12 +138,29 @@ def main() -> None:
 @click.option(
     "--dask", "dask_address", default=None, metavar="ADDRESS", help="Batch: run the checks on this Dask scheduler."
 )
+@click.option(
+    "--isolation", "isolation_level", type=click.Choice(ISOLATION_LEVELS), default=None,
+    help="How the checked code is jailed (default: the strongest available; none is for trusted code only).",
+)  # fmt: skip
+@click.option(
+    "--memory", "memory_mb", type=click.IntRange(min=1), default=DEFAULT_MEMORY_MB, show_default=True, metavar="MB",
+    help="Address-space limit of the process that runs the checked code.",
+)  # fmt: skip
+@click.option(
+    "--helpers", "helpers", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+    metavar="DIR", help="A folder of trusted helper modules every checked file may import.",
+)  # fmt: skip
+@click.option(
+    "--no-reference", is_flag=True,
+    help="Do not compare the forward pass's cost with the network's (code that changes the network on purpose).",
+)  # fmt: skip
 @html_option
 def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: float | None, threshold: float,
           exercise_settings: bool, timeout: float, json_path: Path | None, forward: str, backward: str,
           forward_1d: str, backward_1d: str, layer_sizes: tuple[int | None, ...] | None, output_size: int | None,
           batch_size: int | None, max_units: int, max_batch: int, adversarial: bool, quiet: bool,
-          out_dir: Path, jobs: int | None, dask_address: str | None, html_path: str | None) -> None:  # fmt: skip
+          out_dir: Path, jobs: int | None, dask_address: str | None, isolation_level: str | None, memory_mb: int,
+          helpers: Path | None, no_reference: bool, html_path: str | None) -> None:  # fmt: skip
     """Check the backprop in PATH (a .py file or a notebook) on generated networks.
 
     Several paths, a folder or a glob check every file in them (a batch): one report per
@@ -145,32 +184,34 @@ def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: 
     run = RunSettings(
         seed=seed if seed is not None else random.SystemRandom().randrange(2**32),
         max_examples=max_examples,
-        check=CheckOptions(epsilon=epsilon, threshold=threshold),
+        check=CheckOptions(epsilon=epsilon, threshold=threshold, reference=not no_reference),
         strategy=strategy,
     )
     names = FunctionNames(forward, backward, forward_1d, backward_1d)
+    isolation = IsolationSettings(
+        level=isolation_level, memory_mb=memory_mb, helpers=str(helpers.resolve()) if helpers is not None else None
+    )
     err = Console(stderr=True, soft_wrap=True)
     if is_batch(paths):
         if json_path is not None or html_path is not None:
             raise click.UsageError("a batch writes JSON, CSV and HTML under --out; --json and --html are for one file")
         out = Console(highlight=False, soft_wrap=True)
         sys.exit(batch_check(list(paths), run, names=names, timeout=timeout, out=out_dir, jobs=jobs,
-                             dask=dask_address, quiet=quiet, console=out, err=err))  # fmt: skip
+                             dask=dask_address, isolation=isolation, quiet=quiet, console=out, err=err))  # fmt: skip
     path = Path(paths[0])
     with progress_bar(err, "checking", quiet=quiet) as update:
         progress = from_lines(update) if update is not None else None
-        record = check_file(path, run, names=names, timeout=timeout, progress=progress)
-    if json_path is not None:
-        save(record, json_path)
+        record = check_file(path, run, names=names, timeout=timeout, progress=progress, isolation=isolation)
     out = Console(highlight=False, soft_wrap=True)
     if record.verdict is RunVerdict.ERROR:
-        err.print(f"gradharness: error: {record.error}", highlight=False, markup=False)
+        err.print(f"gradharness: error: {shown(record.error or '', MESSAGE_BYTES)}", highlight=False, markup=False)
     elif quiet:
-        out.print(f"{record.verdict.value.upper()} {path}", markup=False)
+        out.print(f"{record.verdict.value.upper()} {shown(str(path))}", markup=False)
     else:
         render_record(out, record)
     for note in record.target.get("notes", []) if not quiet else []:
-        err.print(f"gradharness: note: {note}", highlight=False, markup=False)
+        err.print(f"gradharness: note: {shown(str(note), MESSAGE_BYTES)}", highlight=False, markup=False)
+    write_results(record, json_path)
     write_html(record, html_path)
     sys.exit(record.exit_code)
 
@@ -195,15 +236,26 @@ main.add_command(report)
 
 
 def run() -> None:
-    """Console-script entry point: the project's errors become one line and exit code 2."""
-    try:
-        main(standalone_mode=True)
-    except GradHarnessError as exc:
-        click.echo(f"gradharness: error: {exc}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        click.echo("gradharness: interrupted", err=True)
-        sys.exit(130)
+    """Console-script entry point: the project's errors become one line and exit code 2.
+
+    Ctrl-C, SIGTERM and SIGHUP kill every process the command started and end it with one line,
+    exit 130 (143 for SIGTERM).
+    """
+    code = 0
+    with stop_on_signals() as signals:
+        try:
+            try:
+                main(standalone_mode=True)
+            except _Stopped as stopped:
+                raise stopped.interrupt from None
+        except GradHarnessError as exc:
+            click.echo(f"gradharness: error: {shown(str(exc), MESSAGE_BYTES)}", err=True)
+            code = 2
+        except KeyboardInterrupt as exc:
+            signals.ignore()
+            word, code = exit_status(exc)
+            click.echo(f"gradharness: {word}", err=True)
+    sys.exit(code)
 
 
 main.add_command(mutate)

@@ -15,6 +15,7 @@ from hypothesis.errors import InvalidArgument
 from rich.console import Console
 
 from gradharness.cli.options import parse_layer_sizes, positive_finite
+from gradharness.cli.output import write_results, writing
 from gradharness.cli.progress import progress_bar
 from gradharness.cli.report import html_option, write_html
 from gradharness.errors import GradHarnessError
@@ -36,7 +37,6 @@ from gradharness.mutation.target import (
 from gradharness.properties.runner import case_strategy
 from gradharness.records.environment import environment
 from gradharness.records.mutation import MutateRecord, SensitivityRecord
-from gradharness.records.store import save
 from gradharness.records.verdict import RunVerdict
 from gradharness.render.terminal_mutation import render_mutate, render_sensitivity
 from gradharness.settings import DEFAULT_THRESHOLD, CampaignSettings, CheckOptions, StrategyOptions
@@ -141,10 +141,9 @@ def _fail(
     err.print(f"gradharness: error: {message}", markup=False, highlight=False)
     if record is not None and params is not None:
         try:
-            if params.get("json_path") is not None:
-                save(record, params["json_path"])
+            write_results(record, params.get("json_path"))
             write_html(record, params.get("html_path"))
-        except (GradHarnessError, OSError) as exc:
+        except GradHarnessError as exc:
             err.print(f"gradharness: error: no report written: {exc}", markup=False, highlight=False)
     sys.exit(2)
 
@@ -203,10 +202,6 @@ def mutate(engine: str, shrink: bool, mte_path: Path | None, mutmut_timeout: flo
                 raise GradHarnessError("--engine mutmut runs with the built-in checker; drop --checker")
             record = mutmut_campaign(target, settings, with_domain=engine == "both", mutmut_timeout=mutmut_timeout,
                                      reproduce=reproduce)  # fmt: skip
-        if params["json_path"] is not None:
-            save(record, params["json_path"])
-        if mte_path is not None:
-            save_mutation_testing_elements(record, target.source, mte_path)
     except GradHarnessError as exc:
         _fail(err, str(exc), _error_record("mutate", params, str(exc), engine), params)
         return
@@ -219,6 +214,10 @@ def mutate(engine: str, shrink: bool, mte_path: Path | None, mutmut_timeout: flo
         )
     else:
         render_mutate(out, record, show_all=show_all)
+    write_results(record, params["json_path"])
+    if mte_path is not None:
+        with writing(mte_path):
+            save_mutation_testing_elements(record, target.source, mte_path)
     write_html(record, params["html_path"])
     sys.exit(record.exit_code)
 
@@ -233,8 +232,6 @@ def sensitivity(**params) -> None:
     try:
         target, checker = _targets(params)
         record = run_sensitivity(target, checker, settings, reproduce=_reproduce("sensitivity"))
-        if params["json_path"] is not None:
-            save(record, params["json_path"])
     except GradHarnessError as exc:
         _fail(err, str(exc), _error_record("sensitivity", params, str(exc)), params)
         return
@@ -246,5 +243,6 @@ def sensitivity(**params) -> None:
         out.print(f"smallest delta caught on every case: {parts}", markup=False)
     else:
         render_sensitivity(out, record)
+    write_results(record, params["json_path"])
     write_html(record, params["html_path"])
     sys.exit(record.exit_code)

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import click
 
-from gradharness.errors import GradHarnessError
+from gradharness.cli.output import special_file, write_text, writing
 from gradharness.records.check import CheckRecord
 from gradharness.records.mutation import MutateRecord, SensitivityRecord
 from gradharness.records.store import load
@@ -44,13 +44,22 @@ def html_option(function: Callable) -> Callable:
     )(function)
 
 
+def _write_report(record: Any, path: Path | None, search: list[Path] | None = None) -> Path:
+    """The HTML report at ``path`` (None: reports/ under a timestamped name); failures as ``cannot write``."""
+    from gradharness.render.html import DEFAULT_FOLDER, render_report, write_report
+
+    if path is not None and special_file(path):
+        write_text(path, render_report(record, search=search))
+        return path
+    with writing(path or DEFAULT_FOLDER):
+        return write_report(record, path, search=search)
+
+
 def write_html(record: Any, html_path: str | None, search: list[Path] | None = None) -> Path | None:
     """Write the report asked for by ``--html`` (nothing when it was not given); say where on stderr."""
     if html_path is None:
         return None
-    from gradharness.render.html import write_report
-
-    path = write_report(record, None if html_path == DEFAULT else Path(html_path), search=search)
+    path = _write_report(record, None if html_path == DEFAULT else Path(html_path), search=search)
     click.echo(f"gradharness: report written to {path}", err=True)
     return path
 
@@ -72,11 +81,5 @@ def load_any(path: Path) -> AnyRecord:
 )
 def report(results: Path, html_path: Path | None) -> None:
     """Render saved RESULTS (JSON of check, mutate or sensitivity) as an HTML report."""
-    from gradharness.render.html import write_report
-
     record = load_any(results)
-    try:
-        path = write_report(record, html_path, search=[results.resolve().parent])
-    except OSError as exc:
-        raise GradHarnessError(f"cannot write the report: {exc}") from None
-    click.echo(str(path))
+    click.echo(str(_write_report(record, html_path, search=[results.resolve().parent])))

@@ -194,9 +194,21 @@ def count_processes(uid: int) -> int:
     return count
 
 
+def _reachable_tmp() -> str:
+    """A temporary folder an evaluator's own uid can reach: TMPDIR's, unless a folder on its path is closed to others."""
+    base = Path(tempfile.gettempdir()).resolve()
+    if os.geteuid() != 0:
+        return str(base)
+    try:
+        closed = any(not (folder.stat().st_mode & 0o001) for folder in (base, *base.parents))
+    except OSError:
+        closed = True
+    return "/tmp" if closed and os.path.isdir("/tmp") else str(base)
+
+
 def make_jail(path: Path, level: str, *, siblings: bool, helpers: str | None) -> Jail:
     """A folder holding the submission and the command line that starts its evaluator at ``level``."""
-    folder = Path(tempfile.mkdtemp(prefix="gradharness-evaluator-"))
+    folder = Path(tempfile.mkdtemp(prefix="gradharness-evaluator-", dir=_reachable_tmp()))
     try:
         submission = folder / "submission"
         submission.mkdir()

@@ -126,6 +126,18 @@ def _remote_functions(evaluator: Evaluator, hello: dict[str, Any], names: Functi
     return CheckedFunctions(network_pair, one_d, checker)
 
 
+def _refused(hello: dict[str, Any], path: Path) -> str | None:
+    """Why the evaluator's answer to ``hello`` leaves nothing to check (None: there is something)."""
+    if "error" in hello:
+        return str(hello["error"])[:2000]
+    raised = hello.get("raised")
+    if isinstance(raised, dict):
+        return f"{path.name}: loading failed: {str(raised.get('type'))[:100]}: {str(raised.get('message'))[:500]}"
+    if hello.get("network") is not True and hello.get("one_d") is not True:
+        return f"{path.name}: the evaluator found no functions to check"
+    return None
+
+
 def _text_list(value: object) -> list[str]:
     return [str(item)[:1000] for item in value[:20]] if isinstance(value, list) else []
 
@@ -162,8 +174,9 @@ def examine(
     try:
         with Evaluator(path, names, level=level, isolation=isolation, timeout=timeout, siblings=siblings) as evaluator:
             hello = evaluator.call({"call": "hello"})
-            if "error" in hello:
-                return Examined(None, str(hello["error"])[:2000], notes=notes, isolation=level)
+            refused = _refused(hello, path)
+            if refused is not None:
+                return Examined(None, refused, notes=notes, isolation=level)
             notes += _text_list(hello.get("notes"))
             notes += [f"not checked: {item}" for item in _text_list(hello.get("not_checked"))]
             functions = _remote_functions(evaluator, hello, names)
@@ -215,7 +228,7 @@ def check_file(
     names = names or FunctionNames()
     isolation = isolation or IsolationSettings()
     started = time.perf_counter()
-    reproduce = reproduce_command(path, run, extra_args, names)
+    reproduce = reproduce_command(path, run, extra_args, names, isolation=isolation)
     try:
         check_checkable(path)
     except GradHarnessError as exc:

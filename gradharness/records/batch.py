@@ -35,6 +35,8 @@ class BatchSummary:
     settings: dict[str, Any]
     counts: dict[str, int]
     rows: list[SummaryRow]
+    interrupted: bool = False
+    """The batch was stopped (Ctrl-C, a signal): only the files that finished are listed."""
     kind: str = "batch"
     schema_version: int = SCHEMA_VERSION
 

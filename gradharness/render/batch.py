@@ -18,26 +18,29 @@ from gradharness.records.serialise import to_json
 from gradharness.records.store import save, write_text_atomic
 from gradharness.render.html import write_report
 from gradharness.render.html.render import render_summary
+from gradharness.render.safe_text import MESSAGE_BYTES, csv_cell, shown
 from gradharness.render.terminal import render_record
 
 CSV_COLUMNS = (
     "file", "verdict", "exit_code", "wrong_blocks", "failed_properties", "smallest_network", "error", "seconds",
     "report_json", "report_html",
 )  # fmt: skip
+_USER_COLUMNS = ("file", "error")  # text from the user: shown escaped and never as a formula; the rest is ours
 
 
 def _text_report(record: CheckRecord) -> str:
     buffer = io.StringIO()
     render_record(Console(file=buffer, width=120, color_system=None, highlight=False, soft_wrap=True), record)
     notes = record.target.get("notes") or []
-    return buffer.getvalue() + "".join(f"note: {note}\n" for note in notes)
+    return buffer.getvalue() + "".join(f"note: {shown(str(note), MESSAGE_BYTES)}\n" for note in notes)
 
 
 def _html_report(record: CheckRecord, path: Path) -> str | None:
     try:
         write_report(record, path)
     except Exception as exc:  # a rendering problem must not stop the batch; the JSON is still there
-        write_text_atomic(path.with_suffix(".txt"), f"HTML report failed: {type(exc).__name__}: {exc}\n")
+        message = shown(f"{type(exc).__name__}: {exc}", MESSAGE_BYTES)
+        write_text_atomic(path.with_suffix(".txt"), f"HTML report failed: {message}\n")
         return None
     return path.name
 
@@ -60,26 +63,37 @@ def write_reports(records: list[CheckRecord], folder: Path) -> list[tuple[str, s
     return written
 
 
+def _csv_value(column: str, value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = " ".join(map(str, value))
+    if column in _USER_COLUMNS:
+        return csv_cell(shown(str(value), MESSAGE_BYTES))
+    return value
+
+
 def summary_csv(summary: BatchSummary) -> str:
-    """The table as CSV (lists joined with spaces)."""
+    """The table as CSV (lists joined with spaces; the user's file names and errors escaped, capped, never formulas)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in summary.rows:
         values = to_json(row)
-        writer.writerow(
-            [" ".join(v) if isinstance(v, list) else ("" if v is None else v) for v in (values[c] for c in CSV_COLUMNS)]
-        )
+        writer.writerow([_csv_value(column, values[column]) for column in CSV_COLUMNS])
     return buffer.getvalue()
 
 
 def write_batch(
-    records: list[CheckRecord], out: Path, base: Path | None = None
+    records: list[CheckRecord], out: Path, base: Path | None = None, *, interrupted: bool = False
 ) -> tuple[BatchSummary, dict[str, Path]]:
-    """Write ``out/reports/*`` and ``out/summary.json``, ``.csv``, ``.html``; return the summary and the paths."""
+    """Write ``out/reports/*`` and ``out/summary.json``, ``.csv``, ``.html``; return the summary and the paths.
+
+    ``interrupted``: the batch was stopped; the summary, marked so, lists the files that finished.
+    """
     out = Path(out)
     reports = write_reports(records, out / "reports")
-    summary = summarise(records, reports, base or Path.cwd())
+    summary = summarise(records, reports, base or Path.cwd(), interrupted=interrupted)
     paths = {"json": out / "summary.json", "csv": out / "summary.csv", "html": out / "summary.html"}
     save(summary, paths["json"])
     write_text_atomic(paths["csv"], summary_csv(summary))

@@ -2,11 +2,16 @@
 
 Each report carries its kind, verdict, target and creation time in ``<meta name="gradharness-*">``
 tags; the index is rebuilt from those every time a report is written, so it always matches
-the folder (a deleted report drops out, a copied-in one appears).
+the folder (a deleted report drops out, a copied-in one appears). Runs writing into one folder at
+the same time take turns at the rebuild (a lock file beside the index), so each rebuild starts
+after its own report is in and the last one sees every report.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Iterator
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,6 +22,7 @@ from gradharness.render.html.render import INDEX_NAME, render_index
 from gradharness.render.html.viewmodels import IndexEntry, IndexView
 
 _HEAD_BYTES = 8192
+LOCK_NAME = ".index.lock"
 _KEYS = ("kind", "verdict", "target", "created")
 
 
@@ -79,9 +85,27 @@ def build_index_view(folder: Path, *, created: datetime) -> IndexView:
     return IndexView(folder=str(folder), entries=entries, created=created.isoformat(timespec="seconds"))
 
 
+@contextlib.contextmanager
+def index_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder``'s index lock (``flock`` on ``.index.lock``; no lock where there is no ``flock``)."""
+    if sys.platform == "win32":
+        yield
+        return
+    import fcntl
+
+    with open(Path(folder) / LOCK_NAME, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def write_index(folder: Path, *, created: datetime | None = None) -> Path:
-    """Rebuild ``folder/index.html`` (atomically) and return its path."""
+    """Rebuild ``folder/index.html`` (atomically, one writer at a time) and return its path."""
     created = created or datetime.now().astimezone()
     path = Path(folder) / INDEX_NAME
-    write_text_atomic(path, render_index(build_index_view(folder, created=created)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with index_lock(path.parent):
+        write_text_atomic(path, render_index(build_index_view(folder, created=created)))
     return path
