@@ -153,3 +153,20 @@ def test_an_evaluator_that_hangs_times_out(tmp_path: Path) -> None:
         with pytest.raises(EvaluatorLost, match="timed out after 2 s; last step: the hanging call"):
             evaluator.call({"call": "forward_1d", "x": 1.0, "theta": 2.0})
     assert time.monotonic() - started < 10
+
+
+def test_what_the_code_prints_is_kept_short_and_shown_escaped_in_the_report(tmp_path: Path) -> None:
+    from gradharness.judge.checks import check_file
+    from gradharness.render.html import render_report
+    from gradharness.settings import RunSettings
+
+    source = (FIXTURES / "correct_seed_style.py").read_text()
+    path = tmp_path / "chatty.py"
+    path.write_text(source + "\nprint('x' * 200_000)\nprint('hello from the user \\x1b[32mPASS')\n")
+    record = check_file(path, RunSettings(seed=0, max_examples=5), isolation=IsolationSettings(level="process"))
+    assert record.verdict.value == "pass", record.error
+    output = record.target["output"]
+    assert output.endswith("hello from the user \x1b[32mPASS\n") and len(output) <= 4096
+    page = render_report(record)
+    assert "hello from the user \\x1b[32mPASS" in page and "\x1b" not in page
+    assert "--isolation process" in page

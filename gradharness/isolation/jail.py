@@ -213,7 +213,8 @@ def make_jail(path: Path, level: str, *, siblings: bool, helpers: str | None) ->
         submission = folder / "submission"
         submission.mkdir()
         _copy_submission(path, helper_files(path, siblings, helpers), submission)
-        python = [sys.executable, "-I", "-B", "-m", "gradharness.isolation.evaluator"]
+        # -u: what the code prints reaches the output buffer as it prints, even if it is killed after.
+        python = [sys.executable, "-I", "-B", "-u", "-m", "gradharness.isolation.evaluator"]
         if level == "namespace":
             bwrap = shutil.which("bwrap") or "bwrap"
             prefix = [bwrap, *_namespace_options(submission), *python]

@@ -48,6 +48,7 @@ class Examined:
     notes: list[str] = field(default_factory=list)
     output: str = ""
     isolation: str = ""
+    not_checked: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -171,22 +172,21 @@ def examine(
         )
     if level == "none":
         return _examine_in_process(path, run, names, notes, progress)
+    evaluator = Evaluator(path, names, level=level, isolation=isolation, timeout=timeout, siblings=siblings)
     try:
-        with Evaluator(path, names, level=level, isolation=isolation, timeout=timeout, siblings=siblings) as evaluator:
+        with evaluator:
             hello = evaluator.call({"call": "hello"})
             refused = _refused(hello, path)
             if refused is not None:
                 return Examined(None, refused, notes=notes, isolation=level)
             notes += _text_list(hello.get("notes"))
-            notes += [f"not checked: {item}" for item in _text_list(hello.get("not_checked"))]
             functions = _remote_functions(evaluator, hello, names)
             findings = judge(functions, run, notes, _progress(evaluator, progress))
-            output = evaluator.output()
-    except EvaluatorLost as exc:
+    except (EvaluatorLost, GradHarnessError) as exc:
         return Examined(None, f"{path.name}: {exc}", notes=notes, isolation=level)
-    except GradHarnessError as exc:
-        return Examined(None, f"{path.name}: {exc}", notes=notes, isolation=level)
-    return Examined(findings, None, _text_list(hello.get("functions")), notes, output[-OUTPUT_SHOWN:], level)
+    output = evaluator.output()[-OUTPUT_SHOWN:]  # all of it: the evaluator has ended
+    functions_found, not_checked = _text_list(hello.get("functions")), _text_list(hello.get("not_checked"))
+    return Examined(findings, None, functions_found, notes, output, level, not_checked)
 
 
 def _examine_in_process(
@@ -205,7 +205,7 @@ def _examine_in_process(
     notes += loaded.notes
     functions = CheckedFunctions(network_pair, found.one_d, found.checker)
     findings = judge(functions, run, notes, _progress(None, progress))
-    return Examined(findings, None, found.found(), notes, isolation="none")
+    return Examined(findings, None, found.found(), notes, isolation="none", not_checked=list(loaded.not_checked))
 
 
 def check_file(
@@ -240,6 +240,8 @@ def check_file(
     target["isolation"] = examined.isolation
     if examined.notes:
         target["notes"] = examined.notes
+    if examined.not_checked:
+        target["not_checked"] = examined.not_checked
     if examined.output:
         target["output"] = examined.output
     return _record(target, run, examined.findings, examined.error, reproduce, time.perf_counter() - started)

@@ -120,6 +120,9 @@ class CheckView:
     seconds: float
     error: str | None
     source: SourceView | None
+    notes: list[str] = field(default_factory=list)
+    isolation: str | None = None
+    output: str | None = None
 
 
 @dataclass(frozen=True)
@@ -327,4 +330,7 @@ def build_check_view(record: CheckRecord, *, created: datetime, search: list[Pat
         seconds=record.seconds,
         error=record.error,
         source=source,
+        notes=[str(note) for note in record.target.get("notes", [])],
+        isolation=record.target.get("isolation") or None,
+        output=record.target.get("output") or None,
     )
