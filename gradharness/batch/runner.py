@@ -94,6 +94,9 @@ def judge_pool(jobs: int, scratch: str | None = None) -> ProcessPoolExecutor:
     ``scratch``: the folder the workers make their temporary folders in (the evaluators' jails), so
     that whoever owns it can remove them even when the workers were killed.
     """
+    # The fork server (and spawned workers) start as ``python -c``, which would put the current
+    # folder first on sys.path: a submissions folder may hold a numpy.py the judge must never import.
+    os.environ["PYTHONSAFEPATH"] = "1"
     context = None
     if sys.platform.startswith("linux"):
         context = multiprocessing.get_context("forkserver")

@@ -150,7 +150,11 @@ def helper_files(path: Path, siblings: bool, helpers: str | None) -> list[Path]:
             entries = sorted(folder.iterdir())
         except OSError as exc:
             raise GradHarnessError(f"cannot read the helpers in {folder}: {exc.strerror or exc}") from None
-        found += [p for p in entries if p.suffix == ".py" and p.is_file() and p.resolve() != path.resolve()]
+        # Symbolic links are never followed: a link named notes.py may point at any of the grader's files.
+        found += [
+            p for p in entries
+            if p.suffix == ".py" and not p.is_symlink() and p.is_file() and p.resolve() != path.resolve()
+        ]  # fmt: skip
     return found
 
 
@@ -159,10 +163,10 @@ def _copy_submission(path: Path, helpers: list[Path], folder: Path) -> None:
     shutil.copyfile(path, folder / path.name)
     spent = 0
     for helper in helpers[:MAX_HELPERS]:
-        size = helper.stat().st_size
-        if spent + size > HELPER_BYTES or (folder / helper.name).exists():
+        size = helper.lstat().st_size
+        if spent + size > HELPER_BYTES or (folder / helper.name).exists() or helper.is_symlink():
             continue
-        shutil.copyfile(helper, folder / helper.name)
+        shutil.copyfile(helper, folder / helper.name, follow_symlinks=False)
         spent += size
 
 

@@ -59,19 +59,22 @@ def kill_pool(pool: ProcessPoolExecutor) -> None:
 
 
 def processes_of(uid: int) -> list[int]:
-    """The pids of the live (not zombie) processes owned by ``uid``."""
+    """The pids of the live (not zombie) processes whose real or effective uid is ``uid``.
+
+    Read from /proc/PID/status: a set-user-ID program keeps the real uid of whoever started it.
+    """
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            if entry.stat().st_uid != uid:
-                continue
-            with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                state = stat.read().rsplit(b")", 1)[1].split()[0]
-        except (OSError, IndexError):
+            with open(f"/proc/{entry.name}/status", "rb") as status:
+                fields = dict(line.split(b":", 1) for line in status.read().splitlines() if b":" in line)
+            uids = {int(value) for value in fields[b"Uid"].split()[:2]}
+            state = fields[b"State"].split()[0]
+        except (OSError, KeyError, ValueError, IndexError):
             continue
-        if state not in (b"Z", b"X"):
+        if uid in uids and state not in (b"Z", b"X"):
             found.append(int(entry.name))
     return found
 
