@@ -75,6 +75,14 @@ def test_discover_expands_folders_and_globs_and_skips_helpers(mixed_folder: Path
     assert inputs.unmatched == ("no-such-file.py",)
 
 
+def test_symbolic_links_in_a_folder_are_skipped_but_a_named_one_is_checked(tmp_path: Path) -> None:
+    (tmp_path / "honest.py").write_text("x = 1\n")
+    (tmp_path / "copy.py").symlink_to(tmp_path / "honest.py")
+    inputs = discover([str(tmp_path)])
+    assert [p.name for p in inputs.files] == ["honest.py"] and [p.name for p in inputs.links] == ["copy.py"]
+    assert [p.name for p in discover([str(tmp_path / "copy.py"), str(tmp_path / "x.py")]).files] == ["copy.py"]
+
+
 @pytest.mark.parametrize(
     ("arguments", "batch"),
     [

@@ -18,11 +18,16 @@ _GLOB = re.compile(r"[*?\[]")
 
 @dataclass(frozen=True)
 class BatchInputs:
-    """The files to check, in a stable order; what matched nothing; helpers skipped in folders."""
+    """The files to check, in a stable order; what matched nothing; helpers and links skipped in folders.
+
+    A symbolic link found in a folder is not checked: it may point at a classmate's file (or any
+    file of the grader's). A link named on the command line is checked: the grader asked for it.
+    """
 
     files: tuple[Path, ...]
     unmatched: tuple[str, ...]
     helpers: tuple[Path, ...]
+    links: tuple[Path, ...] = ()
 
 
 def is_batch(arguments: list[str] | tuple[str, ...]) -> bool:
@@ -33,13 +38,16 @@ def is_batch(arguments: list[str] | tuple[str, ...]) -> bool:
     return path.is_dir() or (not path.exists() and bool(_GLOB.search(str(arguments[0]))))
 
 
-def _from_folder(folder: Path) -> tuple[list[Path], list[Path]]:
+def _from_folder(folder: Path, links: list[Path]) -> tuple[list[Path], list[Path]]:
     files: list[Path] = []
     helpers: list[Path] = []
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or path.suffix.lower() not in SUFFIXES:
             continue
         if any(part in _SKIPPED_FOLDERS or part.startswith(".") for part in path.relative_to(folder).parts[:-1]):
+            continue
+        if path.is_symlink():
+            links.append(path)
             continue
         (helpers if _HELPER.match(path.name) else files).append(path)
     return files, helpers
@@ -50,10 +58,11 @@ def discover(arguments: list[str] | tuple[str, ...]) -> BatchInputs:
     files: list[Path] = []
     unmatched: list[str] = []
     helpers: list[Path] = []
+    links: list[Path] = []
     for argument in arguments:
         path = Path(argument)
         if path.is_dir():
-            found, skipped = _from_folder(path)
+            found, skipped = _from_folder(path, links)
             files += found
             helpers += skipped
         elif path.exists():
@@ -62,7 +71,7 @@ def discover(arguments: list[str] | tuple[str, ...]) -> BatchInputs:
             matches = [Path(m) for m in sorted(glob.glob(str(argument), recursive=True))]
             for match in matches:
                 if match.is_dir():
-                    found, skipped = _from_folder(match)
+                    found, skipped = _from_folder(match, links)
                     files += found
                     helpers += skipped
                 elif match.suffix.lower() in SUFFIXES:
@@ -78,7 +87,7 @@ def discover(arguments: list[str] | tuple[str, ...]) -> BatchInputs:
         if key not in seen:
             seen.add(key)
             unique.append(file)
-    return BatchInputs(tuple(unique), tuple(unmatched), tuple(helpers))
+    return BatchInputs(tuple(unique), tuple(unmatched), tuple(helpers), tuple(links))
 
 
 def shared_folders(files: list[Path] | tuple[Path, ...]) -> frozenset[Path]:

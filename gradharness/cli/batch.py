@@ -118,6 +118,13 @@ def _inputs(arguments: list[str], quiet: bool, err: Console) -> BatchInputs:
             highlight=False,
             markup=False,
         )
+    if inputs.links and not quiet:
+        err.print(
+            f"gradharness: note: skipped {len(inputs.links)} symbolic links found in the folders "
+            f"({shown(', '.join(sorted(p.name for p in inputs.links)[:10]))}); name a file to check it anyway",
+            highlight=False,
+            markup=False,
+        )
     shared_helpers = [p for p in inputs.helpers if p.resolve().parent in shared_folders(inputs.files)]
     if shared_helpers and not quiet:
         err.print(
