@@ -29,3 +29,16 @@ def level(request: pytest.FixtureRequest) -> str:
 def marker() -> str:
     """A number no other process has in its command line: ``sleep MARKER`` is easy to find in /proc."""
     return f"987.{secrets.randbelow(10**9):09d}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The quick tier (-m "not slow") runs the library-level attacks at the process level; the full suite runs
+    every attack at both levels, the command-line ones (a whole gradharness process each) included."""
+    for item in items:
+        if "hostile" not in item.path.parts:
+            continue
+        if "[namespace" in item.nodeid or item.path.name in _COMMAND_LINE_ATTACKS:
+            item.add_marker(pytest.mark.slow)
+
+
+_COMMAND_LINE_ATTACKS = {"test_judge_hijack.py", "test_terminal_spoofing.py"}
