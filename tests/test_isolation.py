@@ -170,3 +170,17 @@ def test_what_the_code_prints_is_kept_short_and_shown_escaped_in_the_report(tmp_
     page = render_report(record)
     assert "hello from the user \\x1b[32mPASS" in page and "\x1b" not in page
     assert "--isolation process" in page
+
+
+def test_a_long_message_from_the_evaluator_is_cut_and_says_so(tmp_path: Path) -> None:
+    from gradharness.judge.checks import check_file
+    from gradharness.settings import RunSettings
+
+    path = tmp_path / "loud.py"
+    path.write_text(
+        "def forward_propagation(x, theta):\n    raise ValueError('y' * 10_000_000)\n\n"
+        "def backward_propagation(x, theta):\n    return x\n"
+    )
+    record = check_file(path, RunSettings(seed=0, max_examples=3), isolation=IsolationSettings(level="process"))
+    [failure] = record.failures
+    assert len(failure.message) < 2000 and "more characters cut]" in failure.message

@@ -33,7 +33,7 @@ import numpy as np
 from gradharness.check.finite_diff import Perturbations, loop_costs
 from gradharness.errors import GradHarnessError, exception_name
 from gradharness.isolation.protocol import read_frame, write_frame
-from gradharness.isolation.values import MAX_TEXT, encode_value
+from gradharness.isolation.values import MAX_TEXT, cut, encode_value
 from gradharness.model.keys import KeyCaseDict
 from gradharness.records.serialise import decode
 from gradharness.settings import FunctionNames
@@ -164,15 +164,15 @@ class Session:
         try:
             self.loaded = load_user_file(self.path, self.names)
         except GradHarnessError as exc:
-            return {"error": str(exc)[: 4 * MAX_TEXT]}
+            return {"error": cut(exc, 4 * MAX_TEXT)}
         found = self.loaded.found
         return {
             "functions": found.found(),
-            "notes": [str(n)[: 4 * MAX_TEXT] for n in self.loaded.notes],
+            "notes": [cut(n, 4 * MAX_TEXT) for n in self.loaded.notes],
             "network": found.network is not None,
             "one_d": found.one_d is not None,
             "checker": _signature(found.checker) if found.checker is not None else None,
-            "not_checked": [str(n)[: 4 * MAX_TEXT] for n in getattr(self.loaded, "not_checked", [])],
+            "not_checked": [cut(n, 4 * MAX_TEXT) for n in self.loaded.not_checked],
         }
 
     def _network(self) -> tuple[Callable, Callable]:
@@ -248,7 +248,7 @@ def _first_line(exc: BaseException) -> str:
         text = str(exc).strip()
     except Exception:  # a user's __str__ may raise too
         return ""
-    return text.splitlines()[0][: 3 * MAX_TEXT] if text else ""
+    return cut(text.splitlines()[0], 20 * MAX_TEXT) if text else ""
 
 
 def _signature(function: Callable) -> list[list[str]] | None:

@@ -26,6 +26,14 @@ MAX_DEPTH = 8
 _REAL_KINDS = frozenset("biuf")
 
 
+def cut(value: object, limit: int) -> str:
+    """A text from the evaluator as the judge keeps it: at most ``limit`` characters, saying what was cut."""
+    text = str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]} … [{len(text) - limit} more characters cut]"
+
+
 class Opaque:
     """A value the judge does not receive, only the name of its type (``type(value).__name__`` gives it)."""
 

@@ -18,6 +18,7 @@ from typing import Any
 from gradharness.errors import EvaluatorLost, GradHarnessError
 from gradharness.isolation.client import Evaluator
 from gradharness.isolation.jail import resolve_level
+from gradharness.isolation.values import cut
 from gradharness.judge.remote import RemoteFunction, RemoteNetwork
 from gradharness.judge.reproduce import demo_command, reproduce_command
 from gradharness.model import network
@@ -130,17 +131,17 @@ def _remote_functions(evaluator: Evaluator, hello: dict[str, Any], names: Functi
 def _refused(hello: dict[str, Any], path: Path) -> str | None:
     """Why the evaluator's answer to ``hello`` leaves nothing to check (None: there is something)."""
     if "error" in hello:
-        return str(hello["error"])[:2000]
+        return cut(hello["error"], 2000)
     raised = hello.get("raised")
     if isinstance(raised, dict):
-        return f"{path.name}: loading failed: {str(raised.get('type'))[:100]}: {str(raised.get('message'))[:500]}"
+        return f"{path.name}: loading failed: {cut(raised.get('type'), 100)}: {cut(raised.get('message'), 500)}"
     if hello.get("network") is not True and hello.get("one_d") is not True:
         return f"{path.name}: the evaluator found no functions to check"
     return None
 
 
 def _text_list(value: object) -> list[str]:
-    return [str(item)[:1000] for item in value[:20]] if isinstance(value, list) else []
+    return [cut(item, 1000) for item in value[:20]] if isinstance(value, list) else []
 
 
 def _progress(evaluator: Evaluator | None, line: Callable[[str], None] | None) -> Progress:

@@ -20,7 +20,7 @@ from gradharness.check.finite_diff import Perturbations, PerturbedCosts
 from gradharness.errors import EvaluatorLost, UserRaised
 from gradharness.isolation.client import Evaluator
 from gradharness.isolation.protocol import ProtocolError
-from gradharness.isolation.values import MAX_TEXT, decode_value
+from gradharness.isolation.values import MAX_TEXT, cut, decode_value
 from gradharness.model.parameters import Parameters
 
 
@@ -37,10 +37,10 @@ def _returned(evaluator: Evaluator, reply: dict[str, Any]) -> Any:
     """What the user's function returned, or raise what it raised."""
     raised = reply.get("raised")
     if isinstance(raised, dict):
-        raise UserRaised(str(raised.get("type", "Exception"))[:100], str(raised.get("message", ""))[: 3 * MAX_TEXT])
+        raise UserRaised(cut(raised.get("type", "Exception"), 100), cut(raised.get("message", ""), 3 * MAX_TEXT))
     if "error" in reply:
         raise EvaluatorLost(
-            f"the evaluator could not answer ({str(reply['error'])[:MAX_TEXT]}) during: {evaluator.step}"
+            f"the evaluator could not answer ({cut(reply['error'], MAX_TEXT)}) during: {evaluator.step}"
         )
     try:
         return decode_value(reply.get("returned"))
