@@ -97,6 +97,7 @@ def assert_backprop(
     seed: int | None = None,
     epsilon: float | None = None,
     threshold: float = DEFAULT_THRESHOLD,
+    reference: bool = True,
     **strategy_options: Any,
 ) -> RunFindings:
     """Fail (AssertionError) unless ``backward`` is the gradient of ``forward`` on generated networks.
@@ -107,6 +108,8 @@ def assert_backprop(
     - ``max_examples``: cases per property, overriding the profile.
     - ``seed``: Hypothesis seed (default: ``--gradharness-seed``, else random; shown on failure).
     - ``epsilon``, ``threshold``: the checker's settings (default: scaled cbrt(machine eps), 1e-7).
+    - ``reference``: compare every cost with the network's (the seed's cross-entropy averaged over m);
+      False for a forward that changes the network on purpose (then only self-consistency is checked).
     - ``strategy_options``: which networks to draw, e.g. ``n3=1``, ``max_units=4``, ``batch_size=1``,
       ``adversarial=True`` (the fields of :class:`gradharness.properties.runner.StrategyOptions`).
 
@@ -123,7 +126,7 @@ def assert_backprop(
     run = RunSettings(
         seed=chosen_seed,
         max_examples=max_examples or examples,
-        check=CheckOptions(epsilon=epsilon, threshold=threshold),
+        check=CheckOptions(epsilon=epsilon, threshold=threshold, reference=reference),
         strategy=_strategy(strategy_options),
     )
     functions = NetworkFunctions(

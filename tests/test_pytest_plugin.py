@@ -46,6 +46,20 @@ def test_keys_in_either_case_and_a_list_cache() -> None:
     assert_backprop(forward, backward, max_examples=8, seed=2)
 
 
+def test_a_regularised_network_fails_the_reference_unless_it_is_turned_off() -> None:
+    def forward(X, Y, parameters):
+        cost, cache = forward_propagation_n(X, Y, parameters)
+        return cost + 0.5 * float(np.sum(parameters["W2"] ** 2)), cache
+
+    def backward(X, Y, cache):
+        gradients = backward_propagation_n(X, Y, cache)
+        return {**gradients, "dW2": gradients["dW2"] + cache[6]}
+
+    with pytest.raises(AssertionError, match="where the network's cost is"):
+        assert_backprop(forward, backward, max_examples=8, seed=2)
+    assert not assert_backprop(forward, backward, max_examples=8, seed=2, reference=False).failures
+
+
 @pytest.mark.parametrize(
     ("options", "error", "words"),
     [
