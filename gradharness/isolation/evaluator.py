@@ -55,7 +55,10 @@ _PRELOADED = (
     "encodings.utf_16", "encodings.utf_8_sig", "tokenize", "concurrent.futures", "concurrent.futures.thread",
     "queue", "weakref", "copyreg", "array", "zlib", "base64", "binascii", "gzip", "uuid", "platform",
     "locale", "unicodedata", "signal", "select", "selectors", "nbformat", "gradharness.usercode.shims.gc_utils",
+    "encodings.ascii", "encodings.utf_32", "encodings.unicode_escape", "encodings.raw_unicode_escape",
+    "encodings.charmap", "encodings.cp437", "encodings.iso8859_15", "encodings.hex_codec", "encodings.base64_codec",
 )  # fmt: skip
+_EMPTY_NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 
 
 def _die_with_parent() -> None:
@@ -103,6 +106,11 @@ def _drop_privileges(setup: dict[str, Any]) -> None:
             importlib.import_module(name)
         except ImportError:
             pass
+    try:  # reading a notebook imports more of the standard library on first use (schemas, codecs)
+        nbformat = importlib.import_module("nbformat")
+        nbformat.validate(nbformat.reads(_EMPTY_NOTEBOOK, as_version=4))
+    except Exception:
+        pass
     os.setgroups([])
     os.setgid(int(setup["gid"]))
     os.setuid(int(setup["uid"]))

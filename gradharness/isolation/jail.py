@@ -115,11 +115,12 @@ def _python_paths() -> list[str]:
 
 def _namespace_options(folder: Path) -> list[str]:
     options = ["--unshare-all", "--die-with-parent", "--new-session", "--uid", "65534", "--gid", "65534"]
+    # The private /tmp first: the Python environment may live under the host's /tmp, bound on top of it.
+    options += ["--proc", "/proc", "--dev", "/dev", "--size", str(JAIL_TMP_BYTES), "--tmpfs", "/tmp"]
     for path in _SYSTEM_PATHS:
         options += ["--ro-bind-try", path, path]
     for path in _python_paths():
         options += ["--ro-bind", path, path]
-    options += ["--proc", "/proc", "--dev", "/dev", "--size", str(JAIL_TMP_BYTES), "--tmpfs", "/tmp"]
     options += ["--ro-bind", str(folder), SUBMISSION, "--chdir", SUBMISSION, "--clearenv"]
     for key, value in _environment("/tmp").items():
         options += ["--setenv", key, value]
