@@ -118,3 +118,28 @@ def test_the_byte_budget_bounds_what_a_frame_may_carry() -> None:
     assert read_frame(io.BytesIO(frame), budget=100_000) is not None
     with pytest.raises(ProtocolError, match="over 1000 bytes"):
         read_frame(io.BytesIO(frame), budget=1000)
+
+
+def test_an_array_referred_to_twice_is_refused() -> None:
+    frame = encode({"a": np.zeros(4)})
+    header = b'{"a":{"$array":0},"b":{"$array":0}}'
+    _, _, rest = frame.partition(b"}}")  # the arrays after the original header
+    data = MAGIC + struct.pack(">I", len(header)) + header + rest
+    with pytest.raises(ProtocolError, match="more than once"):
+        read_frame(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("header", [b"[" * 100_000 + b"]" * 100_000, b'{"n": 1' + b"0" * 5000 + b"}"])
+def test_headers_that_json_cannot_read_are_protocol_errors(header: bytes) -> None:
+    data = MAGIC + struct.pack(">I", len(header)) + header + struct.pack(">I", 0)
+    with pytest.raises(ProtocolError):
+        read_frame(io.BytesIO(data))
+
+
+def test_a_frame_arriving_one_byte_at_a_time_is_read_whole() -> None:
+    class Trickle(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            return super().read(1)
+
+    back = read_frame(Trickle(encode({"x": np.arange(3.0)})))
+    assert back is not None and back["x"].tolist() == [0.0, 1.0, 2.0]

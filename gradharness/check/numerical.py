@@ -46,8 +46,11 @@ def method_roundoff(
         if method == "batched":
             return cost_roundoff(X, Y, parameters, CostFormula.STABLE, base=base)
         roundoff = cost_roundoff(X, Y, parameters, CostFormula.SEED, base=base)
-        J0 = cost_of(forward_n(X, Y, {k: np.array(v, dtype=np.float64) for k, v in parameters.items()}))
-    return max(roundoff, 8 * UNIT_ROUNDOFF * abs(J0)) if np.isfinite(J0) else float("inf")
+        # Copies: whatever the forward does to its inputs stays with them.
+        J0 = cost_of(forward_n(X.copy(), Y.copy(), {k: np.array(v, dtype=np.float64) for k, v in parameters.items()}))
+    # A forward whose cost is not finite here, where the reference's is (the cost property fails
+    # such a forward on its first call), never makes every difference look like round-off.
+    return max(roundoff, 8 * UNIT_ROUNDOFF * abs(J0)) if np.isfinite(J0) else roundoff
 
 
 def centred_differences(

@@ -177,6 +177,8 @@ class Evaluator:
             if isinstance(exc, ProtocolError) and self._process is not None and self._process.poll() is None:
                 self._lost(f"the evaluator broke the protocol ({exc}) during: {self.step}")
             self._ended()
+        except OSError as exc:  # the pipes themselves failed
+            self._lost(f"the evaluator's pipe failed ({exc.strerror or exc}) during: {self.step}")
         if reply is None:
             self._ended()
         return self.checked(reply)
@@ -193,7 +195,10 @@ class Evaluator:
 
     def _ended(self) -> NoReturn:
         process = self._process
-        code = process.wait(timeout=5) if process is not None else None
+        try:
+            code = process.wait(timeout=5) if process is not None else None
+        except subprocess.TimeoutExpired:  # it closed its end of the pipe but goes on running
+            self._lost(f"the evaluator stopped answering (it closed the reply pipe) during: {self.step}")
         how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
         if code == -signal.SIGXCPU:
             how = "used up its CPU time"

@@ -50,16 +50,19 @@ def _pack_arrays(value: Any, arrays: list[np.ndarray]) -> Any:
     return value
 
 
-def _unpack_arrays(value: Any, arrays: list[np.ndarray]) -> Any:
+def _unpack_arrays(value: Any, arrays: list[np.ndarray], used: set[int]) -> Any:
     if isinstance(value, dict):
         if set(value) == {"$array"}:
             index = value["$array"]
-            if not isinstance(index, int) or not 0 <= index < len(arrays):
-                raise ProtocolError(f"array reference {index!r} out of range")
+            if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(arrays):
+                raise ProtocolError(f"array reference {str(index)[:20]!r} out of range")
+            if index in used:  # one array many times over would multiply what the frame costs the reader
+                raise ProtocolError(f"array {index} referred to more than once")
+            used.add(index)
             return arrays[index]
-        return {k: _unpack_arrays(v, arrays) for k, v in value.items()}
+        return {k: _unpack_arrays(v, arrays, used) for k, v in value.items()}
     if isinstance(value, list):
-        return [_unpack_arrays(v, arrays) for v in value]
+        return [_unpack_arrays(v, arrays, used) for v in value]
     return value
 
 
@@ -101,29 +104,29 @@ def _array_meta(data: bytes) -> tuple[np.dtype, tuple[int, ...]]:
             name = "?"
         raise ProtocolError(f"an array of dtype {str(dtype_text)[:20]} ({name}; only real numbers cross the protocol)")
     valid = isinstance(shape, list) and len(shape) <= MAX_DIMENSIONS
-    if not valid or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+    if not valid or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**40 for n in shape):
         raise ProtocolError(f"an array of shape {str(shape)[:60]}")
     return np.dtype(dtype_text), tuple(shape)
 
 
-def read_frame(stream: BinaryIO, *, budget: int = DEFAULT_FRAME_BYTES) -> dict[str, Any] | None:
-    """The next message from ``stream``; ``None`` at a clean end of stream (before any byte of a frame)."""
-    magic = stream.read(len(MAGIC))
-    if not magic:
-        return None
-    read = stream.read
-    if magic != MAGIC:
-        raise ProtocolError("a frame without the protocol's magic bytes")
+def _read_header(read: Callable[[int], bytes], budget: int) -> tuple[dict[str, Any], int]:
+    """The frame's JSON header (after the magic bytes), and the bytes it took."""
     (header_size,) = struct.unpack(">I", _read_exact(read, 4))
     if header_size > min(MAX_HEADER_BYTES, budget):
         raise ProtocolError(f"a header of {header_size} bytes (at most {min(MAX_HEADER_BYTES, budget)})")
-    spent = header_size
     try:
         header = json.loads(_read_exact(read, header_size))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProtocolError(f"a header that is not JSON ({str(exc)[:120]})") from None
+    except (RecursionError, ValueError, OverflowError, MemoryError) as exc:  # nested too deep, huge numbers
+        raise ProtocolError(f"a header that cannot be read ({type(exc).__name__})") from None
     if not isinstance(header, dict):
         raise ProtocolError("a header that is not a JSON object")
+    return header, header_size
+
+
+def _read_arrays(read: Callable[[int], bytes], budget: int, spent: int) -> list[np.ndarray]:
+    """The frame's arrays, each within what is left of the budget and exactly the size it announces."""
     (count,) = struct.unpack(">I", _read_exact(read, 4))
     if count > MAX_ARRAYS:
         raise ProtocolError(f"{count} arrays in one frame (at most {MAX_ARRAYS})")
@@ -140,7 +143,23 @@ def read_frame(stream: BinaryIO, *, budget: int = DEFAULT_FRAME_BYTES) -> dict[s
         if size != dtype.itemsize * math.prod(shape):
             raise ProtocolError(f"an array of {size} bytes for shape {shape} of {dtype.name}")
         arrays.append(np.frombuffer(_read_exact(read, size), dtype=dtype).reshape(shape).copy())
-    message = _unpack_arrays(header, arrays)
+    return arrays
+
+
+def read_frame(stream: BinaryIO, *, budget: int = DEFAULT_FRAME_BYTES) -> dict[str, Any] | None:
+    """The next message from ``stream``; ``None`` at a clean end of stream (before any byte of a frame)."""
+    first = stream.read(1)
+    if not first:
+        return None
+    read = stream.read
+    if first + _read_exact(read, len(MAGIC) - 1) != MAGIC:
+        raise ProtocolError("a frame without the protocol's magic bytes")
+    header, spent = _read_header(read, budget)
+    arrays = _read_arrays(read, budget, spent)
+    try:
+        message = _unpack_arrays(header, arrays, set())
+    except RecursionError:
+        raise ProtocolError("a header nested too deeply") from None
     assert isinstance(message, dict)
     return message
 

@@ -53,9 +53,13 @@ def opaque(type_name: str) -> Opaque:
 
 
 def _array_tree(value: np.ndarray) -> Any:
+    if value.dtype.fields is None and value.dtype.kind == "f" and value.dtype.itemsize > 8:
+        value = value.astype(np.float64)  # long double: the protocol carries float64 at most
     if value.dtype.fields is None and value.dtype.kind in _REAL_KINDS:
         return value.astype(value.dtype.newbyteorder("="), copy=False)
     if value.dtype.kind == "c":
+        if value.dtype.itemsize > 16:
+            value = value.astype(np.complex128)
         return {"$complex": [np.ascontiguousarray(value.real), np.ascontiguousarray(value.imag)]}
     return {"$opaque": "ndarray", "dtype": str(value.dtype)[:40]}
 
@@ -87,6 +91,14 @@ def encode_value(value: Any, *, budget: list[int] | None = None, depth: int = 0)
     return {"$opaque": type(value).__name__}
 
 
+def _complex(real: Any, imag: Any) -> Any:
+    if isinstance(real, np.ndarray) and isinstance(imag, np.ndarray) and real.shape == imag.shape:
+        return real + 1j * imag
+    if isinstance(real, (int, float)) and isinstance(imag, (int, float)):
+        return complex(real, imag)
+    raise ProtocolError("a complex value whose parts do not match")
+
+
 def decode_value(tree: Any, *, depth: int = 0) -> Any:
     """The value a tree describes (run in the judge, on what the evaluator sent); ProtocolError if malformed."""
     if depth > MAX_DEPTH + 2:
@@ -106,8 +118,7 @@ def decode_value(tree: Any, *, depth: int = 0) -> Any:
             raise ProtocolError("a returned dict of unknown form")
         return {k: decode_value(v, depth=depth + 1) for k, v in item}
     if tag == "$complex" and isinstance(item, list) and len(item) == 2:
-        real, imag = (decode_value(v, depth=depth + 1) for v in item)
-        return np.asarray(real) + 1j * np.asarray(imag) if isinstance(real, np.ndarray) else complex(real, imag)
+        return _complex(*(decode_value(v, depth=depth + 1) for v in item))
     if tag == "$scalar" and isinstance(item, np.ndarray) and item.ndim == 0:
         return item[()]
     if tag == "$opaque" and isinstance(item, str):

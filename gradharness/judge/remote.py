@@ -58,6 +58,12 @@ def _write_back(target: Any, value: Any) -> Any:
     return target
 
 
+def _changes(reply: dict[str, Any] | None) -> bool:
+    """Whether a reply says the call changed X, Y or a parameter (any other key means nothing)."""
+    changed = reply.get("changed") if isinstance(reply, dict) else None
+    return isinstance(changed, dict) and any(changed.get(key) is not None for key in ("X", "Y", "parameters"))
+
+
 def _apply_changes(reply: dict[str, Any], X: Any, Y: Any, parameters: Any) -> None:
     changed = reply.get("changed") or {}
     if not isinstance(changed, dict):
@@ -118,8 +124,7 @@ class RemoteNetwork:
             self._inputs = {cache: (X, Y, parameters, prefetched, *sent)}
             pair = (returned[0], CacheRef(cache))
             returned = pair if isinstance(returned, tuple) else list(pair)
-        changed = reply.get("changed") or (prefetched.get("changed") if prefetched is not None else None)
-        self._last = None if changed else (key, returned)
+        self._last = None if _changes(reply) or _changes(prefetched) else (key, returned)
         return returned
 
     def backward(self, X: np.ndarray, Y: np.ndarray, cache: object) -> Any:

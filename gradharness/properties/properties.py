@@ -247,6 +247,27 @@ def check_network_case(
     return CaseOutcome(tuple(ran), result.verdict)
 
 
+def _wrong_1d_cost(J: float, x: float, theta: float) -> str | None:
+    """Why J is not forward_propagation(x, theta) = theta * x (None: it is, to round-off)."""
+    expected = theta * x
+    if math.isfinite(J) and abs(J - expected) <= 1e-12 * max(1.0, abs(expected)):
+        return None
+    return f"forward_propagation({x!r}, {theta!r}) = {J!r}, expected theta * x = {expected!r}"
+
+
+def _audited_1d(forward: Callable, x: float) -> Callable:
+    """``forward`` with each cost the checker asks for compared with theta * x (the perturbed points too)."""
+
+    def audited(x_: float, theta: float) -> float:
+        J = cost_of(forward(x_, theta))
+        wrong = _wrong_1d_cost(J, x, theta)
+        if wrong is not None:
+            raise Derivative1DFailure(wrong, FailureKind.WRONG, point=(x, theta))
+        return J
+
+    return audited
+
+
 def check_1d_point(forward: Callable, backward: Callable, x: float, theta: float, options: CheckOptions) -> Verdict:
     """The 1-D property at one point: forward is theta * x and backward its derivative."""
     try:
@@ -257,17 +278,15 @@ def check_1d_point(forward: Callable, backward: Callable, x: float, theta: float
         raise Derivative1DFailure(
             describe_exception("forward_propagation", exc), FailureKind.CRASHED, point=(x, theta)
         ) from None
-    expected = theta * x
-    if not math.isfinite(J) or abs(J - expected) > 1e-12 * max(1.0, abs(expected)):
-        raise Derivative1DFailure(
-            f"forward_propagation({x!r}, {theta!r}) = {J!r}, expected theta * x = {expected!r}",
-            FailureKind.WRONG,
-            point=(x, theta),
-        )
+    wrong = _wrong_1d_cost(J, x, theta)
+    if wrong is not None:
+        raise Derivative1DFailure(wrong, FailureKind.WRONG, point=(x, theta))
     try:
         result = gradient_check(
-            x, theta, options.epsilon, threshold=options.threshold, forward=forward, backward=backward
+            x, theta, options.epsilon, threshold=options.threshold, forward=_audited_1d(forward, x), backward=backward
         )
+    except PropertyFailure:
+        raise
     except BaseException as exc:  # user code
         if not raised_by_user_code(exc):
             raise

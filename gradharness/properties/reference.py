@@ -64,6 +64,7 @@ class ReferenceAudit:
     def __init__(self, forward: ForwardN, name: str, case: NetworkCase) -> None:
         self._forward, self._name, self._case = forward, name, case
         self._tolerance = cost_tolerance(case.X, case.Y, case.parameters)
+        self._first = True
 
     def __call__(self, X: np.ndarray, Y: np.ndarray, parameters: Parameters) -> object:
         """The user's forward at ``parameters``; its cost checked when it is a finite real number.
@@ -75,8 +76,10 @@ class ReferenceAudit:
             cost = cost_of(returned)
         except (TypeError, ValueError):
             return returned
-        if not math.isfinite(cost):  # the cost property says where a finite cost was due
+        if not math.isfinite(cost) and self._first:  # the cost property says where a finite cost was due
+            self._first = False
             return returned
+        self._first = False
         with np.errstate(all="ignore"):
             expected, _ = network.forward_propagation_n(self._case.X, self._case.Y, self._case.copy_parameters())
         self._compare(np.array([cost]), np.array([expected]), lambda _k: "")
