@@ -19,14 +19,20 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
-from types import FrameType
 
 from gradharness.batch.discover import shared_folders
-from gradharness.isolation.processes import default_jobs, kill_pool, kill_tree
+from gradharness.isolation.jail import sweep_free_uids
+from gradharness.isolation.processes import (
+    STOP_SIGNALS,
+    default_jobs,
+    ignore_signal,
+    kill_pool,
+    kill_tree,
+    signals_held,
+)
 from gradharness.judge.checks import DEFAULT_TIMEOUT, check_file
 from gradharness.judge.reproduce import reproduce_command
 from gradharness.records.check import CheckRecord
@@ -36,8 +42,6 @@ from gradharness.records.verdict import RunVerdict
 from gradharness.settings import FunctionNames, IsolationSettings, RunSettings
 
 Done = Callable[[int, int, CheckRecord], None]
-
-_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 class BatchInterrupted(KeyboardInterrupt):
@@ -74,16 +78,12 @@ def error_record(path: Path, run: RunSettings, message: str, isolation: Isolatio
     )
 
 
-def _ignore(_signum: int, _frame: FrameType | None) -> None:
-    pass
-
-
 def _judge_worker(scratch: str | None) -> None:
     # Ctrl-C and a hang-up reach the terminal's whole process group; the batch's own process decides
     # and ends the workers. A handler (not SIG_IGN) so that the evaluators they start get the defaults.
-    for signum in _STOP_SIGNALS:
+    for signum in STOP_SIGNALS:
         if signum != signal.SIGTERM:
-            signal.signal(signum, _ignore)
+            signal.signal(signum, ignore_signal)
     if scratch is not None:
         tempfile.tempdir = scratch
 
@@ -112,28 +112,13 @@ def _scratch() -> Iterator[str]:
         os.chmod(folder, 0o711)  # each evaluator, maybe under a uid of its own, reaches its jail; none lists the others
         yield folder
     finally:
-        with _signals_held():
+        with signals_held():
             shutil.rmtree(folder, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """No Ctrl-C or signal breaks off the block (they are dropped: the batch is being stopped already)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {signum: signal.signal(signum, _ignore) for signum in _STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            if handler is not None:
-                signal.signal(signum, handler)
 
 
 def _stop(pool: Executor, own: bool, futures: dict[Future, int]) -> None:
     """Cancel what has not started; kill an own pool's workers, and everything they started, at once."""
-    with _signals_held():
+    with signals_held():
         for future in futures:
             future.cancel()
         if own and isinstance(pool, ProcessPoolExecutor):
@@ -141,6 +126,7 @@ def _stop(pool: Executor, own: bool, futures: dict[Future, int]) -> None:
                 if process.pid is not None:
                     kill_tree(process.pid)
             kill_pool(pool)
+            sweep_free_uids()  # what the killed workers' evaluators started under uids of their own
 
 
 def run_batch(

@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 from gradharness.errors import EvaluatorLost
 from gradharness.isolation.jail import Jail, make_jail
-from gradharness.isolation.processes import kill, kill_marked, kill_tree, kill_uid
+from gradharness.isolation.processes import kill, kill_marked, kill_tree, kill_uid, signals_held, undumpable
 from gradharness.isolation.protocol import ProtocolError, encode, read_frame
 from gradharness.records.serialise import to_json
 from gradharness.settings import FunctionNames, IsolationSettings
@@ -122,6 +122,8 @@ class Evaluator:
 
     def _start(self) -> None:
         self._jail = jail = make_jail(self.path, self.level, siblings=self.siblings, helpers=self.isolation.helpers)
+        if jail.uid is None and jail.level == "process":
+            undumpable()  # the evaluator runs as this process's uid: no ptrace, no /proc/<judge>/mem or fd
         request_read, self._requests = os.pipe()
         self._replies, reply_write = os.pipe()
         output_read, output_write = os.pipe()
@@ -223,7 +225,14 @@ class Evaluator:
         return self._output.tail() if self._output is not None else ""
 
     def close(self) -> None:
-        """End the evaluator and everything it started; remove its folder. Safe to call twice."""
+        """End the evaluator and everything it started; remove its folder. Safe to call twice.
+
+        A second Ctrl-C or signal meanwhile is dropped: it would leave the folder or a process behind.
+        """
+        with signals_held():
+            self._close()
+
+    def _close(self) -> None:
         for fd in (self._requests, self._replies):
             if fd >= 0:
                 try:

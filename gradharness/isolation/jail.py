@@ -18,6 +18,7 @@ import importlib.util
 import os
 import secrets
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradharness.errors import GradHarnessError
+from gradharness.isolation.processes import kill_uid
 
 SUBMISSION = "/submission"
 """Where the submission's folder copy appears inside the namespace jail."""
@@ -171,20 +173,52 @@ def _copy_submission(path: Path, helpers: list[Path], folder: Path) -> None:
         spent += size
 
 
-def _allocate_uid() -> tuple[int, int]:
-    """A uid no other running evaluator has (a lock held for as long as the evaluator runs)."""
+def _lock_folder() -> Path:
+    """The folder of the uid locks: root's own, closed to everyone else (else another user could hold every uid)."""
     _LOCKS.mkdir(mode=0o700, exist_ok=True)
+    info = _LOCKS.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o077:
+        raise GradHarnessError(f"{_LOCKS} is not a folder of root's closed to others: remove it")
+    return _LOCKS
+
+
+def _locked_slot(slot: int) -> int | None:
+    fd = os.open(_lock_folder() / f"{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _allocate_uid() -> tuple[int, int]:
+    """A uid no other running evaluator has (a lock held for as long as the evaluator runs), with nothing left running."""
     start = os.getpid() % UID_SLOTS
     for offset in range(UID_SLOTS):
         slot = (start + offset) % UID_SLOTS
-        fd = os.open(_LOCKS / f"{slot}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+        fd = _locked_slot(slot)
+        if fd is None:
             continue
+        # A judge killed outright (SIGKILL) leaves its evaluator's daemons: never share a uid with them.
+        kill_uid(UID_BASE + slot)
         return UID_BASE + slot, fd
     raise GradHarnessError(f"all {UID_SLOTS} evaluator uids are in use")
+
+
+def sweep_free_uids() -> None:
+    """Kill what runs under every evaluator uid no running evaluator holds (after judges were killed)."""
+    if os.geteuid() != 0 or not _LOCKS.is_dir():
+        return
+    for lock in _LOCKS.glob("*.lock"):
+        if not lock.stem.isdigit():
+            continue
+        fd = _locked_slot(int(lock.stem))
+        if fd is not None:
+            try:
+                kill_uid(UID_BASE + int(lock.stem))
+            finally:
+                os.close(fd)
 
 
 def count_processes(uid: int) -> int:

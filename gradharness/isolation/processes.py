@@ -8,13 +8,38 @@ started dies with it) and the mutation pool's workers (:func:`kill_pool`).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.process import BaseProcess
+from types import FrameType
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""The signals that stop a run: Ctrl-C, ``kill``, a closed terminal."""
+
+
+def ignore_signal(_signum: int, _frame: FrameType | None) -> None:
+    """A handler that does nothing (unlike SIG_IGN, not inherited by the processes started meanwhile)."""
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """No Ctrl-C or stop signal breaks off the block (they are dropped: ending is under way already)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, ignore_signal) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            if handler is not None:
+                signal.signal(signum, handler)
 
 
 def default_jobs() -> int:
@@ -179,3 +204,11 @@ def kill_marked(marker: str, rounds: int = 20) -> bool:
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.01)
     return False
+
+
+def undumpable() -> None:
+    """Make this process undumpable: a process of the same uid can then neither ptrace it nor open its /proc files."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        pass

@@ -19,6 +19,7 @@ from gradharness.errors import EvaluatorLost, GradHarnessError
 from gradharness.isolation.client import Evaluator
 from gradharness.isolation.jail import resolve_level
 from gradharness.isolation.values import cut
+from gradharness.judge.expected import denied_pairs, unchecked_checker
 from gradharness.judge.remote import RemoteFunction, RemoteNetwork
 from gradharness.judge.reproduce import demo_command, reproduce_command
 from gradharness.model import network
@@ -59,6 +60,12 @@ class CheckedFunctions:
     network: NetworkFunctions | None
     one_d: tuple[Callable, Callable] | None
     checker: Callable | None
+
+    def names(self, names: FunctionNames) -> list[str]:
+        """The names of the functions checked, as the judge knows them."""
+        out = [names.forward_n, names.backward_n] if self.network is not None else []
+        out += [names.forward_1d, names.backward_1d] if self.one_d is not None else []
+        return out + ([names.checker_n] if self.checker is not None else [])
 
 
 def _record(
@@ -140,6 +147,14 @@ def _refused(hello: dict[str, Any], path: Path) -> str | None:
     return None
 
 
+def _denied(hello: dict[str, Any], path: Path, names: FunctionNames) -> str | None:
+    """An error when the evaluator denies a function pair the source defines (it is the user's to make lie)."""
+    denied = denied_pairs(path, names, hello)
+    if not denied:
+        return None
+    return f"{path.name}: the evaluator says there is no {'; no '.join(denied)}, which the file defines"
+
+
 def _text_list(value: object) -> list[str]:
     return [cut(item, 1000) for item in value[:20]] if isinstance(value, list) else []
 
@@ -177,17 +192,21 @@ def examine(
     try:
         with evaluator:
             hello = evaluator.call({"call": "hello"})
-            refused = _refused(hello, path)
+            refused = _refused(hello, path) or _denied(hello, path, names)
             if refused is not None:
                 return Examined(None, refused, notes=notes, isolation=level)
-            notes += _text_list(hello.get("notes"))
+            notes += [f"loading: {note}" for note in _text_list(hello.get("notes"))]
             functions = _remote_functions(evaluator, hello, names)
             findings = judge(functions, run, notes, _progress(evaluator, progress))
     except (EvaluatorLost, GradHarnessError) as exc:
         return Examined(None, f"{path.name}: {exc}", notes=notes, isolation=level)
     output = evaluator.output()[-OUTPUT_SHOWN:]  # all of it: the evaluator has ended
-    functions_found, not_checked = _text_list(hello.get("functions")), _text_list(hello.get("not_checked"))
-    return Examined(findings, None, functions_found, notes, output, level, not_checked)
+    not_checked = _text_list(hello.get("not_checked"))
+    hidden = unchecked_checker(path, names, functions.checker is not None)
+    if hidden is not None and not any(names.checker_n in item for item in not_checked):
+        not_checked.append(hidden)
+        notes.append(f"not checked: {hidden}")
+    return Examined(findings, None, functions.names(names), notes, output, level, not_checked)
 
 
 def _examine_in_process(
