@@ -68,6 +68,23 @@ def test_correct_code_passes_screened_checks_on_adversarial_draws(case):
     assert result.passed, result.summary()
 
 
+@pytest.mark.parametrize("method", ["batched", "loop"])
+def test_correct_code_with_a_huge_output_sensitivity_passes(method: str) -> None:
+    # A step of cbrt(eps) * max(1, |W3|) would move Z3 by ~4.8 here, where the symmetric logistic loss
+    # makes the centred differences at h and 2h agree with each other but not with the derivative.
+    parameters = {
+        "W1": np.array([[91.2]]), "b1": np.zeros((1, 1)), "W2": np.array([[89.5]]), "b2": np.zeros((1, 1)),
+        "W3": np.array([[1e-8]]), "b3": np.zeros((1, 1)),
+    }  # fmt: skip
+    X, Y = np.array([[98.8]]), np.array([[0.0]])
+    with np.errstate(all="ignore"):
+        _, cache = network.forward_propagation_n(X, Y, parameters)
+        gradients = network.backward_propagation_n(X, Y, cache)
+        forward = None if method == "batched" else (lambda X, Y, p: network.forward_propagation_n(X, Y, p))
+        result = gradient_check_n(parameters, gradients, X, Y, method=method, forward=forward)
+    assert result.passed, result.summary()
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_correct_code_is_settled_by_the_probes(seed):
     case = random_case((30, 20, 10, 2), 16, seed=seed)

@@ -22,13 +22,25 @@ def check_epsilon(epsilon: float | None) -> None:
         raise ValueError(f"epsilon={epsilon!r} must be a positive finite number")
 
 
-def epsilon_vector(theta: np.ndarray, epsilon: float | None) -> np.ndarray:
-    """Per-entry step: the given epsilon as is, or the default scaled by max(1, |theta_i|)."""
+def epsilon_vector(theta: np.ndarray, epsilon: float | None, sensitivity: np.ndarray | None = None) -> np.ndarray:
+    """Per-entry step: the given epsilon as is, or the default scaled by max(1, |theta_i|).
+
+    ``sensitivity``: how far a unit change of each entry moves the network's output (Z3). The default
+    step is then also kept below DEFAULT_EPSILON / sensitivity, so no perturbation moves Z3 by more than
+    the default step does a unit-scale quantity: a larger move leaves the region where the centred
+    difference is accurate, and the logistic loss, symmetric about Z3 = 0, can make the differences at
+    two steps agree with each other there but not with the derivative.
+    """
     theta = np.asarray(theta, dtype=np.float64).reshape(-1)
     check_epsilon(epsilon)
     if epsilon is not None:
         return np.full(theta.size, float(epsilon))
-    return DEFAULT_EPSILON * np.maximum(1.0, np.abs(theta))
+    scale = np.maximum(1.0, np.abs(theta))
+    if sensitivity is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reach = np.where(np.asarray(sensitivity) > 1.0, 1.0 / np.asarray(sensitivity), np.inf)
+        scale = np.minimum(scale, np.where(np.isfinite(reach) & (reach > 0), reach, scale))
+    return DEFAULT_EPSILON * scale
 
 
 def cost_of(value: object) -> float:

@@ -170,7 +170,7 @@ def numerical_gradient(
     Y = np.asarray(Y, dtype=np.float64)
     LayerSizes.of(parameters)
     base = base_pass(X, Y, parameters)
-    steps = epsilon_vector(base.theta(), epsilon)
+    steps = epsilon_vector(base.theta(), epsilon, base.output_sensitivity())
     method, forward_n = resolve_method(forward, method)
     gradapprox, kink = centred_differences(X, Y, parameters, steps, method, forward_n, base=base)
     roundoff = method_roundoff(X, Y, parameters, method, forward_n, base)
@@ -220,7 +220,7 @@ def numerical_side(
     check_epsilon(epsilon)
     method, forward_n = resolve_method(forward, method)
     base = base_pass(X, Y, parameters)
-    steps = epsilon_vector(base.theta(), epsilon)
+    steps = epsilon_vector(base.theta(), epsilon, base.output_sensitivity())
     screened: dict[str, BlockScreen] = {}
     roundoff = None
     large = _screened_candidates(layout) if (method == "loop" if screen is None else screen) else []

@@ -81,6 +81,22 @@ class BasePass(NamedTuple):
         blocks = (self.W1, self.b1, self.W2, self.b2, self.W3, self.b3)
         return np.concatenate([block.ravel() for block in blocks])
 
+    def output_sensitivity(self) -> np.ndarray:
+        """A bound on how far a unit change of each parameter moves Z3 (any output, any example), flat.
+
+        Ignores the ReLU masks (so it bounds from above): W3[o, k] moves Z3 by A2[k], W2[i, j] by
+        max_o |W3[o, i]| A1[j], W1[i, j] by max_o (|W3| |W2|)[o, i] X[j]; the biases by the same without the input.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            reach2 = np.abs(self.W3).max(axis=0)  # (n2,)
+            reach1 = (np.abs(self.W3) @ self.absW2).max(axis=0)  # (n1,)
+            blocks = (
+                np.outer(reach1, np.abs(self.X).max(axis=1)), reach1,
+                np.outer(reach2, np.abs(self.A1).max(axis=1)), reach2,
+                np.broadcast_to(np.abs(self.A2).max(axis=1), self.W3.shape), np.ones(self.b3.shape[0]),
+            )  # fmt: skip
+            return np.concatenate([np.ravel(block) for block in blocks])
+
 
 def stable_loss(Z3: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """Per-entry cross-entropy -Y log(sigmoid(Z3)) - (1 - Y) log(1 - sigmoid(Z3)), computed stably."""

@@ -71,7 +71,8 @@ def main() -> None:
     type=float,
     default=None,
     callback=positive_finite,
-    help="Fixed centred-difference step (default: cbrt(machine eps) * max(1, |theta|)).",
+    help="Fixed centred-difference step (default: cbrt(machine eps) * max(1, |theta|), smaller where a "
+    "parameter moves the output strongly).",
 )
 @click.option(
     "--threshold",
