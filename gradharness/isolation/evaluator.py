@@ -54,7 +54,7 @@ _PRELOADED = (
     "numpy.testing", "numpy.fft", "numpy.polynomial", "encodings.cp1252", "encodings.latin_1",
     "encodings.utf_16", "encodings.utf_8_sig", "tokenize", "concurrent.futures", "concurrent.futures.thread",
     "queue", "weakref", "copyreg", "array", "zlib", "base64", "binascii", "gzip", "uuid", "platform",
-    "locale", "unicodedata", "signal", "select", "selectors", "nbformat", "gradharness.usercode.shims.gc_utils",
+    "locale", "unicodedata", "signal", "select", "selectors", "gradharness.usercode.shims.gc_utils",
     "encodings.ascii", "encodings.utf_32", "encodings.unicode_escape", "encodings.raw_unicode_escape",
     "encodings.charmap", "encodings.cp437", "encodings.iso8859_15", "encodings.hex_codec", "encodings.base64_codec",
 )  # fmt: skip
@@ -107,8 +107,9 @@ def _drop_privileges(setup: dict[str, Any]) -> None:
         except ImportError:
             pass
     try:  # reading a notebook imports more of the standard library on first use (schemas, codecs)
-        nbformat = importlib.import_module("nbformat")
-        nbformat.validate(nbformat.reads(_EMPTY_NOTEBOOK, as_version=4))
+        if str(setup.get("file", "")).lower().endswith(".ipynb"):
+            nbformat = importlib.import_module("nbformat")
+            nbformat.validate(nbformat.reads(_EMPTY_NOTEBOOK, as_version=4))
     except Exception:
         pass
     os.setgroups([])
