@@ -41,7 +41,7 @@ def test_statuses_are_enums_in_memory_and_their_values_in_json(tmp_path, failing
     back = load(tmp_path / "r.json", CheckRecord)
     assert back.verdict is RunVerdict.FAIL
     assert {p.status for p in back.properties} <= set(PropertyStatus)
-    assert {p["status"] for p in data["properties"]} <= {"passed", "failed", "not run"}
+    assert {p["status"] for p in data["properties"]} <= {"passed", "failed", "not run", "stopped"}
     failure = next(f for f in back.failures if f.gradient_check is not None)
     assert failure.kind is FailureKind.WRONG
     check = failure.gradient_check

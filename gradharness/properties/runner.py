@@ -7,6 +7,7 @@ its own smallest case.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from collections import Counter
@@ -14,10 +15,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import HealthCheck, Phase, event, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 from hypothesis.reporting import with_reporter
+
+try:  # the hook behind --hypothesis-show-statistics: which calls drew a case and which shrank one
+    from hypothesis.statistics import collector
+except ImportError:  # pragma: no cover - another Hypothesis; the counts then stop at the first failure
+    collector = None  # type: ignore[assignment]
 
 from gradharness.check.checker import GradientCheckResult
 from gradharness.properties.properties import (
@@ -58,13 +64,83 @@ class RunFindings:
     wrong_blocks: dict[str, int] = field(default_factory=dict)
 
 
+CALL_EVENT = "gradharness call"
+"""The Hypothesis event naming each call of a property test, so the run's statistics tell drawn calls from shrink steps."""
+
+_DRAWING_PHASES = ("reuse-phase", "generate-phase", "target-phase")
+
+# The order check_network_case runs the network properties in: on a failing case, those before
+# the failing one held.
+_CASE_ORDER = (
+    Property.FORWARD_COST,
+    Property.FORWARD_MATCHES,
+    Property.GRADIENT_SHAPES,
+    Property.NO_SIDE_EFFECTS,
+    Property.GRADIENT_AGREES,
+)
+
+
+@dataclass(frozen=True)
+class _Call:
+    """What one call of a property test showed."""
+
+    ran: tuple[Property, ...]
+    failed: Property | None = None
+    verdict: str | None = None  # the checker's verdict when the gradient check held
+    wrong_blocks: tuple[str, ...] = ()
+
+
 @dataclass
 class _Tally:
-    calls: int = 0
-    first_failure: int | None = None
-    evaluated: Counter = field(default_factory=Counter)
-    diagnoses: Counter = field(default_factory=Counter)
-    wrong_blocks: Counter = field(default_factory=Counter)
+    """Every call of one Hypothesis test, and which of them drew a case (the rest are shrink steps)."""
+
+    max_examples: int
+    calls: list[_Call] = field(default_factory=list)
+    drawn_calls: set[int] | None = None  # indices into ``calls``; None: the run left no statistics
+
+    def begin(self) -> int:
+        """Start a call (nothing shown yet, should it end in an error) and tag it for the statistics; its index."""
+        self.calls.append(_Call(()))
+        event(CALL_EVENT, len(self.calls) - 1)
+        return len(self.calls) - 1
+
+    def note_statistics(self, statistics: dict) -> None:
+        """Hypothesis's statistics callback: keep the indices of the calls made while drawing cases."""
+        prefix = f"{CALL_EVENT}: "
+        try:
+            drawn = {
+                int(event[len(prefix) :])
+                for phase in _DRAWING_PHASES
+                for test_case in statistics.get(phase, {}).get("test-cases", [])
+                for event in test_case.get("events", [])
+                if isinstance(event, str) and event.startswith(prefix)
+            }
+        except (AttributeError, TypeError, ValueError):  # statistics of another shape: count without them
+            drawn = set()
+        # No drawn call at all means statistics this code cannot read: count calls up to the failure.
+        self.drawn_calls = drawn or None
+
+    @property
+    def drawn(self) -> list[_Call]:
+        """The calls on drawn cases (generated, not shrink steps), in order."""
+        if self.drawn_calls is not None:
+            return [call for i, call in enumerate(self.calls) if i in self.drawn_calls]
+        failing = [i for i, call in enumerate(self.calls) if call.failed is not None]
+        end = failing[0] + 1 if failing else len(self.calls)
+        return self.calls[: min(end, self.max_examples)]
+
+    def evaluated(self) -> Counter:
+        """Property -> drawn cases it was evaluated on."""
+        return Counter(p for call in self.drawn for p in call.ran)
+
+    def found_after(self, prop: Property) -> int:
+        """Drawn cases up to and including the first that failed ``prop`` (all of them: found while shrinking)."""
+        drawn = self.drawn
+        return next((i + 1 for i, call in enumerate(drawn) if call.failed is prop), len(drawn))
+
+    def stopped(self) -> bool:
+        """A failure ended the drawing before max_examples cases."""
+        return any(call.failed is not None for call in self.calls) and len(self.drawn) < self.max_examples
 
 
 def gradient_record(check: GradientCheckResult) -> GradientRecord:
@@ -91,7 +167,7 @@ def _failure_record(failure: PropertyFailure, tally: _Tally) -> FailureRecord:
         property=failure.prop.name,
         kind=failure.kind,
         message=failure.message,
-        examples_before=tally.first_failure or tally.calls,
+        examples_before=tally.found_after(failure.prop),
         case=failure.case.to_json() if failure.case is not None else None,
         point=list(failure.point) if failure.point is not None else None,
         gradient_check=gradient_record(failure.check) if failure.check is not None else None,
@@ -115,7 +191,12 @@ def _run(test: Callable[[], None], tally: _Tally) -> list[PropertyFailure]:
     """Run a Hypothesis test; return the distinct shrunk failures."""
     try:
         # Overflow in exp or log(0) is expected (saturation is diagnosed, not warned about).
-        with with_reporter(lambda _message: None), np.errstate(all="ignore"), warnings.catch_warnings():
+        with (
+            with_reporter(lambda _message: None),
+            collector.with_value(tally.note_statistics) if collector is not None else contextlib.nullcontext(),  # type: ignore[arg-type]
+            np.errstate(all="ignore"),
+            warnings.catch_warnings(),
+        ):
             warnings.simplefilter("ignore", RuntimeWarning)
             test()
     except PropertyFailure as failure:
@@ -153,21 +234,17 @@ def _network_failures(
     @hypothesis_settings
     @given(case=case_strategy(run.strategy))
     def network_property(case) -> None:
-        tally.calls += 1
+        index = tally.begin()
         if progress is not None:
-            progress(min(tally.calls, run.max_examples), run.max_examples, case.describe())
+            progress(min(index + 1, run.max_examples), run.max_examples, case.describe())
         try:
             outcome = check_network_case(network, case, run.check)
         except PropertyFailure as failure:
-            if failure.check is not None:
-                tally.wrong_blocks.update(failure.check.wrong_blocks)
-            if tally.first_failure is None:
-                tally.first_failure = tally.calls
-                tally.evaluated[failure.prop] += 1
+            held = _CASE_ORDER[: _CASE_ORDER.index(failure.prop)] if failure.prop in _CASE_ORDER else ()
+            wrong = tuple(failure.check.wrong_blocks) if failure.check is not None else ()
+            tally.calls[index] = _Call((*held, failure.prop), failure.prop, None, wrong)
             raise
-        if tally.first_failure is None:
-            tally.evaluated.update(outcome.properties)
-            tally.diagnoses[outcome.verdict.value] += 1
+        tally.calls[index] = _Call(outcome.properties, verdict=outcome.verdict.value)
 
     return [_failure_record(f, tally) for f in _run(network_property, tally)]
 
@@ -187,39 +264,40 @@ def _derivative_failures(
     @hypothesis_settings
     @given(x=values, theta=values)
     def derivative_property(x: float, theta: float) -> None:
-        tally.calls += 1
+        index = tally.begin()
         if progress is not None:
-            progress(min(tally.calls, run.max_examples), run.max_examples, f"1-D x={x:g}, theta={theta:g}")
+            progress(min(index + 1, run.max_examples), run.max_examples, f"1-D x={x:g}, theta={theta:g}")
         try:
             verdict = check_1d_point(forward, backward, x, theta, run.check)
         except PropertyFailure:
-            if tally.first_failure is None:
-                tally.first_failure = tally.calls
-                tally.evaluated[Property.DERIVATIVE_1D] += 1
+            tally.calls[index] = _Call((Property.DERIVATIVE_1D,), Property.DERIVATIVE_1D)
             raise
-        if tally.first_failure is None:
-            tally.evaluated[Property.DERIVATIVE_1D] += 1
-            tally.diagnoses[verdict.value] += 1
+        tally.calls[index] = _Call((Property.DERIVATIVE_1D,), verdict=verdict.value)
 
     return [_failure_record(f, tally) for f in _run(derivative_property, tally)]
 
 
+def _status(prop: Property, failed: set[str], tally: _Tally, evaluated: Counter) -> PropertyStatus:
+    if prop.name in failed:
+        return PropertyStatus.FAILED
+    if not evaluated[prop]:
+        return PropertyStatus.NOT_RUN
+    return PropertyStatus.STOPPED if tally.stopped() else PropertyStatus.PASSED
+
+
 def _property_records(
-    wanted: list[Property], failures: list[FailureRecord], evaluated: Counter
+    wanted: list[Property], failures: list[FailureRecord], tallies: dict[str, _Tally]
 ) -> list[PropertyRecord]:
-    """One record per property asked for: failed, passed (evaluated at least once) or not run."""
+    """One record per property asked for, counted on the drawn cases of its own Hypothesis test."""
     failed = {f.property for f in failures}
-    return [
-        PropertyRecord(
-            name=p.name,
-            description=p.value,
-            status=PropertyStatus.FAILED
-            if p.name in failed
-            else (PropertyStatus.PASSED if evaluated[p] else PropertyStatus.NOT_RUN),
-            examples=int(evaluated[p]),
+    records = []
+    for prop in wanted:
+        tally = tallies["1d" if prop is Property.DERIVATIVE_1D else "network"]
+        evaluated = tally.evaluated()
+        records.append(
+            PropertyRecord(prop.name, prop.value, _status(prop, failed, tally, evaluated), int(evaluated[prop]))
         )
-        for p in wanted
-    ]
+    return records
 
 
 def run_properties(
@@ -228,7 +306,12 @@ def run_properties(
     run: RunSettings,
     progress: Progress | None = None,
 ) -> RunFindings:
-    """Check the network pair and/or the 1-D pair on generated cases."""
+    """Check the network pair and/or the 1-D pair on generated cases.
+
+    Every count is of drawn cases (Hypothesis's generation phase), never of shrink steps:
+    ``examples`` sums the cases of both tests, ``diagnoses`` the checker's verdicts on the drawn
+    cases whose gradient check held, ``wrong_blocks`` the drawn network cases each block was wrong on.
+    """
     started = time.perf_counter()
     failures: list[FailureRecord] = []
     tallies: dict[str, _Tally] = {}
@@ -236,27 +319,23 @@ def run_properties(
     hypothesis_settings = _hypothesis_settings(run)
 
     if network is not None:
-        tallies["network"] = _Tally()
+        tallies["network"] = _Tally(run.max_examples)
         failures += _network_failures(network, run, hypothesis_settings, progress, tallies["network"])
         compared = run.check.reference and not network.builtin  # the built-in forward is the reference
         wanted += [p for p in _NETWORK_PROPERTIES if compared or p is not Property.FORWARD_MATCHES]
     if one_d is not None:
-        tallies["1d"] = _Tally()
+        tallies["1d"] = _Tally(run.max_examples)
         failures += _derivative_failures(one_d, run, hypothesis_settings, progress, tallies["1d"])
         wanted.append(Property.DERIVATIVE_1D)
 
-    evaluated: Counter = Counter()
-    diagnoses: Counter = Counter()
-    for tally in tallies.values():
-        evaluated.update(tally.evaluated)
-        diagnoses.update(tally.diagnoses)
+    drawn = [call for tally in tallies.values() for call in tally.drawn]
+    diagnoses = Counter(call.verdict for call in drawn if call.verdict is not None)
+    wrong_blocks = Counter(block for call in drawn for block in call.wrong_blocks)
     return RunFindings(
-        properties=_property_records(wanted, failures, evaluated),
+        properties=_property_records(wanted, failures, tallies),
         failures=failures,
         diagnoses={k: int(v) for k, v in sorted(diagnoses.items())},
-        wrong_blocks={k: int(v) for k, v in tallies["network"].wrong_blocks.most_common()}
-        if "network" in tallies
-        else {},
-        examples=max((t.first_failure or min(t.calls, run.max_examples) for t in tallies.values()), default=0),
+        wrong_blocks={k: int(v) for k, v in wrong_blocks.most_common()},
+        examples=len(drawn),
         seconds=time.perf_counter() - started,
     )

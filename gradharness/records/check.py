@@ -1,7 +1,7 @@
 """Results of a check run as plain data (``kind: "check"``), saved and loaded by :mod:`gradharness.records.store`.
 
 Statuses are Enums; the JSON holds their values: a run's ``verdict`` pass/fail/error, a
-property's ``status`` passed/failed/not run, a failure's ``kind`` (FailureKind), and the
+property's ``status`` passed/failed/not run/stopped, a failure's ``kind`` (FailureKind), and the
 checker's verdicts (Verdict) of each block and entry.
 """
 
@@ -23,6 +23,7 @@ class PropertyStatus(Enum):
     PASSED = "passed"
     FAILED = "failed"
     NOT_RUN = "not run"  # no generated case got as far as this property
+    STOPPED = "stopped"  # held on every case it saw, but another property's failure ended the drawing early
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,11 @@ class GradientRecord:
 
 @dataclass(frozen=True)
 class FailureRecord:
-    """The smallest failing case of one property."""
+    """The smallest failing case of one property.
+
+    ``examples_before``: generated cases (shrink steps not counted) up to and including the first
+    that failed this property; all the generated cases when the failure first showed while shrinking.
+    """
 
     property: str  # the Property's name, e.g. GRADIENT_AGREES
     kind: FailureKind
@@ -80,7 +85,7 @@ class FailureRecord:
 
 @dataclass(frozen=True)
 class PropertyRecord:
-    """One property: passed, failed or not run, and on how many examples."""
+    """One property: passed, failed, stopped or not run, and on how many generated cases it was evaluated."""
 
     name: str
     description: str
@@ -90,7 +95,13 @@ class PropertyRecord:
 
 @dataclass(frozen=True)
 class CheckRecord:
-    """Everything a check run found."""
+    """Everything a check run found.
+
+    Counts are of generated cases (drawn by Hypothesis; shrink steps are never counted):
+    ``examples`` sums the network cases and the 1-D points; ``diagnoses`` counts the checker's
+    verdicts on the generated cases whose gradient check held; ``wrong_blocks`` counts, per block,
+    the generated network cases that failed with that block wrong.
+    """
 
     target: dict[str, Any]
     settings: dict[str, Any]

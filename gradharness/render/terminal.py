@@ -10,6 +10,14 @@ from gradharness.properties.properties import Property
 from gradharness.records.check import CheckRecord, FailureRecord, PropertyStatus
 from gradharness.records.verdict import RunVerdict
 from gradharness.render.safe_text import shown_markup
+from gradharness.render.tallies import (
+    NOT_EXERCISED,
+    STATUS_LABEL,
+    case_counts,
+    checked_cases,
+    plural,
+    unexercised_blocks,
+)
 
 _STYLE = {RunVerdict.PASS: "bold green", RunVerdict.FAIL: "bold red", RunVerdict.ERROR: "bold yellow"}
 _VERDICT_STYLE = {
@@ -23,6 +31,7 @@ _PROPERTY_MARK = {
     PropertyStatus.PASSED: "[green]ok[/]  ",
     PropertyStatus.FAILED: "[red]FAIL[/]",
     PropertyStatus.NOT_RUN: "[dim]--[/]  ",
+    PropertyStatus.STOPPED: "[yellow]stop[/]",
 }
 
 
@@ -39,7 +48,7 @@ def render_failure(console: Console, failure: FailureRecord) -> None:
     """The smallest failing case of one property: what, where, which entries."""
     description = Property[failure.property].value
     console.print(
-        f"[bold red]FAIL[/] {shown_markup(description)}  [dim]({failure.kind.value}, found after {failure.examples_before} examples)[/]"
+        f"[bold red]FAIL[/] {shown_markup(description)}  [dim]({failure.kind.value}, found after {plural(failure.examples_before, 'generated case')})[/]"
     )
     console.print(f"  {shown_markup(failure.message)}")
     line = _case_line(failure)
@@ -54,11 +63,17 @@ def render_failure(console: Console, failure: FailureRecord) -> None:
     table = Table(box=None, padding=(0, 2), show_edge=False)
     for column in ("block", "difference", "verdict", "entries", "kinks", "mode"):
         table.add_column(column, justify="left" if column in ("block", "verdict", "mode") else "right")
+    unexercised = unexercised_blocks(failure)
     for block in check.blocks:
+        verdict = (
+            f"[dim]{NOT_EXERCISED}[/]"
+            if block.name in unexercised
+            else f"[{_VERDICT_STYLE[block.verdict]}]{block.verdict.value}[/]"
+        )
         table.add_row(
             shown_markup(block.name),
             f"{block.difference:.3g}",
-            f"[{_VERDICT_STYLE[block.verdict]}]{block.verdict.value}[/]",
+            verdict,
             str(block.entries),
             str(block.kinks),
             shown_markup(block.mode),
@@ -87,24 +102,26 @@ def render_record(console: Console, record: CheckRecord, title: str | None = Non
     isolation = f", isolation {shown_markup(str(record.target['isolation']))}" if record.target.get("isolation") else ""
     console.print(
         f"[{_STYLE[record.verdict]}]{record.verdict.value.upper()}[/] {shown_markup(heading)}"
-        f"  [dim]({functions}; {record.examples} examples, seed {record.settings.get('seed')}, "
+        f"  [dim]({functions}; {case_counts(record)}, seed {record.settings.get('seed')}, "
         f"{record.seconds:.1f} s{isolation}{scope})[/]"
     )
     for prop in record.properties:
-        console.print(
-            f"  {_PROPERTY_MARK[prop.status]} {shown_markup(prop.description)} [dim]({prop.examples} examples)[/]"
-        )
+        counted = plural(prop.examples, "example")
+        if prop.status is PropertyStatus.STOPPED:
+            counted = f"{STATUS_LABEL[prop.status]}: held on {counted}"
+        console.print(f"  {_PROPERTY_MARK[prop.status]} {shown_markup(prop.description)} [dim]({counted})[/]")
     for failure in record.failures:
         console.print()
         render_failure(console, failure)
     if record.wrong_blocks:
         seen = ", ".join(f"{shown_markup(name)} ({count})" for name, count in record.wrong_blocks.items())
-        console.print(f"  wrong blocks over all failing examples (count): {seen}")
+        console.print(f"  wrong blocks, in how many failing generated cases (shrink steps not counted): {seen}")
     diagnosed = {k: v for k, v in record.diagnoses.items() if k != Verdict.PASS.value}
     if diagnosed:
         parts = ", ".join(f"{count} {shown_markup(verdict)}" for verdict, count in diagnosed.items())
         console.print(
-            f"  [dim]diagnosed, not failed: {parts} (kink: a perturbation crossed a ReLU kink; imprecise: within "
+            f"  [dim]diagnosed, not failed: {parts} of the {plural(checked_cases(record), 'generated case')} "
+            "whose gradient check held (kink: a perturbation crossed a ReLU kink; imprecise: within "
             "the numerical error of centred differences; saturated: the cost is not finite in float64)[/]"
         )
     if record.failures and record.reproduce:

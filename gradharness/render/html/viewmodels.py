@@ -20,6 +20,14 @@ from gradharness.properties.properties import Property
 from gradharness.records.check import CheckRecord, FailureRecord, GradientRecord
 from gradharness.records.verdict import RunVerdict
 from gradharness.render.html.source import SourceView, locate_source
+from gradharness.render.tallies import (
+    NOT_EXERCISED,
+    STATUS_LABEL,
+    case_counts,
+    checked_cases,
+    plural,
+    unexercised_blocks,
+)
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,8 @@ class CheckView:
     seconds: float
     error: str | None
     source: SourceView | None
+    cases: str = ""  # the generated cases, split by Hypothesis test
+    checked: int = 0  # generated cases whose gradient check held: what ``diagnoses`` counts
     notes: list[str] = field(default_factory=list)
     isolation: str | None = None
     output: str | None = None
@@ -241,6 +251,21 @@ def _property_text(name: str) -> str:
         return name
 
 
+def _block_rows(failure: FailureRecord, check: GradientRecord) -> list[BlockRow]:
+    unexercised = unexercised_blocks(failure)
+    return [
+        BlockRow(
+            b.name,
+            b.difference,
+            NOT_EXERCISED if b.name in unexercised else b.verdict.value,
+            b.entries,
+            b.kinks,
+            b.saturated,
+        )
+        for b in check.blocks
+    ]
+
+
 def failure_view(failure: FailureRecord) -> FailureView:
     """The view of one failure, with its block table, worst entries and heat map data."""
     check: GradientRecord | None = failure.gradient_check
@@ -259,7 +284,7 @@ def failure_view(failure: FailureRecord) -> FailureView:
         threshold=check.threshold,
         epsilon=check.epsilon,
         method=check.method,
-        blocks=[BlockRow(b.name, b.difference, b.verdict.value, b.entries, b.kinks, b.saturated) for b in check.blocks],
+        blocks=_block_rows(failure, check),
         worst=[EntryRow(e.name, e.backprop, e.numerical, e.status.value) for e in check.worst_entries],
         heat=heat_blocks(failure),
     )
@@ -281,13 +306,13 @@ def _source_notes(record: CheckRecord) -> dict[str, str]:
         for name in _GRADIENT_NAME.findall(failure.message):
             notes.setdefault(name, f"{name} is named by: {_property_text(failure.property)} ({failure.kind})")
     for name, count in record.wrong_blocks.items():
-        notes.setdefault(name, f"{name} was wrong in {count} failing examples")
+        notes.setdefault(name, f"{name} was wrong in {plural(count, 'failing generated case')}")
     return notes
 
 
 def _summary(record: CheckRecord) -> str:
     if record.verdict is RunVerdict.PASS:
-        return f"every property holds on {record.examples} generated cases"
+        return f"every property holds on {case_counts(record)}"
     if record.verdict is RunVerdict.ERROR:
         return f"the code could not be checked: {record.error or 'unknown error'}"
     blocks = ", ".join(record.wrong_blocks)
@@ -322,7 +347,7 @@ def build_check_view(record: CheckRecord, *, created: datetime, search: list[Pat
     )
     return CheckView(
         header=header,
-        properties=[PropertyRow(p.description, p.status.value, p.examples) for p in record.properties],
+        properties=[PropertyRow(p.description, STATUS_LABEL[p.status], p.examples) for p in record.properties],
         failures=[failure_view(f) for f in record.failures],
         wrong_blocks=[Row(name, str(count)) for name, count in record.wrong_blocks.items()],
         diagnoses=[Row(name, str(count)) for name, count in record.diagnoses.items()],
@@ -330,6 +355,8 @@ def build_check_view(record: CheckRecord, *, created: datetime, search: list[Pat
         seconds=record.seconds,
         error=record.error,
         source=source,
+        cases=case_counts(record),
+        checked=checked_cases(record),
         notes=[str(note) for note in record.target.get("notes", [])],
         isolation=record.target.get("isolation") or None,
         output=record.target.get("output") or None,
