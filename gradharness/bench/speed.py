@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from gradharness.bench.batch import batch_throughput
 from gradharness.bench.isolation import user_file_throughput
 from gradharness.check.checker import gradient_check_n
 from gradharness.check.screening import screen_network
@@ -287,6 +288,7 @@ def report(
     torch_version: str | None,
     mutation: str | None = None,
     isolation: str | None = None,
+    batch: str | None = None,
 ) -> str:
     """The bench's printed table."""
     lines = [
@@ -325,6 +327,8 @@ def report(
         lines += [f"  {name:<18} {rate:7.0f}" for name, rate in throughput.items()]
     if isolation is not None:
         lines += ["", isolation]
+    if batch is not None:
+        lines += ["", batch]
     if mutation is not None:
         lines += ["", mutation]
     return "\n".join(lines)
@@ -338,6 +342,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes and few cases (a smoke run)")
     parser.add_argument("--no-mutation", action="store_true", help="skip the mutation campaign row")
     parser.add_argument("--no-isolation", action="store_true", help="skip the user-file check row")
+    parser.add_argument("--no-batch", action="store_true", help="skip the batch row (files per minute)")
     args = parser.parse_args(argv)
     table = QUICK_SIZES if args.quick else SIZES
     wanted = list(table) if args.quick else [s.strip() for s in args.sizes.split(",") if s.strip()]
@@ -359,7 +364,8 @@ def main(argv: list[str] | None = None) -> None:
     throughput = hypothesis_throughput(cases) if cases > 0 else None
     mutation = None if args.quick or args.no_mutation else mutation_throughput()
     isolation = None if args.no_isolation else user_file_throughput(cases=20 if args.quick else 200)
-    print(report(rows, throughput, torch_version, mutation, isolation))
+    batch = None if args.no_batch else batch_throughput(files=3 if args.quick else 12)
+    print(report(rows, throughput, torch_version, mutation, isolation, batch))
 
 
 if __name__ == "__main__":
