@@ -111,28 +111,24 @@ def _inputs(arguments: list[str], quiet: bool, err: Console) -> BatchInputs:
         raise GradHarnessError(f"no .py or .ipynb files in {' '.join(arguments)}")
     if not inputs.files:
         raise GradHarnessError(f"nothing matches {', '.join(inputs.unmatched)}")
-    if inputs.helpers and not quiet:
-        err.print(
-            f"gradharness: note: skipped {len(inputs.helpers)} helper modules "
-            f"({shown(', '.join(sorted({p.name for p in inputs.helpers})))})",
-            highlight=False,
-            markup=False,
+    notes = []
+    if inputs.helpers:
+        notes.append(
+            f"skipped {len(inputs.helpers)} helper modules ({shown(', '.join(sorted({p.name for p in inputs.helpers})))})"
         )
-    if inputs.links and not quiet:
-        err.print(
-            f"gradharness: note: skipped {len(inputs.links)} symbolic links found in the folders "
-            f"({shown(', '.join(sorted(p.name for p in inputs.links)[:10]))}); name a file to check it anyway",
-            highlight=False,
-            markup=False,
+    if inputs.links:
+        names = shown(", ".join(sorted(p.name for p in inputs.links)[:10]))
+        notes.append(
+            f"skipped {len(inputs.links)} symbolic links found in the folders ({names}); name a file to check it"
         )
     shared_helpers = [p for p in inputs.helpers if p.resolve().parent in shared_folders(inputs.files)]
-    if shared_helpers and not quiet:
-        err.print(
-            f"gradharness: note: {len(shared_helpers)} helper modules lie among several submissions and are given "
-            "to none of them; pass trusted helpers with --helpers DIR",
-            highlight=False,
-            markup=False,
+    if shared_helpers:
+        notes.append(
+            f"{len(shared_helpers)} helper modules lie among several submissions and are given to none of them; "
+            "pass trusted helpers with --helpers DIR"
         )
+    for note in notes if not quiet else []:
+        err.print(f"gradharness: note: {note}", highlight=False, markup=False)
     return inputs
 
 
