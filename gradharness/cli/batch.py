@@ -119,7 +119,7 @@ def _inputs(arguments: list[str], quiet: bool, err: Console) -> BatchInputs:
     if inputs.links:
         names = shown(", ".join(sorted(p.name for p in inputs.links)[:10]))
         notes.append(
-            f"skipped {len(inputs.links)} symbolic links found in the folders ({names}); name a file to check it"
+            f"skipped {len(inputs.links)} symbolic links found in the folders ({names}); name a file to check it anyway"
         )
     shared_helpers = [p for p in inputs.helpers if p.resolve().parent in shared_folders(inputs.files)]
     if shared_helpers:
