@@ -11,10 +11,6 @@ class UserCodeError(GradHarnessError):
     """The user's file cannot be loaded or used: missing, syntax error, no functions, import error."""
 
 
-class UserCodeTimeout(GradHarnessError):
-    """The user's code did not finish within the wall-clock limit."""
-
-
 class ResultsFormatError(GradHarnessError):
     """A results file is not one this version can read."""
 
