@@ -138,8 +138,11 @@ class ErrorEstimate:
 
 
 def _batched(forward_n: ForwardN) -> bool:
-    """Whether the forward evaluates many perturbations per call (see :func:`~gradharness.check.finite_diff.perturbed_costs`)."""
-    return callable(getattr(forward_n, "perturbed_costs", None))
+    """Whether the forward answers many perturbations in one round trip (``one_round_trip``, see judge/remote.py).
+
+    Then a round trip costs more than the extra forward calls; a forward in this process is not asked for more.
+    """
+    return bool(getattr(forward_n, "one_round_trip", False))
 
 
 @dataclass(frozen=True)

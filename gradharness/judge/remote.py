@@ -174,6 +174,9 @@ def _costs_of(value: object, count: int) -> bool:
 class _Forward:
     """The remote forward: a callable, and ``perturbed_costs`` for the checker's batched requests."""
 
+    one_round_trip = True
+    """Many perturbations cost one round trip: the checker asks for all it may need at once."""
+
     def __init__(self, network: RemoteNetwork) -> None:
         self._network = network
         self.__name__ = "forward_propagation_n"

@@ -63,6 +63,7 @@ class ReferenceAudit:
 
     def __init__(self, forward: ForwardN, name: str, case: NetworkCase) -> None:
         self._forward, self._name, self._case = forward, name, case
+        self.one_round_trip = bool(getattr(forward, "one_round_trip", False))  # as the forward it audits
         self._tolerance = cost_tolerance(case.X, case.Y, case.parameters)
         self._first = True
 
