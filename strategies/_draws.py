@@ -25,6 +25,7 @@ from hypothesis.strategies import SearchStrategy
 
 from gradharness.model.case import NetworkCase
 from gradharness.model.parameters import PARAMETER_NAMES, LayerSizes, Parameters, parameter_shapes
+from strategies._liveness import edge_bytes, live_case, live_weights
 from strategies._packing import (
     LABELS,
     LARGE_BOUND,
@@ -54,6 +55,7 @@ CASE_BYTES = 2048
 at most this many bytes together; larger cases draw their arrays one by one."""
 
 _SMALLEST_NORMAL = np.finfo(np.float64).tiny
+_EDGES = edge_bytes()
 Largest = tuple[int, int, int, int, int]  # the largest n0, n1, n2, n3 and m a network_cases draw can have
 
 
@@ -141,10 +143,15 @@ def _parameter_bounds(shapes: tuple[Shape, ...]) -> tuple[float, ...]:
     return tuple(_parameter_bound(name, shape) for name, shape in zip(PARAMETER_NAMES, shapes, strict=True))
 
 
+def default_weights(W: np.ndarray) -> np.ndarray:
+    """A drawn default weight matrix made live (:func:`strategies._liveness.live_weights`), then row-capped."""
+    return cap_row_sums(live_weights(W))
+
+
 def _named_parameters(decoded: list[np.ndarray], adversarial: bool) -> Parameters:
-    """W1 ... b3 from their six decoded blocks; default weights get their rows capped."""
+    """W1 ... b3 from their six decoded blocks; default weights are made live and get their rows capped."""
     return {
-        name: cap_row_sums(block) if name[0] == "W" and not adversarial else block
+        name: default_weights(block) if name[0] == "W" and not adversarial else block
         for name, block in zip(PARAMETER_NAMES, decoded, strict=True)
     }
 
@@ -154,9 +161,9 @@ def _packed_parameters(raw: bytes, layout: Blocks, adversarial: bool) -> Paramet
 
 
 def _sparse_parameter(name: str, shape: Shape, adversarial: bool) -> SearchStrategy[np.ndarray]:
-    """One of W1 ... b3 drawn entry by entry; default weights get their rows capped."""
+    """One of W1 ... b3 drawn entry by entry; default weights are made live and get their rows capped."""
     drawn = _sparse_floats(shape, _parameter_bound(name, shape), adversarial)
-    return drawn.map(cap_row_sums) if name[0] == "W" and not adversarial else drawn
+    return drawn.map(default_weights) if name[0] == "W" and not adversarial else drawn
 
 
 @lru_cache(maxsize=1024)
@@ -248,11 +255,16 @@ def cases(
     adversarial: bool,
     layout: CaseLayout | None,
 ) -> NetworkCase:
-    """Draw sizes, then m, then arrays of those shapes: from the layout's slots, or array by array."""
+    """Draw sizes, then m, then arrays of those shapes: from the layout's slots, or array by array.
+
+    A default case is then made live and may get an edge case planted (:mod:`strategies._liveness`).
+    """
     sizes = draw(sizes_strategy)
     m = draw(batch_strategy)
     if layout is not None:
-        return _unpack_case(layout, sizes, m, draw(layout.values), draw(layout.labels))
-    X = draw(float_array((sizes.n0, m), INPUT_BOUND, adversarial))
-    Y = draw(label_array((sizes.n3, m)))
-    return NetworkCase(sizes, X, Y, draw(parameter_set(sizes, adversarial)))
+        case = _unpack_case(layout, sizes, m, draw(layout.values), draw(layout.labels))
+    else:
+        X = draw(float_array((sizes.n0, m), INPUT_BOUND, adversarial))
+        Y = draw(label_array((sizes.n3, m)))
+        case = NetworkCase(sizes, X, Y, draw(parameter_set(sizes, adversarial)))
+    return case if adversarial else live_case(case, draw(_EDGES))

@@ -2,7 +2,8 @@
 
 The network is LINEAR->RELU->LINEAR->RELU->LINEAR->SIGMOID with layer sizes
 n0-n1-n2-n3 and m examples, as in :mod:`gradharness.model.network`. Default draws are
-realistic, well-scaled networks whose reference cost is always finite;
+realistic, well-scaled networks whose reference cost is always finite and whose every gradient
+block is exercised, with the masks' edge cases planted on purpose in a known share;
 ``adversarial=True`` draws stress cases (exact zeros, tiny and large values).
 
 This module validates the arguments; :mod:`strategies._draws` draws the arrays (small ones as
@@ -157,7 +158,9 @@ def parameters(sizes: LayerSizes, *, adversarial: bool = False) -> SearchStrateg
       is scaled down to 2; biases lie in [-1, 1]. With inputs in [-2, 2] this
       bounds |Z1| <= 5, |Z2| <= 11 and |Z3| <= 23, so the reference cost
       (:func:`gradharness.model.network.forward_propagation_n`) is always finite and
-      the sigmoid seldom saturates. With ``True`` every entry mixes exact 0.0,
+      the sigmoid seldom saturates. No unit is cut off: a 0.0 on a weight
+      matrix's wrapped diagonal, (i, i mod fan_in) and (j mod rows, j), reads as
+      0.75/sqrt(fan_in) (see :mod:`strategies._liveness`). With ``True`` every entry mixes exact 0.0,
       +-1.0, +-1e-8, ordinary values and values up to +-100: ReLU kinks (Z = 0)
       and sigmoid outputs that round to exactly 0.0 or 1.0.
 
@@ -166,7 +169,8 @@ def parameters(sizes: LayerSizes, *, adversarial: bool = False) -> SearchStrateg
         @given(parameters(LayerSizes(4, 5, 3, 1)))
         def test_w(p): assert p["W2"].shape == (3, 5)
 
-    Examples shrink towards all-zero parameters.
+    Examples shrink towards all-zero biases and weights that are zero off the wrapped diagonal
+    (all-zero parameters with ``adversarial=True``).
     """
     check_instance("sizes", sizes, LayerSizes)
     adversarial = check_flag("adversarial", adversarial)
@@ -198,6 +202,14 @@ def network_cases(
     - ``adversarial=False``: stress draws for X and the parameters, as in
       :func:`inputs` and :func:`parameters`. Y is always exact 0/1.
 
+    Default cases exercise every gradient block by construction (:mod:`strategies._liveness`):
+    besides the live weights of :func:`parameters`, an example whose inputs are all 0.0 gets
+    X[0, k] = 1.0, and a hidden unit that its drawn bias leaves off on every example gets the
+    bias that turns it on (Z = 0.25) at its best example; such a bias may lie outside [-1, 1]
+    (within 4.25 in layer 1, 10.25 in layer 2), Z1 <= 5, Z2 <= 11 and |Z3| <= 23 still hold.
+    About 16% of drawn cases then get an edge case planted on purpose: one dead unit (off on
+    every example, in a hidden layer of at least two units) or an exact zero in Z1 or Z2.
+
     Example::
 
         @given(network_cases(n3=1, max_batch=4))
@@ -205,7 +217,9 @@ def network_cases(
             cost, cache = forward_propagation_n(case.X, case.Y, case.parameters)
 
     Examples shrink towards the 1-1-1-1 network (``min_units`` everywhere) with
-    m = ``min_batch``, all-zero X, Y and parameters.
+    m = ``min_batch``, Y = 0 and the smallest live values: X = 1.0 in its first row, weights
+    0.75/sqrt(fan_in) on their wrapped diagonal, biases 0.0, no edge case. With ``adversarial=True``
+    X and the parameters shrink to all zeros.
     """
     sizes = layer_sizes(
         min_units=min_units,

@@ -126,11 +126,18 @@ def test_default_cases_are_consistent_and_in_bounds(case):
     assert 1 <= min(case.sizes.as_tuple()) and max(case.sizes.as_tuple()) <= 6
     assert 1 <= case.m <= 8
     assert np.all(np.abs(case.X) <= 2.0)
+    assert_live_bounds(case)
+
+
+def assert_live_bounds(case: NetworkCase) -> None:
+    """Weights and the output bias within their drawn bounds; hidden biases within the repair's."""
     for layer in ("1", "2", "3"):
         W = case.parameters["W" + layer]
         assert np.all(np.abs(W) <= 1.5 / math.sqrt(W.shape[1]))
         assert np.all(np.sum(np.abs(W), axis=1) <= 2.0 + 1e-12)
-        assert np.all(np.abs(case.parameters["b" + layer]) <= 1.0)
+    assert np.all(np.abs(case.parameters["b1"]) <= 4.25 + 1e-12)
+    assert np.all(np.abs(case.parameters["b2"]) <= 10.25 + 1e-12)
+    assert np.all(np.abs(case.parameters["b3"]) <= 1.0)
 
 
 @FAST
@@ -212,12 +219,21 @@ def test_default_draws_give_finite_reference_cost(kwargs):
         cost, Z1, Z2, Z3, A3 = forward(case)
         assert math.isfinite(cost)
         assert np.all((A3 > 0.0) & (A3 < 1.0))
-        # The documented worst case for |X| <= 2, row sums <= 2 and |b| <= 1 ...
-        assert np.max(np.abs(Z1)) <= 5.0 + 1e-9
-        assert np.max(np.abs(Z2)) <= 11.0 + 1e-9
+        # The documented bounds: a repaired or planted bias never lets an activation grow past them.
+        target(float(np.max(np.abs(Z3))), label="|Z3|")
+        assert np.max(Z1) <= 5.0 + 1e-9
+        assert np.max(Z2) <= 11.0 + 1e-9
         assert np.max(np.abs(Z3)) <= 23.0 + 1e-9
-        # ... holds for every input in [-2, 2], not only the drawn X.
-        worst = worst_case_abs_z3(case.parameters, input_bound=2.0)
+
+    check()
+
+
+def test_drawn_parameters_bound_z3_for_every_input():
+    # parameters() alone, before a case's biases are repaired for its X: |Z3| <= 23 for every |X| <= 2.
+    @settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(layer_sizes().flatmap(parameters))
+    def check(p):
+        worst = worst_case_abs_z3(p, input_bound=2.0)
         target(worst, label="worst-case |Z3|")
         assert worst <= 23.0 + 1e-9
 
@@ -250,11 +266,19 @@ def test_adversarial_draws_saturate_the_sigmoid():
 
 
 def test_cases_shrink_to_the_smallest_network():
-    case = find(network_cases(), lambda c: True)
+    case = find(network_cases(adversarial=True), lambda c: True)
     assert case.sizes.as_tuple() == (1, 1, 1, 1)
     assert case.m == 1
     for array in (case.X, case.Y, *case.parameters.values()):
         assert np.all(array == 0.0)
+
+
+def test_default_cases_shrink_to_the_smallest_live_network():
+    case = find(network_cases(), lambda c: True)
+    assert case.sizes.as_tuple() == (1, 1, 1, 1) and case.m == 1
+    assert case.X.tolist() == [[1.0]] and case.Y.tolist() == [[0.0]]
+    values = [case.parameters[name].item() for name in ("W1", "b1", "W2", "b2", "W3", "b3")]
+    assert values == [0.75, 0.0, 0.75, 0.0, 0.75, 0.0]
 
 
 def test_cases_shrink_to_the_lower_bounds():
@@ -263,13 +287,12 @@ def test_cases_shrink_to_the_lower_bounds():
     assert case.m == 3
 
 
-@pytest.mark.parametrize("adversarial", [False, True])
-def test_a_case_that_needs_nonzero_values_still_shrinks_to_the_smallest_network(adversarial):
+def test_a_case_that_needs_nonzero_values_still_shrinks_to_the_smallest_network():
     # The values a failure needs must end up in the entries a smaller network keeps.
     def needs_values(case):
         return np.any(case.X != 0.0) and np.any(case.parameters["W2"] != 0.0) and 1.0 in case.Y
 
-    strategy = network_cases(max_units=3, max_batch=3, adversarial=adversarial)
+    strategy = network_cases(max_units=3, max_batch=3, adversarial=True)
     case = find(strategy, needs_values, settings=settings(derandomize=True, database=None, deadline=None))
     assert case.sizes.as_tuple() == (1, 1, 1, 1) and case.m == 1
     assert np.count_nonzero(case.X) == 1 and np.count_nonzero(case.parameters["W2"]) == 1 and case.Y[0, 0] == 1.0
@@ -284,11 +307,7 @@ def test_a_case_that_needs_nonzero_values_still_shrinks_to_the_smallest_network(
 def test_large_default_cases_are_consistent_and_in_bounds(case):
     assert_consistent(case)
     assert np.all(np.abs(case.X) <= 2.0)
-    for layer in ("1", "2", "3"):
-        W = case.parameters["W" + layer]
-        assert np.all(np.abs(W) <= 1.5 / math.sqrt(W.shape[1]))
-        assert np.all(np.sum(np.abs(W), axis=1) <= 2.0 + 1e-12)
-        assert np.all(np.abs(case.parameters["b" + layer]) <= 1.0)
+    assert_live_bounds(case)
 
 
 @FAST

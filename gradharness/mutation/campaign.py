@@ -166,7 +166,8 @@ def prove_harness(target: Target, checker: CheckerSpec, prepared: Setup, runner:
         return Proof(HarnessRecord(False, unmutated.status.value, broken.status.value, message), True)
     message = (
         f"the unmutated {target.backward} passes on all {n} cases; the seed's bugs are caught "
-        f"on {broken.cases_killed} of {n} (first after {broken.examples_to_kill} cases)"
+        f"on {broken.cases_killed} of {n} (first after {broken.examples_to_kill} "
+        f"{'case' if broken.examples_to_kill == 1 else 'cases'})"
     )
     return Proof(HarnessRecord(True, unmutated.status.value, broken.status.value, message))
 
