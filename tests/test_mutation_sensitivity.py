@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
+from rich.console import Console
 
 from gradharness.mutation.evaluate import Evaluation
 from gradharness.mutation.runner import Lost
@@ -11,6 +15,7 @@ from gradharness.mutation.target import CheckerSpec, reference_target
 from gradharness.records.mutation import ThresholdPointRecord
 from gradharness.records.status import MutantStatus
 from gradharness.records.verdict import RunVerdict
+from gradharness.render.terminal_mutation import render_sensitivity
 from gradharness.settings import CampaignSettings
 
 
@@ -66,8 +71,17 @@ def test_the_reference_sweep() -> None:
         "dW3",
         "db3",
     ]
+    # Default draws exercise every block on nine cases in ten, and a 1e-6 error shows on each of them.
+    assert record.cases == 100
     for block in record.blocks:
-        assert block.cases > 0
+        assert block.cases >= 90, block
+        assert block.smallest_always is not None and block.smallest_always <= 1e-6, block
+    caught = re.search(r"the seed's bugs are caught on (\d+) of 100", record.harness.message)
+    assert caught is not None and int(caught.group(1)) >= 95, record.harness.message
+    text = io.StringIO()
+    render_sensitivity(Console(file=text, width=200, color_system=None), record)
+    assert record.harness.message in text.getvalue() and "cases exercising it" in text.getvalue()
+    for block in record.blocks:
         assert block.caught[0] == 1.0  # a 10% error is caught wherever it stands out of the noise
         assert block.caught[-1] == 0.0  # 1e-10 is below the threshold 1e-7 on the relative difference
         assert block.smallest_any is not None and block.smallest_any >= 1e-7

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from gradharness.records.mutation import MutantRecord, MutateRecord, ScoreRecord, SensitivityRecord
+from gradharness.records.mutation import HarnessRecord, MutantRecord, MutateRecord, ScoreRecord, SensitivityRecord
 from gradharness.records.status import MutantStatus
 from gradharness.records.verdict import RunVerdict
 from gradharness.render.safe_text import DIFF_BYTES, shown, shown_markup
@@ -43,6 +43,13 @@ def _mutant(console: Console, mutant: MutantRecord) -> None:
     console.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default"))
 
 
+def _harness(console: Console, harness: HarnessRecord | None) -> None:
+    """Whether the unmutated code passed and the seed's bugs were caught, and on how many cases."""
+    if harness is not None:
+        style = "green" if harness.passed else "bold red"
+        console.print(f"[{style}]harness[/]: {shown_markup(harness.message)}")
+
+
 def _campaign(console: Console, record: MutateRecord) -> None:
     """What was mutated and checked, on how many cases, and whether the harness proved itself."""
     target, checker = record.target, record.checker
@@ -55,9 +62,7 @@ def _campaign(console: Console, record: MutateRecord) -> None:
         console.print(
             f"  ({record.cases_dropped} drawn cases left out: the built-in checker is not conclusive on them)"
         )
-    if record.harness is not None:
-        style = "green" if record.harness.passed else "bold red"
-        console.print(f"[{style}]harness[/]: {shown_markup(record.harness.message)}")
+    _harness(console, record.harness)
 
 
 def _scores(console: Console, record: MutateRecord) -> None:
@@ -153,12 +158,17 @@ def render_sensitivity(console: Console, record: SensitivityRecord) -> None:
         f"{record.cases} cases, epsilon {record.settings.get('epsilon') or 'default'}, "
         f"threshold {record.settings.get('threshold'):g}"
     )
-    table = Table(title="one gradient block scaled by (1 + delta): smallest delta caught", box=None, padding=(0, 1))
-    for column in ("block", "cases", "on every case", "on half", "on any"):
+    _harness(console, record.harness)
+    table = Table(
+        title="one gradient block scaled by (1 + delta): smallest delta caught on the cases that exercise the block",
+        box=None,
+        padding=(0, 1),
+    )
+    for column in ("block", "cases exercising it", "on every case", "on half", "on any"):
         table.add_column(column, justify="left" if column == "block" else "right")
     for block in record.blocks:
-        table.add_row(block.block, str(block.cases), _delta(block.smallest_always), _delta(block.smallest_half),
-                      _delta(block.smallest_any))  # fmt: skip
+        table.add_row(block.block, f"{block.cases} of {record.cases}", _delta(block.smallest_always),
+                      _delta(block.smallest_half), _delta(block.smallest_any))  # fmt: skip
     console.print(table)
     detail = Table(title="fraction of cases caught, per delta", box=None, padding=(0, 1))
     detail.add_column("delta", justify="right")
