@@ -1,8 +1,9 @@
 """Hypothesis strategies that draw consistent 3-layer network test cases.
 
 Sizes first, then the batch size m, then X, Y and parameters of those shapes;
-see :func:`network_cases`. Every public strategy validates its arguments when
-called and raises :class:`hypothesis.errors.InvalidArgument` naming the argument.
+see :func:`network_cases`. Points (x, theta) of the 1-D model: :func:`points_1d`. Every
+public strategy validates its arguments when called and raises
+:class:`hypothesis.errors.InvalidArgument` naming the argument.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ from strategies.network import (
     network_cases,
     parameters,
 )
+from strategies.one_d import inputs_1d, points_1d, thetas
 
 __all__ = [
     "batch_sizes",
     "inputs",
+    "inputs_1d",
     "labels",
     "layer_sizes",
     "network_cases",
     "parameters",
+    "points_1d",
+    "thetas",
 ]

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, Phase, find, given, seed, settings
 from gradharness.model.case import NetworkCase
 from gradharness.model.network import backward_propagation_n, forward_propagation_n
 from gradharness.model.parameters import GRADIENT_NAMES, LayerSizes
-from strategies import network_cases
+from strategies import network_cases, points_1d
 from strategies._liveness import (
     EDGE_SHARE,
     MARGIN,
@@ -21,6 +21,7 @@ from strategies._liveness import (
     live_weights,
     wrapped_diagonal,
 )
+from strategies.one_d import MIN_INPUT, POINT_BOUND
 
 DRAWN = settings(
     max_examples=400, phases=[Phase.generate], database=None, deadline=None, suppress_health_check=list(HealthCheck)
@@ -161,3 +162,14 @@ def test_a_failure_in_dz1_shrinks_to_a_case_that_still_exercises_dw1():
 
     case = find(network_cases(), dz1_bug_shows, settings=settings(database=None, deadline=None))
     assert exercised(case)["dW1"] and case.sizes.as_tuple() == (1, 1, 1, 1)
+
+
+@given(points_1d())
+def test_1d_points_exercise_the_derivative(point):
+    x, theta = point
+    assert MIN_INPUT <= abs(x) <= POINT_BOUND and abs(theta) <= POINT_BOUND
+
+
+def test_1d_points_shrink_to_x_one_and_theta_zero():
+    assert find(points_1d(), lambda p: True) == (1.0, 0.0)
+    assert find(points_1d(), lambda p: p[0] < 0) == (-1.0, 0.0)
