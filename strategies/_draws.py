@@ -25,7 +25,7 @@ from hypothesis.strategies import SearchStrategy
 
 from gradharness.model.case import NetworkCase
 from gradharness.model.parameters import PARAMETER_NAMES, LayerSizes, Parameters, parameter_shapes
-from strategies._liveness import edge_bytes, live_case, live_weights
+from strategies._liveness import EDGE_BYTES, edge_bytes, live_case, live_weights
 from strategies._packing import (
     LABELS,
     LARGE_BOUND,
@@ -190,8 +190,8 @@ def _case_rooms(largest: Largest) -> tuple[Shape, ...]:
 
 @dataclass(frozen=True, eq=False)
 class CaseLayout:
-    """A fixed slot for every entry a network_cases draw can need: X and the parameters in one packed
-    value, Y in another.
+    """A fixed slot for every entry a network_cases draw can need, all in one packed value: X and the
+    parameters, then Y, then (default draws) the edge bytes.
 
     Shrinking a size then leaves the other entries' values where they were, which is what lets a
     failing case shrink all the way to the smallest network.
@@ -200,8 +200,14 @@ class CaseLayout:
     largest: Largest
     adversarial: bool
     rooms: tuple[Shape, ...]
-    values: SearchStrategy[bytes]
-    labels: SearchStrategy[bytes]
+    value_bytes: int
+    label_bytes: int
+    draws: SearchStrategy[bytes]
+
+    def split(self, raw: bytes) -> tuple[bytes, bytes, bytes]:
+        """The values (X and the parameters), the labels and the edge bytes of one draw."""
+        labels_end = self.value_bytes + self.label_bytes
+        return raw[: self.value_bytes], raw[self.value_bytes : labels_end], raw[labels_end:]
 
 
 def case_bytes(largest: Largest, adversarial: bool) -> int:
@@ -216,13 +222,12 @@ def case_layout(largest: Largest, adversarial: bool) -> CaseLayout | None:
     if case_bytes(largest, adversarial) > CASE_BYTES:
         return None
     rooms = _case_rooms(largest)
-    return CaseLayout(
-        largest,
-        adversarial,
-        rooms,
-        values_codec(adversarial).strategy(room_count(rooms)),
-        LABELS.strategy(largest[3] * largest[4]),
-    )
+    value_bytes = room_count(rooms) * values_codec(adversarial).width
+    label_bytes = largest[3] * largest[4] * LABELS.width
+    # One choice for the whole case: two binary choices of one case would share Hypothesis's span
+    # label, and its mutator would copy one onto the other, which gives the same case again and again.
+    total = value_bytes + label_bytes + (0 if adversarial else EDGE_BYTES)
+    return CaseLayout(largest, adversarial, rooms, value_bytes, label_bytes, st.binary(min_size=total, max_size=total))
 
 
 @lru_cache(maxsize=4096)
@@ -262,9 +267,11 @@ def cases(
     sizes = draw(sizes_strategy)
     m = draw(batch_strategy)
     if layout is not None:
-        case = _unpack_case(layout, sizes, m, draw(layout.values), draw(layout.labels))
+        values, labels, edge = layout.split(draw(layout.draws))
+        case = _unpack_case(layout, sizes, m, values, labels)
     else:
         X = draw(float_array((sizes.n0, m), INPUT_BOUND, adversarial))
         Y = draw(label_array((sizes.n3, m)))
         case = NetworkCase(sizes, X, Y, draw(parameter_set(sizes, adversarial)))
-    return case if adversarial else live_case(case, draw(_EDGES))
+        edge = b"" if adversarial else draw(_EDGES)
+    return case if adversarial else live_case(case, edge)

@@ -173,3 +173,12 @@ def test_1d_points_exercise_the_derivative(point):
 def test_1d_points_shrink_to_x_one_and_theta_zero():
     assert find(points_1d(), lambda p: True) == (1.0, 0.0)
     assert find(points_1d(), lambda p: p[0] < 0) == (-1.0, 0.0)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"n0": 4, "n1": 5, "n2": 3, "n3": 1}], ids=["free sizes", "4-5-3-1"])
+def test_drawn_cases_are_not_repeated(kwargs):
+    # Each case is one packed choice: Hypothesis's mutator, which copies a choice onto another of the
+    # same kind, has nothing to copy onto, so no drawn case is the same network twice.
+    cases = drawn_cases(**kwargs)[:100]
+    keys = {(c.sizes, c.X.tobytes(), c.Y.tobytes(), *(v.tobytes() for v in c.parameters.values())) for c in cases}
+    assert len(keys) >= len(cases) - 1
