@@ -75,7 +75,7 @@ def correct() -> CheckRecord:
 def test_wrong_blocks_count_drawn_failing_cases_not_shrink_steps(counted_buggy):
     findings, backward_calls = counted_buggy
     networks = next(p.examples for p in findings.properties if p.name == Property.FORWARD_COST.name)
-    assert backward_calls > 2 * networks  # shrinking ran many more cases than were drawn
+    assert backward_calls > networks  # shrinking ran more cases than were drawn
     assert set(findings.wrong_blocks) == {"dW2", "db1"}
     assert all(1 <= count <= networks for count in findings.wrong_blocks.values())
     (failure,) = findings.failures

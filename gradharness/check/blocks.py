@@ -5,6 +5,8 @@ screened) with the seed's difference; :func:`gradharness.check.verdict.block_ver
 decides. A block that passes only because entries were set aside is KINK or
 SATURATED when the set-aside entries would push it over the threshold. In a WRONG or
 IMPRECISE block, each entry out of line by more than its own allowance gets that verdict.
+Whatever the verdict, a block whose numerical gradient is exactly 0 on every checked entry
+is marked not ``exercised``: the cost does not depend on it on this case.
 """
 
 from __future__ import annotations
@@ -69,10 +71,11 @@ def judge_blocks(
     status = np.zeros(grad.size, dtype=np.int8)
     allowances = np.zeros(grad.size)
     counts = _exclusion_counts(masks, layout, status)
+    exercised = _exercised(side.gradapprox, masks.excluded if checked_only else None, layout.starts)
     screened, gradapprox, excluded = side.screened, side.gradapprox, masks.excluded
     blocks = []
-    for name, label, block, column, (any_excluded, kinks, saturated) in zip(
-        layout.names, layout.gradient_names, layout.slices, sums, counts, strict=True
+    for name, label, block, column, (any_excluded, kinks, saturated), depends in zip(
+        layout.names, layout.gradient_names, layout.slices, sums, counts, exercised, strict=True
     ):
         if name in screened:
             blocks.append(_screened_result(screened[name], block))
@@ -92,8 +95,17 @@ def judge_blocks(
             _mark_entries(
                 grad[block], gradapprox[block], excluded[block], allowances[block], verdict, threshold, status[block]
             )
-        blocks.append(BlockResult(label, difference, verdict, block.stop - block.start, kinks, saturated, noise))
+        entries = block.stop - block.start
+        blocks.append(BlockResult(label, difference, verdict, entries, kinks, saturated, noise, exercised=depends))
     return BlockVerdicts(tuple(blocks), sums, status, allowances)
+
+
+def _exercised(gradapprox: np.ndarray, excluded: np.ndarray | None, starts: np.ndarray) -> list[bool]:
+    """Per block: whether any checked entry's numerical gradient is non-zero (the cost depends on the block)."""
+    moved = gradapprox != 0  # NaN counts as moved: only an exact 0 says the cost did not change
+    if excluded is not None:
+        moved &= ~excluded
+    return np.logical_or.reduceat(moved, starts).tolist()
 
 
 def _exclusion_counts(masks: Exclusions, layout: BlockLayout, status: np.ndarray) -> list[tuple[bool, int, int]]:
@@ -121,7 +133,10 @@ def _screened_result(outcome: BlockScreen, block: slice) -> BlockResult:
     if outcome.verdict is None:
         raise ValueError(f"block {outcome.name} was not settled by its probes ({outcome.reason})")
     entries = block.stop - block.start
-    return BlockResult(outcome.name, outcome.difference, outcome.verdict, entries, 0, 0, outcome.noise, "screened")
+    exercised = bool(np.any(outcome.numerical != 0))  # a probe's directional derivative: 0 on every probe, no signal
+    return BlockResult(
+        outcome.name, outcome.difference, outcome.verdict, entries, 0, 0, outcome.noise, "screened", exercised
+    )
 
 
 def _checked_error(error: ErrorEstimate, block: slice, excluded: np.ndarray) -> float:

@@ -60,6 +60,10 @@ class BlockResult:
     saturated: int
     noise: float
     mode: str = "full"  # "full": every entry perturbed; "screened": settled by random directional probes
+    # False when the numerical gradient is exactly 0 on every checked entry (every probe, when screened): the
+    # cost does not depend on the block on this case, so agreeing with it showed nothing. A fact, not a verdict:
+    # a WRONG block can be unexercised (backprop non-zero where the true gradient is 0).
+    exercised: bool = True
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class BlockRecord:
     kinks: int
     saturated: int
     mode: str = "full"  # "full" (every entry perturbed) or "screened" (random directional probes)
+    exercised: bool = True  # False: the numerical gradient is exactly 0 on every checked entry (nothing compared)
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,28 @@ class GradientRecord:
 
 
 @dataclass(frozen=True)
+class DrawnFailure:
+    """The first generated case that failed a property, as Hypothesis drew it (before any shrinking).
+
+    ``case`` is a network case's plain data (``point`` the 1-D one's x and theta); ``difference``
+    and ``wrong_blocks`` summarise its gradient check, when one ran.
+    """
+
+    message: str
+    case: dict[str, Any] | None = None
+    point: list[float] | None = None
+    difference: float | None = None
+    wrong_blocks: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class FailureRecord:
     """The smallest failing case of one property.
 
     ``examples_before``: generated cases (shrink steps not counted) up to and including the first
     that failed this property; all the generated cases when the failure first showed while shrinking.
+    ``first_case``: that first failing generated case, before shrinking (None when the failure first
+    showed while shrinking, or in records written before it was kept).
     """
 
     property: str  # the Property's name, e.g. GRADIENT_AGREES
@@ -81,6 +99,7 @@ class FailureRecord:
     case: dict[str, Any] | None = None
     point: list[float] | None = None
     gradient_check: GradientRecord | None = None
+    first_case: DrawnFailure | None = None
 
 
 @dataclass(frozen=True)

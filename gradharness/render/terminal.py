@@ -15,6 +15,7 @@ from gradharness.render.tallies import (
     STATUS_LABEL,
     case_counts,
     checked_cases,
+    first_case_text,
     plural,
     unexercised_blocks,
 )
@@ -54,6 +55,9 @@ def render_failure(console: Console, failure: FailureRecord) -> None:
     line = _case_line(failure)
     if line:
         console.print(f"  {line}")
+    first = first_case_text(failure)
+    if first:
+        console.print(f"  first failing case as drawn: {shown_markup(first)}")
     check = failure.gradient_check
     if check is None:
         return

@@ -24,7 +24,9 @@ from gradharness.render.tallies import (
     NOT_EXERCISED,
     STATUS_LABEL,
     case_counts,
+    case_text,
     checked_cases,
+    first_case_text,
     plural,
     unexercised_blocks,
 )
@@ -106,6 +108,7 @@ class FailureView:
     message: str
     examples_before: int
     case: str
+    first_case: str = ""  # the first failing case as drawn, before shrinking ('' when none was kept)
     difference: float | None = None
     threshold: float | None = None
     epsilon: float | None = None
@@ -235,15 +238,6 @@ def heat_blocks(failure: FailureRecord) -> list[HeatBlock]:
     return blocks
 
 
-def _case_text(failure: FailureRecord) -> str:
-    if failure.case is not None and "sizes" in failure.case:
-        sizes = "-".join(str(n) for n in failure.case["sizes"])
-        return f"sizes {sizes} (n0-n1-n2-n3), m={failure.case.get('m')}"
-    if failure.point is not None and len(failure.point) == 2:
-        return f"x={failure.point[0]!r}, theta={failure.point[1]!r}"
-    return ""
-
-
 def _property_text(name: str) -> str:
     try:
         return Property[name].value
@@ -274,7 +268,8 @@ def failure_view(failure: FailureRecord) -> FailureView:
         kind=failure.kind.value,
         message=failure.message,
         examples_before=failure.examples_before,
-        case=_case_text(failure),
+        case=case_text(failure.case, failure.point),
+        first_case=first_case_text(failure),
     )
     if check is None:
         return view
