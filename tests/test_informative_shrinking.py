@@ -1,6 +1,6 @@
 """Shrinking that stays informative: blocks the case does not exercise say so, the first failing case as
-drawn is kept beside the shrunk one, each case is scored for Hypothesis's targeting, and shrinking stops
-once the failing case is small without changing what a check finds."""
+drawn is kept beside the shrunk one, and shrinking stops once the failing case is small without changing
+what a check finds."""
 
 from __future__ import annotations
 
@@ -239,7 +239,7 @@ def test_a_first_case_that_is_the_shrunk_one_says_so():
     assert first_case_text(drawn_point) == "x=3.0, theta=-1.5"
 
 
-# 4. the shrink budget changes how far a failure shrinks, never what a check finds
+# 3. the shrink budget changes how far a failure shrinks, never what a check finds
 
 
 @pytest.mark.slow
