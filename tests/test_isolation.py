@@ -184,3 +184,42 @@ def test_a_long_message_from_the_evaluator_is_cut_and_says_so(tmp_path: Path) ->
     record = check_file(path, RunSettings(seed=0, max_examples=3), isolation=IsolationSettings(level="process"))
     [failure] = record.failures
     assert len(failure.message) < 2000 and "more characters cut]" in failure.message
+
+
+def test_the_evaluators_loop_makes_the_same_calls_in_the_same_order_as_the_checkers() -> None:
+    from gradharness.check.finite_diff import Perturbations, loop_costs
+    from gradharness.isolation.evaluator import stacked_loop_costs
+    from gradharness.model import network
+    from gradharness.usercode.discover import with_key_case
+
+    case = seed_test_case()
+    rng = np.random.default_rng(2)
+    groups = [
+        Perturbations(name, indices=rng.permutation(value.size)[: (value.size + 1) // 2],
+                      steps=rng.uniform(1e-7, 1e-5, (value.size + 1) // 2))
+        for name, value in case.parameters.items()
+    ] + [Perturbations("W2", deltas=rng.normal(size=(3, 15)) * 1e-6)]  # fmt: skip
+    seen: dict[str, list] = {"checker": [], "evaluator": []}
+
+    def recorded(log: list):
+        def forward(X, Y, parameters):
+            log.append({name: np.array(value) for name, value in parameters.items()})
+            return network.forward_propagation_n(X, Y, parameters)
+
+        return with_key_case(forward)
+
+    ours = loop_costs(recorded(seen["checker"]), case.X, case.Y, case.copy_parameters(), groups)
+    theirs = stacked_loop_costs(recorded(seen["evaluator"]), case.X, case.Y, case.copy_parameters(), groups)
+    assert all(
+        np.array_equal(a, b) for pair, other in zip(ours, theirs, strict=True) for a, b in zip(pair, other, strict=True)
+    )
+    assert len(seen["checker"]) == len(seen["evaluator"]) == 2 * sum(len(g) for g in groups)
+    for a, b in zip(seen["checker"], seen["evaluator"], strict=True):
+        assert a.keys() == b.keys() and all(np.array_equal(a[name], b[name]) for name in a)
+
+    def writes_w1(X, Y, parameters):
+        parameters["W1"][0, 0] = 5.0
+        return network.forward_propagation_n(X, Y, parameters)
+
+    with pytest.raises(ValueError, match="read-only"):
+        stacked_loop_costs(with_key_case(writes_w1), case.X, case.Y, case.copy_parameters(), groups[1:2])

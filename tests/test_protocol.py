@@ -143,3 +143,15 @@ def test_a_frame_arriving_one_byte_at_a_time_is_read_whole() -> None:
 
     back = read_frame(Trickle(encode({"x": np.arange(3.0)})))
     assert back is not None and back["x"].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_description_read_once_is_read_the_same_and_a_bad_one_never_passes() -> None:
+    good = _frame_with_array("<f8", [2], b"\0" * 16)
+    for _ in range(3):
+        back = read_frame(io.BytesIO(good))
+        assert back is not None and back["value"].shape == (2,) and back["value"].dtype == np.float64
+    for _ in range(2):  # a refused description is refused every time, never remembered as good
+        with pytest.raises(ProtocolError, match="object"):
+            read_frame(io.BytesIO(_frame_with_array("O", [2], b"\0" * 16)))
+    with pytest.raises(ProtocolError, match="bytes for shape"):  # the sizes are checked on every frame
+        read_frame(io.BytesIO(_frame_with_array("<f8", [2], b"\0" * 8)))

@@ -7,7 +7,17 @@ import pytest
 
 from gradharness.model import network
 from gradharness.model.case import seed_test_case
-from gradharness.properties.student_checker import MalformedDifference, rejects, student_difference
+from gradharness.properties.student_checker import (
+    DRAWN_CASES,
+    WRONG_BACKPROPS,
+    MalformedDifference,
+    check_student_checker,
+    rejects,
+    student_difference,
+)
+from gradharness.records.check import PropertyStatus
+from gradharness.records.status import FailureKind
+from gradharness.settings import RunSettings
 
 CASE = seed_test_case()
 
@@ -89,3 +99,35 @@ def test_keys_match_in_either_case_and_the_checker_gets_copies() -> None:
 )
 def test_the_difference_is_judged_as_the_exercise_judges_it(difference: float, wrong: bool) -> None:
     assert rejects(difference, 1e-7) is wrong
+
+
+def _seed_checker(calls: list):
+    from gradharness.bench.speed import seed_gradient_check_n
+
+    def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
+        calls.append(X.shape[1])
+        return seed_gradient_check_n(parameters, gradients, X, Y, epsilon)
+
+    return gradient_check_n
+
+
+def test_a_right_checker_is_handed_few_sharp_cases_and_passes() -> None:
+    calls: list[int] = []
+    findings = check_student_checker(_seed_checker(calls), RunSettings(seed=0))
+    assert findings.property.status is PropertyStatus.PASSED and not findings.failures
+    assert 3 <= findings.property.examples <= 2 + DRAWN_CASES
+    assert len(calls) <= (2 + DRAWN_CASES) * (1 + len(WRONG_BACKPROPS))
+    assert calls[0] == 3 and 1 in calls  # the exercise's own case first, and a case of one example
+    assert findings.rejected >= 2 * len(WRONG_BACKPROPS)
+
+
+def test_a_checker_that_breaks_on_a_single_example_is_caught() -> None:
+    calls: list[int] = []
+    right = _seed_checker(calls)
+
+    def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
+        return 1.0 if X.shape[1] == 1 else right(parameters, gradients, X, Y, epsilon)
+
+    [failure] = check_student_checker(gradient_check_n, RunSettings(seed=0)).failures
+    assert failure.kind is FailureKind.WRONG and "for a correct backprop" in failure.message
+    assert failure.case is not None and failure.case["m"] == 1

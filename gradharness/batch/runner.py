@@ -19,6 +19,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -82,25 +83,31 @@ def _judge_worker(scratch: str | None) -> None:
     # Ctrl-C and a hang-up reach the terminal's whole process group; the batch's own process decides
     # and ends the workers. A handler (not SIG_IGN) so that the evaluators they start get the defaults.
     for signum in STOP_SIGNALS:
-        if signum != signal.SIGTERM:
-            signal.signal(signum, ignore_signal)
+        # A forked worker has the batch's own handlers: SIGTERM ends it as it ends a started one.
+        signal.signal(signum, signal.SIG_DFL if signum == signal.SIGTERM else ignore_signal)
     if scratch is not None:
         tempfile.tempdir = scratch
 
 
 def judge_pool(jobs: int, scratch: str | None = None) -> ProcessPoolExecutor:
-    """``jobs`` judge workers, started from a fork server with the judge already imported (on Linux).
+    """``jobs`` judge workers, each with the judge already imported (on Linux).
 
-    ``scratch``: the folder the workers make their temporary folders in (the evaluators' jails), so
-    that whoever owns it can remove them even when the workers were killed.
+    Forked from this process, which imported the judge, when it runs no other thread (a fork
+    copies no thread, so a lock another thread held would stay held in the worker); else
+    started from a fork server that imports the judge once. ``scratch``: the folder the workers
+    make their temporary folders in (the evaluators' jails), so that whoever owns it can remove
+    them even when the workers were killed.
     """
     # The fork server (and spawned workers) start as ``python -c``, which would put the current
     # folder first on sys.path: a submissions folder may hold a numpy.py the judge must never import.
     os.environ["PYTHONSAFEPATH"] = "1"
-    context = None
-    if sys.platform.startswith("linux"):
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["gradharness.judge.checks"])
+    context: multiprocessing.context.BaseContext | None = None
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        context = multiprocessing.get_context("fork")
+    elif sys.platform.startswith("linux"):
+        forkserver = multiprocessing.get_context("forkserver")
+        forkserver.set_forkserver_preload(["gradharness.judge.checks"])
+        context = forkserver
     return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_judge_worker, initargs=(scratch,))
 
 
@@ -158,6 +165,21 @@ def run_batch(
         return _run(files, run, names, timeout, pool, True, on_done, isolation)
 
 
+def largest_first(files: list[Path]) -> list[int]:
+    """The indices of ``files``, largest file first: the long checks start early, the batch ends on short ones.
+
+    (A file's size stands for how long its check takes: more functions, notebooks' outputs.)
+    """
+
+    def size(index: int) -> int:
+        try:
+            return files[index].stat().st_size
+        except OSError:
+            return 0
+
+    return sorted(range(len(files)), key=lambda index: -size(index))
+
+
 def _run(
     files: list[Path],
     run: RunSettings,
@@ -172,7 +194,8 @@ def _run(
     records: list[CheckRecord | None] = [None] * len(files)
     futures: dict[Future, int] = {}
     try:
-        for index, file in enumerate(files):
+        for index in largest_first(files):
+            file = files[index]
             future = pool.submit(check_one, file, run, names, timeout, isolation, file.parent not in shared)
             futures[future] = index
         for done, future in enumerate(as_completed(futures), start=1):

@@ -19,8 +19,11 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
+import numpy as np
+
 from gradharness.errors import EvaluatorLost
-from gradharness.isolation.jail import Jail, make_jail
+from gradharness.isolation import warm
+from gradharness.isolation.jail import NAMESPACE_PROCESSES, Jail, make_jail, read_submission
 from gradharness.isolation.processes import kill, kill_marked, kill_tree, kill_uid, signals_held, undumpable
 from gradharness.isolation.protocol import ProtocolError, encode, read_frame
 from gradharness.records.serialise import to_json
@@ -72,14 +75,14 @@ class _Reader:
 
     def __init__(self, fd: int, evaluator: Evaluator) -> None:
         self._fd, self._evaluator = fd, evaluator
-        self._buffer = bytearray()
+        self._data, self._at = b"", 0
 
     def read(self, size: int) -> bytes:
-        if not self._buffer:
+        if self._at >= len(self._data):
             self._evaluator.wait_for(self._fd, readable=True)
-            self._buffer += os.read(self._fd, max(size, 1 << 16))
-        chunk = bytes(self._buffer[:size])
-        del self._buffer[:size]
+            self._data, self._at = os.read(self._fd, max(size, 1 << 16)), 0
+        chunk = self._data[self._at : self._at + size]
+        self._at += len(chunk)
         return chunk
 
 
@@ -104,7 +107,7 @@ class Evaluator:
         self.siblings = siblings
         self.step = f"loading {self.path.name}"
         self._deadline = time.monotonic() + timeout
-        self._process: subprocess.Popen | None = None
+        self._process: subprocess.Popen | warm.WarmChild | None = None
         self._jail: Jail | None = None
         self._output: _Output | None = None
         self._requests = self._replies = -1
@@ -121,22 +124,15 @@ class Evaluator:
         self.close()
 
     def _start(self) -> None:
+        if self.level == "namespace" and (server := warm.server()) is not None and self._start_warm(server):
+            return
         self._jail = jail = make_jail(self.path, self.level, siblings=self.siblings, helpers=self.isolation.helpers)
         if jail.uid is None and jail.level == "process":
             undumpable()  # the evaluator runs as this process's uid: no ptrace, no /proc/<judge>/mem or fd
         request_read, self._requests = os.pipe()
         self._replies, reply_write = os.pipe()
         output_read, output_write = os.pipe()
-        setup = {
-            "file": jail.file,
-            "names": to_json(self.names),
-            "memory_mb": self.isolation.memory_mb,
-            "cpu_seconds": int(self.timeout) + 5,
-            "file_bytes": FILE_BYTES,
-            "processes": jail.processes,
-            "uid": jail.uid,
-            "gid": jail.uid,
-        }
+        setup = {**self._limits(jail.processes, jail.uid), "file": jail.file}
         argv = [*jail.argv_prefix, str(request_read), str(reply_write), json.dumps(setup)]
         try:
             self._process = subprocess.Popen(
@@ -156,6 +152,55 @@ class Evaluator:
         self._reader = _Reader(self._replies, self)
         os.set_blocking(self._requests, False)
 
+    def _limits(self, processes: int | None, uid: int | None) -> dict[str, Any]:
+        """What the evaluator is told before it runs any user code: names to find, limits, the uid to become."""
+        return {
+            "names": to_json(self.names),
+            "memory_mb": self.isolation.memory_mb,
+            "cpu_seconds": int(self.timeout) + 5,
+            "file_bytes": FILE_BYTES,
+            "processes": processes,
+            "uid": uid,
+            "gid": uid,
+        }
+
+    def _start_warm(self, server: warm.WarmServer) -> bool:
+        """An evaluator forked by the warm server, handed the submission first; False if the server gave none."""
+        files = read_submission(self.path, siblings=self.siblings, helpers=self.isolation.helpers)
+        request_read, self._requests = os.pipe()
+        self._replies, reply_write = os.pipe()
+        output_read, output_write = os.pipe()
+        # No file name: the server never learns which file its fork checks (the fork reads it from its pipe).
+        setup = {**self._limits(NAMESPACE_PROCESSES, None), "notebook": self.path.suffix.lower() == ".ipynb"}
+        try:
+            child = server.fork(setup, (request_read, reply_write, output_write))
+        finally:
+            for fd in (request_read, reply_write, output_write):
+                os.close(fd)
+        if child is None:
+            os.close(output_read)
+            for fd in (self._requests, self._replies):
+                os.close(fd)
+            self._requests = self._replies = -1
+            return False
+        self._process = child
+        self._output = _Output(output_read)
+        self._reader = _Reader(self._replies, self)
+        os.set_blocking(self._requests, False)
+        submission = [{"name": name, "data": np.frombuffer(data, dtype=np.uint8)} for name, data in files]
+        try:
+            self._send(encode({"call": "submission", "files": submission}))  # the checked file first
+        except BrokenPipeError:
+            pass  # the fork could not be jailed and ended: its answer to hello says why
+        return True
+
+    def _send(self, frame: bytes) -> None:
+        data = memoryview(frame)
+        while data:
+            self.wait_for(self._requests, readable=False)
+            written = os.write(self._requests, data)
+            data = data[written:]
+
     def wait_for(self, fd: int, *, readable: bool) -> None:
         """Block until ``fd`` is ready; EvaluatorLost at the deadline."""
         while True:
@@ -168,12 +213,8 @@ class Evaluator:
 
     def call(self, message: dict[str, Any]) -> dict[str, Any]:
         """Send one request and return the reply (a dict); EvaluatorLost when there is no valid reply."""
-        data = memoryview(encode(message))
         try:
-            while data:
-                self.wait_for(self._requests, readable=False)
-                written = os.write(self._requests, data)
-                data = data[written:]
+            self._send(encode(message))
             reply = read_frame(self._reader, budget=REPLY_BYTES)  # type: ignore[arg-type]
         except (BrokenPipeError, ProtocolError) as exc:
             if isinstance(exc, ProtocolError) and self._process is not None and self._process.poll() is None:
@@ -240,7 +281,9 @@ class Evaluator:
                 except OSError:
                     pass
         self._requests = self._replies = -1
-        if self._process is not None:
+        if isinstance(self._process, warm.WarmChild):
+            self._process.kill()
+        elif self._process is not None:
             kill_tree(self._process.pid)  # its descendants first: a killed parent's children are adopted
             kill(self._process)
         if self._jail is not None:

@@ -30,11 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from gradharness.check.finite_diff import Perturbations, loop_costs
+from gradharness.check.finite_diff import Perturbations, cost_of
 from gradharness.errors import GradHarnessError, exception_name
 from gradharness.isolation.protocol import read_frame, write_frame
 from gradharness.isolation.values import MAX_TEXT, cut, encode_value
 from gradharness.model.keys import KeyCaseDict
+from gradharness.model.parameters import LayerSizes, parameter_shapes
+from gradharness.properties.reference import perturbed_stack
 from gradharness.records.serialise import decode
 from gradharness.settings import FunctionNames
 from gradharness.usercode.discover import with_key_case
@@ -95,10 +97,8 @@ def _no_new_privileges() -> None:
         pass
 
 
-def _drop_privileges(setup: dict[str, Any]) -> None:
-    """Become the unprivileged uid/gid the judge chose (process level, when gradharness runs as root)."""
-    if setup.get("uid") is None:
-        return
+def preload(*, notebooks: bool) -> None:
+    """Import the standard modules a user's file may import (and, for ``notebooks``, what reading one needs)."""
     import importlib
 
     for name in _PRELOADED:
@@ -107,11 +107,18 @@ def _drop_privileges(setup: dict[str, Any]) -> None:
         except ImportError:
             pass
     try:  # reading a notebook imports more of the standard library on first use (schemas, codecs)
-        if str(setup.get("file", "")).lower().endswith(".ipynb"):
+        if notebooks:
             nbformat = importlib.import_module("nbformat")
             nbformat.validate(nbformat.reads(_EMPTY_NOTEBOOK, as_version=4))
     except Exception:
         pass
+
+
+def _drop_privileges(setup: dict[str, Any]) -> None:
+    """Become the unprivileged uid/gid the judge chose (process level, when gradharness runs as root)."""
+    if setup.get("uid") is None:
+        return
+    preload(notebooks=str(setup.get("file", "")).lower().endswith(".ipynb"))
     os.setgroups([])
     os.setgid(int(setup["gid"]))
     os.setuid(int(setup["uid"]))
@@ -230,7 +237,7 @@ class Session:
             Perturbations(str(g["block"]), indices=g.get("indices"), steps=g.get("steps"), deltas=g.get("deltas"))
             for g in message["groups"]
         ]
-        costs = loop_costs(forward, message["X"], message["Y"], message["parameters"], groups)
+        costs = stacked_loop_costs(forward, message["X"], message["Y"], message["parameters"], groups)
         return {"costs": [[plus, minus] for plus, minus in costs]}
 
     def _one_d(self, index: int, message: dict) -> dict:
@@ -252,6 +259,40 @@ class Session:
         return {"returned": encode_value(returned)}
 
 
+def stacked_loop_costs(
+    forward: Callable, X: np.ndarray, Y: np.ndarray, parameters: dict, groups: list[Perturbations]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`~gradharness.check.finite_diff.loop_costs`, the same calls in the same order, with the perturbed blocks made
+    all at once beforehand.
+
+    Each call gets a dict of its own (keys in either case, as ``with_key_case`` gives), the unperturbed
+    blocks read-only and shared, the perturbed block a slot of its own: a forward that writes into its
+    parameters raises, or changes only what no other call sees.
+    """
+    base = {}
+    for name in parameter_shapes(LayerSizes.of(parameters)):
+        frozen = np.array(parameters[name], dtype=np.float64, copy=True)
+        frozen.flags.writeable = False
+        base[name] = frozen
+    out = []
+    for group in groups:
+        block = group.block
+        ups, downs = (perturbed_stack(group, base[block], sign) for sign in (1.0, -1.0))
+        plus, minus = np.empty(len(group)), np.empty(len(group))
+        for k in range(len(group)):
+            plus[k] = _cost(forward(X, Y, KeyCaseDict({**base, block: ups[k]})))
+            minus[k] = _cost(forward(X, Y, KeyCaseDict({**base, block: downs[k]})))
+        out.append((plus, minus))
+    return out
+
+
+def _cost(returned: object) -> float:
+    """:func:`~gradharness.check.finite_diff.cost_of`, at once for the usual ``(float, cache)``."""
+    if type(returned) is tuple and len(returned) == 2 and type(returned[0]) in (float, np.float64):
+        return float(returned[0])
+    return cost_of(returned)
+
+
 def _first_line(exc: BaseException) -> str:
     try:
         text = str(exc).strip()
@@ -269,9 +310,17 @@ def _signature(function: Callable) -> list[list[str]] | None:
 
 
 def main(argv: list[str]) -> int:
-    """Serve requests until the judge closes the request pipe."""
+    """Serve requests until the judge closes the request pipe (``--warm FD``: be the warm start's server)."""
+    if argv[:1] == ["--warm"]:
+        from gradharness.isolation.zygote import serve_forks
+
+        return serve_forks(int(argv[1]))
     request_fd, response_fd, setup_text = int(argv[0]), int(argv[1]), argv[2]
-    setup = json.loads(setup_text)
+    return serve(request_fd, response_fd, json.loads(setup_text))
+
+
+def serve(request_fd: int, response_fd: int, setup: dict[str, Any]) -> int:
+    """Limit this process as ``setup`` says, then answer requests until the request pipe closes."""
     _die_with_parent()
     _limit(setup)
     _no_new_privileges()

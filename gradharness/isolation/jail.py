@@ -7,7 +7,9 @@
   helpers, with a scrubbed environment; as root, an unprivileged uid of its own (so its processes
   can be found and killed, and it cannot signal or read other evaluators).
 
-Resource limits are set by the evaluator itself before any user code runs (both levels).
+Resource limits are set by the evaluator itself before any user code runs (both levels). At the
+namespace level an evaluator is usually forked, already jailed, by the warm start's server (see
+:mod:`~gradharness.isolation.warm`), which runs in a sandbox made with the same options.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ UID_BASE = 3_000_000
 """Evaluator uids at the process level as root: UID_BASE + slot, one per running evaluator."""
 
 UID_SLOTS = 4096
+NAMESPACE_PROCESSES = 64
+"""The most processes an evaluator in the namespace jail may run (its PID namespace holds nothing else)."""
+
 _LOCKS = Path(tempfile.gettempdir()) / "gradharness-uids"
 _SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc/ld.so.cache",
                  "/etc/alternatives", "/etc/localtime")  # fmt: skip
@@ -115,7 +120,8 @@ def _python_paths() -> list[str]:
     return sorted(p for p in paths if p and os.path.exists(p))
 
 
-def _namespace_options(folder: Path) -> list[str]:
+def _namespace_options(folder: Path | None) -> list[str]:
+    """bubblewrap's options for an evaluator of ``folder`` (None: the warm start's sandbox, see warm.py)."""
     options = ["--unshare-all", "--die-with-parent", "--new-session", "--uid", "65534", "--gid", "65534"]
     # The private /tmp first: the Python environment may live under the host's /tmp, bound on top of it.
     options += ["--proc", "/proc", "--dev", "/dev", "--size", str(JAIL_TMP_BYTES), "--tmpfs", "/tmp"]
@@ -123,10 +129,27 @@ def _namespace_options(folder: Path) -> list[str]:
         options += ["--ro-bind-try", path, path]
     for path in _python_paths():
         options += ["--ro-bind", path, path]
-    options += ["--ro-bind", str(folder), SUBMISSION, "--chdir", SUBMISSION, "--clearenv"]
-    for key, value in _environment("/tmp").items():
+    if folder is not None:
+        options += ["--ro-bind", str(folder), SUBMISSION]
+    else:
+        # The sandbox outlives each evaluator forked in it: nothing one of them writes may reach the next.
+        options += ["--dir", SUBMISSION, "--remount-ro", "/dev", "--remount-ro", "/"]
+    options += ["--chdir", SUBMISSION, "--clearenv"]
+    for key, value in jail_environment().items():
         options += ["--setenv", key, value]
     return options
+
+
+def jail_environment() -> dict[str, str]:
+    """The whole environment of an evaluator in the namespace jail."""
+    return _environment("/tmp")
+
+
+def warm_sandbox_argv() -> list[str]:
+    """The command line of the warm start's sandbox: bubblewrap as for an evaluator, its server inside."""
+    bwrap = shutil.which("bwrap") or "bwrap"
+    python = [sys.executable, "-I", "-B", "-u", "-m", "gradharness.isolation.evaluator", "--warm"]
+    return [bwrap, *_namespace_options(None), *python]
 
 
 def _environment(home: str) -> dict[str, str]:
@@ -161,16 +184,36 @@ def helper_files(path: Path, siblings: bool, helpers: str | None) -> list[Path]:
     return found
 
 
-def _copy_submission(path: Path, helpers: list[Path], folder: Path) -> None:
-    """The file and its helpers, copied into ``folder`` (helpers within the size and count limits)."""
-    shutil.copyfile(path, folder / path.name)
-    spent = 0
+def submission_files(path: Path, helpers: list[Path]) -> list[Path]:
+    """The file, then the helpers that go with it: within the size and count limits, one per name, no links."""
+    chosen, names, spent = [path], {path.name}, 0
     for helper in helpers[:MAX_HELPERS]:
         size = helper.lstat().st_size
-        if spent + size > HELPER_BYTES or (folder / helper.name).exists() or helper.is_symlink():
+        if spent + size > HELPER_BYTES or helper.name in names or helper.is_symlink():
             continue
-        shutil.copyfile(helper, folder / helper.name, follow_symlinks=False)
+        chosen.append(helper)
+        names.add(helper.name)
         spent += size
+    return chosen
+
+
+def _copy_submission(path: Path, helpers: list[Path], folder: Path) -> None:
+    """The file and its helpers, copied into ``folder`` (helpers within the size and count limits)."""
+    for source in submission_files(path, helpers):
+        shutil.copyfile(source, folder / source.name, follow_symlinks=source == path)
+
+
+def read_submission(path: Path, *, siblings: bool, helpers: str | None) -> list[tuple[str, bytes]]:
+    """(name, bytes) of the file and the helpers that go with it, as :func:`make_jail` would copy them."""
+    out = []
+    for source in submission_files(path, helper_files(path, siblings, helpers)):
+        if source == path:
+            out.append((source.name, source.read_bytes()))
+            continue
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)  # a helper swapped for a link meanwhile is not read
+        with os.fdopen(fd, "rb") as stream:
+            out.append((source.name, stream.read(HELPER_BYTES + 1)))
+    return out
 
 
 def _lock_folder() -> Path:
@@ -257,7 +300,7 @@ def make_jail(path: Path, level: str, *, siblings: bool, helpers: str | None) ->
         if level == "namespace":
             bwrap = shutil.which("bwrap") or "bwrap"
             prefix = [bwrap, *_namespace_options(submission), *python]
-            return Jail(level, prefix, {}, folder, f"{SUBMISSION}/{path.name}", folder, processes=64)
+            return Jail(level, prefix, {}, folder, f"{SUBMISSION}/{path.name}", folder, processes=NAMESPACE_PROCESSES)
         home = folder / "home"
         home.mkdir()
         environment = {**_environment(str(home)), "GRADHARNESS_EVALUATOR": secrets.token_hex(16)}

@@ -212,3 +212,21 @@ def undumpable() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
     except (OSError, AttributeError):
         pass
+
+
+def nested_pid(root: int, inner: object) -> int:
+    """The pid, as this process sees it, of the process below ``root`` that sees itself as ``inner`` (-1: none).
+
+    A process in a PID namespace of its own has a pid there too: /proc/PID/status lists both (NSpid).
+    """
+    if not isinstance(inner, int) or isinstance(inner, bool):
+        return -1
+    for pid in _below(root, _process_table(), ()):
+        try:
+            with open(f"/proc/{pid}/status", "rb") as status:
+                line = next((row for row in status.read().splitlines() if row.startswith(b"NSpid:")), b"")
+        except OSError:
+            continue
+        if line.split()[-1:] == [str(inner).encode()] and len(line.split()) > 2:
+            return pid
+    return -1

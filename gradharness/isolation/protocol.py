@@ -66,6 +66,25 @@ def _unpack_arrays(value: Any, arrays: list[np.ndarray], used: set[int]) -> Any:
     return value
 
 
+_KEPT_DESCRIPTIONS = 1024
+"""Array descriptions remembered (a frame carries the same few dtypes and shapes over and over)."""
+
+_described: dict[tuple[str, tuple[int, ...]], bytes] = {}
+_understood: dict[bytes, tuple[np.dtype, tuple[int, ...]]] = {}
+
+
+def _description(array: np.ndarray) -> bytes:
+    """The length-prefixed JSON dtype and shape of ``array``."""
+    key = (array.dtype.str, array.shape)
+    found = _described.get(key)
+    if found is None:
+        meta = json.dumps({"dtype": array.dtype.str, "shape": list(array.shape)}).encode()
+        found = struct.pack(">I", len(meta)) + meta
+        if len(_described) < _KEPT_DESCRIPTIONS:
+            _described[key] = found
+    return found
+
+
 def encode(message: dict[str, Any]) -> bytes:
     """One frame for ``message`` (a JSON-able dict whose values may include numpy arrays)."""
     arrays: list[np.ndarray] = []
@@ -73,14 +92,16 @@ def encode(message: dict[str, Any]) -> bytes:
     parts = [MAGIC, struct.pack(">I", len(header)), header, struct.pack(">I", len(arrays))]
     for array in arrays:
         array = np.asarray(array)
-        meta = json.dumps({"dtype": array.dtype.str, "shape": list(array.shape)}).encode()
         data = np.ascontiguousarray(array).tobytes() if array.ndim else array.tobytes()
-        parts += [struct.pack(">I", len(meta)), meta, struct.pack(">Q", len(data)), data]
+        parts += [_description(array), struct.pack(">Q", len(data)), data]
     return b"".join(parts)
 
 
 def _read_exact(read: Callable[[int], bytes], size: int) -> bytes:
-    chunks, left = [], size
+    first = read(size) if size <= 1 << 20 else b""
+    if len(first) == size:
+        return first
+    chunks, left = [first], size - len(first)
     while left:
         chunk = read(min(left, 1 << 20))
         if not chunk:
@@ -92,6 +113,15 @@ def _read_exact(read: Callable[[int], bytes], size: int) -> bytes:
 
 def _array_meta(data: bytes) -> tuple[np.dtype, tuple[int, ...]]:
     """The dtype and shape an array announces; only real dtypes, sensible shapes."""
+    found = _understood.get(data)
+    if found is None:
+        found = _parsed_meta(data)
+        if len(_understood) < _KEPT_DESCRIPTIONS:
+            _understood[data] = found
+    return found
+
+
+def _parsed_meta(data: bytes) -> tuple[np.dtype, tuple[int, ...]]:
     try:
         meta = json.loads(data)
         dtype_text, shape = meta["dtype"], meta["shape"]

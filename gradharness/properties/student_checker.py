@@ -1,13 +1,19 @@
 """Check a file's own ``gradient_check_n``: the checker the student wrote.
 
 A checker is right when it accepts a correct backprop and rejects wrong ones. On
-each drawn case of the exercise's 4-5-3-1 network (whose layout the exercise's
+each case of the exercise's 4-5-3-1 network (whose layout the exercise's
 ``vector_to_dictionary`` hard-codes) the student's checker is handed the gradients
 of the built-in correct backward pass, then those of a few wrong ones (the seed's
 planted bugs and simple variants: a flipped sign, a missing block, swapped
 entries of the same norm, a 0.1% error). A case counts only where gradharness's
 own checker is conclusive at the same epsilon: a clean pass for the correct
 gradients (no kink, no saturation), a clear WRONG for each variant.
+
+Each case costs the student's own loop once per backprop handed over, so the cases are
+few and chosen to be sharp: the exercise's own case, the same network on its first
+example alone (m = 1, where a checker that mixes up axes or squeezes too much breaks),
+then :data:`DRAWN_CASES` drawn ones. A checker that accepts anything, or rejects a
+correct backprop, shows it on the first of them.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, example, given, seed, settings
 from hypothesis.reporting import with_reporter
 
-from gradharness.check.checker import gradient_check_n
+from gradharness.check.checker import gradient_check_n, numerical_gradient
 from gradharness.check.verdict import Verdict
 from gradharness.errors import describe_exception, raised_by_user_code
 from gradharness.model import network
@@ -30,6 +36,7 @@ from gradharness.model.case import NetworkCase, seed_test_case
 from gradharness.model.keys import KeyCaseDict
 from gradharness.model.parameters import Gradients, Parameters
 from gradharness.properties.properties import Property, PropertyFailure
+from gradharness.properties.remembered import case_digest, digest, remembered
 from gradharness.properties.runner import Progress, case_strategy
 from gradharness.records.check import FailureRecord, PropertyRecord, PropertyStatus
 from gradharness.records.status import FailureKind
@@ -37,7 +44,8 @@ from gradharness.settings import USER_CHECKER_EPSILON, RunSettings, StrategyOpti
 
 # The student's checker is only judged where the reference difference is this far from the threshold.
 MARGIN = 10.0
-MAX_EXAMPLES = 25
+DRAWN_CASES = 4
+"""Drawn cases after the two fixed ones (fewer when the run asks for fewer examples)."""
 
 
 def _zero_db2(gradients: Gradients) -> Gradients:
@@ -160,55 +168,90 @@ class _Counts:
     first_failure: int | None = None
 
 
-def check_case(checker: Callable, case: NetworkCase, epsilon: float, threshold: float, counts: _Counts) -> None:
-    """Hand the student's checker a correct backprop and the wrong ones; raise on a wrong verdict."""
+@dataclass(frozen=True)
+class _Backprops:
+    """What gradharness's own checker says on a case: the correct gradients, and the wrong ones that show there."""
+
+    correct: Gradients
+    difference: float  # gradharness's difference for the correct gradients
+    wrong: tuple[tuple[str, Gradients, float], ...]  # description, gradients, gradharness's difference
+
+
+def _backprops(case: NetworkCase, epsilon: float, threshold: float) -> _Backprops | None:
+    """The backprops to hand over on ``case``; None where gradharness's own check of the correct one is not clean."""
     with np.errstate(all="ignore"):
         _, cache = network.forward_propagation_n(case.X, case.Y, case.parameters)
         correct = network.backward_propagation_n(case.X, case.Y, cache)
-        reference = gradient_check_n(case.parameters, correct, case.X, case.Y, epsilon, threshold=threshold)
-    if reference.verdict is not Verdict.PASS or reference.difference > threshold / MARGIN:
-        return  # a kink or round-off would make any checker's answer a coin toss here
+        # The numerical side depends only on the case: one serves every backprop handed over.
+        numerical = numerical_gradient(case.parameters, case.X, case.Y, epsilon)
+        reference = gradient_check_n(case.parameters, correct, case.X, case.Y, threshold=threshold, numerical=numerical)
+        if reference.verdict is not Verdict.PASS or reference.difference > threshold / MARGIN:
+            return None  # a kink or round-off would make any checker's answer a coin toss here
+        wrong = []
+        for description, make in WRONG_BACKPROPS.items():
+            gradients = make(correct)
+            truth = gradient_check_n(
+                case.parameters, gradients, case.X, case.Y, threshold=threshold, numerical=numerical
+            )
+            if truth.verdict is Verdict.WRONG and truth.difference >= threshold * MARGIN:
+                wrong.append((description, gradients, truth.difference))  # the others do not show here (a dead layer)
+    return _Backprops(correct, reference.difference, tuple(wrong))
+
+
+def _copied(gradients: Gradients) -> Gradients:
+    """Copies to hand over: the remembered gradients stay as they are whatever a checker does to its arguments."""
+    return {name: np.array(value, copy=True) for name, value in gradients.items()}
+
+
+def check_case(checker: Callable, case: NetworkCase, epsilon: float, threshold: float, counts: _Counts) -> None:
+    """Hand the student's checker a correct backprop and the wrong ones; raise on a wrong verdict."""
+    # The same cases come up for every file of a batch: what gradharness says on one is worked out once.
+    key = digest(case_digest(case), "student checker", epsilon, threshold)
+    backprops = remembered(key, lambda: _backprops(case, epsilon, threshold))
+    if backprops is None:
+        return
     counts.evaluated += 1
-    difference = _call_checker(checker, case, correct, epsilon)
+    difference = _call_checker(checker, case, _copied(backprops.correct), epsilon)
     if rejects(difference, threshold):
         raise StudentCheckerFailure(
             f"gradient_check_n returned {difference:.3g} for a correct backprop on {case.describe()} "
-            f"(threshold {threshold:g}; gradharness's difference at epsilon {epsilon:g}: {reference.difference:.3g})",
+            f"(threshold {threshold:g}; gradharness's difference at epsilon {epsilon:g}: {backprops.difference:.3g})",
             FailureKind.WRONG,
             case,
         )
     counts.accepted += 1
-    for description, make in WRONG_BACKPROPS.items():
-        with np.errstate(all="ignore"):
-            wrong = make(correct)
-            truth = gradient_check_n(case.parameters, wrong, case.X, case.Y, epsilon, threshold=threshold)
-        if truth.verdict is not Verdict.WRONG or truth.difference < threshold * MARGIN:
-            continue  # this bug does not show on this case (a dead layer, equal rows)
-        difference = _call_checker(checker, case, wrong, epsilon)
+    for description, wrong, truth in backprops.wrong:
+        difference = _call_checker(checker, case, _copied(wrong), epsilon)
         if not rejects(difference, threshold):
             raise StudentCheckerFailure(
                 f"gradient_check_n returned {difference:.3g} (at most the threshold {threshold:g}) for a wrong "
-                f"backprop, {description}, on {case.describe()} (gradharness's difference: {truth.difference:.3g})",
+                f"backprop, {description}, on {case.describe()} (gradharness's difference: {truth:.3g})",
                 FailureKind.WRONG,
                 case,
             )
         counts.rejected += 1
 
 
+def first_example(case: NetworkCase) -> NetworkCase:
+    """``case`` on its first example alone (m = 1)."""
+    return NetworkCase(case.sizes, case.X[:, :1].copy(), case.Y[:, :1].copy(), case.copy_parameters())
+
+
 def check_student_checker(
     checker: Callable, run: RunSettings, progress: Progress | None = None
 ) -> StudentCheckerFindings:
-    """Run the student's checker on drawn 4-5-3-1 cases (and the exercise's own case)."""
+    """Run the student's checker on the exercise's own case, on it with m = 1, then on drawn 4-5-3-1 cases."""
     started = time.perf_counter()
     epsilon = run.check.epsilon if run.check.epsilon is not None else USER_CHECKER_EPSILON
     threshold = run.check.threshold
-    total = min(run.max_examples, MAX_EXAMPLES)
+    drawn = min(run.max_examples, DRAWN_CASES)
+    total = drawn + 2
     counts = _Counts()
     strategy = case_strategy(StrategyOptions(n0=4, n1=5, n2=3, n3=1, max_batch=run.strategy.max_batch))
 
     @seed(run.seed)
     @settings(
-        max_examples=total,
+        max_examples=drawn,
         deadline=None,
         database=None,
         print_blob=False,
@@ -217,6 +260,7 @@ def check_student_checker(
         phases=[Phase.explicit, Phase.generate, Phase.shrink],
     )
     @example(case=seed_test_case())
+    @example(case=first_example(seed_test_case()))
     @given(case=strategy)
     def student_checker_property(case: NetworkCase) -> None:
         counts.calls += 1
