@@ -196,3 +196,16 @@ def test_a_server_killed_meanwhile_is_replaced() -> None:
     time.sleep(0.05)
     replacement = warm.server()
     assert replacement is not None and replacement is not server and replacement.alive
+
+
+def test_a_second_close_of_a_finished_evaluator_leaves_the_next_one_alone() -> None:
+    path = FIXTURES / "correct_1d_only.py"
+    assert warm.server() is not None, warm._refused
+    names, isolation = FunctionNames(), IsolationSettings()
+    with Evaluator(path, names, level="namespace", isolation=isolation, timeout=60) as first:
+        first.call({"call": "hello"})
+    with Evaluator(path, names, level="namespace", isolation=isolation, timeout=60) as second:
+        assert isinstance(second._process, warm.WarmChild)
+        first.close()  # stale: the server now runs the second file's evaluator
+        second.call({"call": "hello"})
+        assert decode_value(second.call({"call": "forward_1d", "x": 2.0, "theta": 3.0})["returned"]) == 6.0

@@ -38,6 +38,7 @@ class WarmChild:
         self._server = server
         self.returncode: int | None = None
         self.pid = server.pid  # what the client kills ends below the server
+        self._killed = False
 
     def poll(self) -> int | None:
         """The exit code (negative: killed by that signal) once the evaluator ended, else None."""
@@ -62,7 +63,11 @@ class WarmChild:
         """End the evaluator and everything it started (all below the server), and wait for the server to say so.
 
         Also when the evaluator has ended already: what it left in its namespace is gone only once its init is.
+        Once only: by then the server may be running another file's evaluator, which a second kill would end.
         """
+        if self._killed:
+            return
+        self._killed = True
         if self._server.alive:  # else its sandbox is gone, and all it held with it
             kill_tree(self._server.pid, include_root=False)
         if self.returncode is None:
