@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, seed, settings
 
+from gradharness.bench.draws import survey
 from gradharness.model.case import NetworkCase
 from gradharness.model.network import backward_propagation_n, forward_propagation_n
 from gradharness.model.parameters import GRADIENT_NAMES, LayerSizes
@@ -182,3 +183,11 @@ def test_drawn_cases_are_not_repeated(kwargs):
     cases = drawn_cases(**kwargs)[:100]
     keys = {(c.sizes, c.X.tobytes(), c.Y.tobytes(), *(v.tobytes() for v in c.parameters.values())) for c in cases}
     assert len(keys) >= len(cases) - 1
+
+
+def test_the_draws_survey_counts_what_the_cases_hold():
+    counts = survey(40, 2, n0=4, n1=5, n2=3, n3=1)
+    assert counts["cases"] == 40 and counts["repeated"] == 0
+    assert all(counts[name] >= 36 for name in GRADIENT_NAMES)
+    adversarial = survey(40, 2, adversarial=True)
+    assert adversarial["dead unit"] > counts["dead unit"]
