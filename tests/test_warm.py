@@ -103,9 +103,13 @@ def test_a_forked_evaluator_is_jailed_as_a_fresh_one_is(tmp_path: Path, fresh_an
     path = tmp_path / "probe.py"
     path.write_text(PROBE)
     fresh, forked = fresh_and_warm(path)
-    for key in ("uid", "pid", "parent", "cwd", "submission", "tmp", "shm", "no_new_privileges", "mounts", "limits",
+    for key in ("uid", "pid", "parent", "cwd", "submission", "shm", "no_new_privileges", "mounts", "limits",
                 "environment", "network"):  # fmt: skip
         assert forked[key] == fresh[key], key
+    # A Python environment under /tmp (a checkout there) is bound read-only into a fresh jail's /tmp;
+    # a forked evaluator has it loaded already and mounts an empty /tmp over everything.
+    environment = {Path(p).parts[2] for p in jail._python_paths() if Path(p).is_relative_to("/tmp")}
+    assert forked["tmp"] == [] and set(fresh["tmp"]) <= environment, fresh["tmp"]
     assert forked["uid"] == [65534, 65534, 65534] and forked["pid"] == 2 and forked["network"] == "none"
     assert forked["no_new_privileges"] == 1 and forked["mounts"] == -1
     assert forked["written"]["/tmp"] and forked["written"]["/dev/shm"]
