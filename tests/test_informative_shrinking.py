@@ -94,7 +94,7 @@ def test_screened_blocks_are_exercised_when_a_probe_moves_the_cost():
     zero = _check(_zero_input(wide), screen=True)
     assert zero.block("dW1").mode == "screened" and zero.block("dW1").verdict is Verdict.PASS
     assert not zero.block("dW1").exercised
-    assert zero.block("dW2").mode == "full" and zero.block("dW2").exercised
+    assert zero.block("dW2").exercised  # A1 = relu(b1) is not zero: the cost still depends on W2
 
 
 def _nonzero_dW1(X, Y, cache):

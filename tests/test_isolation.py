@@ -223,3 +223,42 @@ def test_the_evaluators_loop_makes_the_same_calls_in_the_same_order_as_the_check
 
     with pytest.raises(ValueError, match="read-only"):
         stacked_loop_costs(with_key_case(writes_w1), case.X, case.Y, case.copy_parameters(), groups[1:2])
+
+
+STATEFUL_1D = """
+calls = []
+
+def forward_propagation(x, theta):
+    calls.append(("forward", theta))
+    if len(calls) == 3:
+        raise ValueError("third call")
+    return theta * x
+
+def backward_propagation(x, theta):
+    calls.append(("backward", theta))
+    return x
+"""
+
+
+def test_one_round_trip_per_1d_point_answers_as_the_single_calls_would(tmp_path: Path, monkeypatch) -> None:
+    from gradharness.judge.checks import check_file
+    from gradharness.settings import RunSettings
+
+    requests: list[str] = []
+    call = Evaluator.call
+
+    def counted(self, message):
+        requests.append(message.get("call"))
+        return call(self, message)
+
+    monkeypatch.setattr(Evaluator, "call", counted)
+    record = check_file(FIXTURES / "correct_1d_only.py", RunSettings(seed=0), isolation=IsolationSettings("process"))
+    assert record.verdict.value == "pass" and requests.count("point_1d") == 100
+    assert "forward_1d" not in requests and "backward_1d" not in requests
+    # The third call of the forward (theta - step on the first point) raises: in one round trip as in three.
+    path = tmp_path / "stateful.py"
+    path.write_text(STATEFUL_1D)
+    jailed = check_file(path, RunSettings(seed=0, max_examples=5), isolation=IsolationSettings("process"))
+    in_process = check_file(path, RunSettings(seed=0, max_examples=5), isolation=IsolationSettings("none"))
+    assert [f.message for f in jailed.failures] == [f.message for f in in_process.failures]
+    assert jailed.failures and "third call" in jailed.failures[0].message

@@ -78,7 +78,7 @@ def test_the_error_estimate_runs_its_extra_passes_once_and_only_when_asked(monke
 
 
 def test_large_blocks_are_screened_when_the_forward_is_looped():
-    sizes = LayerSizes(20, 6, 4, 1)  # W1 has 120 entries, above SCREEN_MIN_ENTRIES
+    sizes = LayerSizes(20, 6, 3, 1)  # W1 has 120 entries, above SCREEN_MIN_ENTRIES; W2 18, not
     rng = np.random.default_rng(0)
     parameters = {name: rng.normal(size=shape) / np.sqrt(shape[1]) for name, shape in parameter_shapes(sizes).items()}
     case = NetworkCase(sizes, rng.normal(size=(20, 5)), (rng.random((1, 5)) < 0.5) * 1.0, parameters)

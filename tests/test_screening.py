@@ -173,3 +173,49 @@ def test_directions_are_reproducible_and_validated():
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="probes"):
             directions(case.parameters, bad)
+
+
+SMALL_ERRORS = [("block", 3e-7), ("block", 1e-6), ("entry", 1e-4), ("entry", 1e-2)]
+
+
+def _with_error(gradients, block: str, kind: str, delta: float):
+    """The gradients with one block scaled by (1 + delta), or its largest entry alone."""
+    wrong = dict(gradients)
+    values = np.array(gradients[block], dtype=np.float64)
+    if kind == "block":
+        values = values * (1 + delta)
+    else:
+        values[np.unravel_index(np.argmax(np.abs(values)), values.shape)] *= 1 + delta
+    wrong[block] = values
+    return wrong
+
+
+@pytest.mark.slow
+def test_screening_catches_what_the_entry_by_entry_check_catches_on_drawn_cases():
+    # The default user-file path screens blocks above SCREEN_MIN_ENTRIES: the probes settle a correct block
+    # (mode "screened") but never a block with a small error, which goes to the entry-by-entry check.
+    compared = []
+    settled = []
+
+    @settings(max_examples=120, deadline=None, database=None)
+    @given(network_cases())
+    def check(case):
+        grads = gradients_of(case)
+        for block in ("dW1", "dW2", "dW3"):
+            if grads[block].size <= SCREEN_MIN_ENTRIES or not np.any(grads[block]):
+                continue
+            correct = gradient_check_n(case.parameters, grads, case.X, case.Y, forward=user_forward)
+            settled.append(correct.block(block[1:]).mode)
+            for kind, delta in SMALL_ERRORS:
+                wrong = _with_error(grads, block, kind, delta)
+                full, screened = (
+                    gradient_check_n(case.parameters, wrong, case.X, case.Y, forward=user_forward, screen=screen)
+                    for screen in (False, True)
+                )
+                assert (screened.verdict is Verdict.WRONG) == (full.verdict is Verdict.WRONG), (block, kind, delta)
+                compared.append(screened.block(block[1:]).mode)
+
+    with np.errstate(all="ignore"):
+        check()
+    assert len(compared) >= 40 and set(compared) == {"full"}
+    assert settled.count("screened") >= 0.8 * len(settled)

@@ -249,6 +249,19 @@ class Session:
     def _forward_1d(self, message: dict) -> dict:
         return self._one_d(0, message)
 
+    def _point_1d(self, message: dict) -> dict:
+        """The calls of one 1-D check in one round trip: forward_1d at each of ``thetas``, then backward_1d at
+        ``theta``, in the order the judge makes them; one reply each, up to the first that does not return."""
+        x, theta, thetas = message["x"], message["theta"], message["thetas"]
+        if not isinstance(thetas, list) or len(thetas) > 4:
+            return {"error": "point_1d takes at most 4 thetas"}
+        replies = []
+        for call, at in [*(("forward_1d", t) for t in thetas), ("backward_1d", theta)]:
+            replies.append(self.answer({"call": call, "x": x, "theta": at}))
+            if "returned" not in replies[-1]:
+                break
+        return {"replies": replies}
+
     def _backward_1d(self, message: dict) -> dict:
         return self._one_d(1, message)
 

@@ -21,7 +21,7 @@ from gradharness.isolation.client import Evaluator
 from gradharness.isolation.jail import resolve_level
 from gradharness.isolation.values import cut
 from gradharness.judge.expected import denied_pairs, unchecked_checker
-from gradharness.judge.remote import RemoteFunction, RemoteNetwork
+from gradharness.judge.remote import RemoteFunction, RemoteNetwork, one_d_pair
 from gradharness.judge.reproduce import demo_command, reproduce_command
 from gradharness.model import network
 from gradharness.properties.properties import NetworkFunctions, Property
@@ -125,10 +125,7 @@ def _remote_functions(evaluator: Evaluator, hello: dict[str, Any], names: Functi
         network_pair = NetworkFunctions(remote.forward, remote.backward, names.forward_n, names.backward_n)
     one_d = None
     if hello.get("one_d") is True:
-        one_d = (
-            RemoteFunction(evaluator, "forward_1d", names.forward_1d),
-            RemoteFunction(evaluator, "backward_1d", names.backward_1d),
-        )
+        one_d = one_d_pair(evaluator, names.forward_1d, names.backward_1d)
     checker = None
     if hello.get("checker") is not None and network_pair is not None:
         signature = hello["checker"] if isinstance(hello["checker"], list) else None

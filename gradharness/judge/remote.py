@@ -191,10 +191,22 @@ class _Forward:
 
 
 class RemoteFunction:
-    """A function of the file called by name with plain arguments (the 1-D pair, the file's checker)."""
+    """A function of the file called by name with plain arguments (the 1-D pair, the file's checker).
 
-    def __init__(self, evaluator: Evaluator, call: str, name: str, signature: list | None = None) -> None:
+    ``prefetched`` (shared by the 1-D pair): replies the evaluator already sent for calls the judge is
+    about to make, keyed by (call, x, theta); each is used once, in place of its own round trip.
+    """
+
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        call: str,
+        name: str,
+        signature: list | None = None,
+        prefetched: dict[tuple[str, float, float], dict[str, Any]] | None = None,
+    ) -> None:
         self._evaluator, self._call, self.__name__ = evaluator, call, name
+        self._prefetched = prefetched
         described = _signature(signature) if signature is not None else None
         if described is not None:
             self.__signature__ = described
@@ -205,7 +217,38 @@ class RemoteFunction:
         else:
             x, theta = arguments
             message = {"call": self._call, "x": float(x), "theta": float(theta)}
+            if self._prefetched is not None:
+                reply = self._prefetched.pop((self._call, message["x"], message["theta"]), None)
+                if reply is not None:
+                    return _returned(self._evaluator, self._evaluator.checked(reply))
         return _returned(self._evaluator, self._evaluator.call(message))
+
+    def prefetch(self, x: float, theta: float, thetas: Sequence[float]) -> None:
+        """Ask, in one round trip, for this forward at each of ``thetas`` and the backward at ``theta``."""
+        if self._prefetched is None:
+            return
+        self._prefetched.clear()
+        message = {"call": "point_1d", "x": float(x), "theta": float(theta), "thetas": [float(t) for t in thetas]}
+        reply = self._evaluator.call(message)
+        if "error" in reply:
+            _returned(self._evaluator, reply)  # raises EvaluatorLost saying what went wrong
+        replies = reply.get("replies")
+        calls = [*(("forward_1d", float(t)) for t in thetas), ("backward_1d", float(theta))]
+        if not isinstance(replies, list) or not 1 <= len(replies) <= len(calls):
+            raise EvaluatorLost(f"the evaluator broke the protocol (point_1d replies) during: {self._evaluator.step}")
+        for (call, at), answer in zip(calls, replies, strict=False):
+            if not isinstance(answer, dict):
+                raise EvaluatorLost(f"the evaluator broke the protocol (point_1d reply) during: {self._evaluator.step}")
+            self._prefetched[(call, float(x), at)] = answer
+
+
+def one_d_pair(evaluator: Evaluator, forward_name: str, backward_name: str) -> tuple[RemoteFunction, RemoteFunction]:
+    """The file's 1-D pair; the forward's :meth:`RemoteFunction.prefetch` serves both."""
+    prefetched: dict[tuple[str, float, float], dict[str, Any]] = {}
+    return (
+        RemoteFunction(evaluator, "forward_1d", forward_name, prefetched=prefetched),
+        RemoteFunction(evaluator, "backward_1d", backward_name, prefetched=prefetched),
+    )
 
 
 def _signature(parameters: list) -> inspect.Signature | None:

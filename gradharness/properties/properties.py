@@ -15,7 +15,7 @@ import numpy as np
 
 from gradharness.check.checker import GradientCheckResult, gradient_check, gradient_check_n
 from gradharness.check.error_model import sigmoid_saturates
-from gradharness.check.finite_diff import cost_of
+from gradharness.check.finite_diff import cost_of, epsilon_vector
 from gradharness.check.verdict import Verdict
 from gradharness.errors import describe_exception, raised_by_user_code
 from gradharness.model.case import NetworkCase
@@ -269,7 +269,15 @@ def _audited_1d(forward: Callable, x: float) -> Callable:
 
 
 def check_1d_point(forward: Callable, backward: Callable, x: float, theta: float, options: CheckOptions) -> Verdict:
-    """The 1-D property at one point: forward is theta * x and backward its derivative."""
+    """The 1-D property at one point: forward is theta * x and backward its derivative.
+
+    A forward with a ``prefetch`` method (the evaluator's stand-in) is asked once for every call the
+    check makes: J at theta and at theta +- the step, then the backward.
+    """
+    prefetch = getattr(forward, "prefetch", None)
+    if callable(prefetch):
+        step = float(epsilon_vector(np.array([theta], dtype=np.float64), options.epsilon)[0])
+        prefetch(x, theta, (theta, theta + step, theta - step))
     try:
         J = cost_of(forward(x, theta))
     except BaseException as exc:  # user code
