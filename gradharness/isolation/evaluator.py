@@ -8,7 +8,8 @@ runs here and may rewrite any of it. Usage::
 
 Requests (``call``): ``hello`` (load the file; which functions exist), ``forward`` (cost and a cache
 id; the cache stays here), ``backward`` (gradients for a cache id), ``costs`` (the forward at many
-perturbed parameter sets), ``forward_1d``/``backward_1d``, and ``checker`` (the file's own
+perturbed parameter sets), ``forward_1d``/``backward_1d``, ``point_1d`` (the calls of one 1-D check,
+one reply each), and ``checker`` (the file's own
 ``gradient_check_n``); ``forward`` with ``backward: true`` also runs backward on its cache in the
 same round trip. A reply carries what the function returned (see :mod:`~gradharness.isolation.values`),
 ``raised`` (what it raised) or ``exit`` (it called sys.exit), and ``changed``: the inputs it modified.
