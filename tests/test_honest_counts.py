@@ -190,3 +190,32 @@ def test_a_nonzero_block_is_not_marked_not_exercised():
     failure = seed_case_record().failures[0]
     assert unexercised_blocks(failure) == set()
     assert unexercised_blocks(replace(failure, gradient_check=None)) == set()
+
+
+# 1-D points are checked several to a Hypothesis call: counts are of points
+
+
+@pytest.mark.parametrize(("max_examples", "per_call"), [(100, 10), (15, 5), (7, 7), (13, 1), (1, 1)])
+def test_points_per_call_divide_the_cases_exactly(max_examples, per_call):
+    from gradharness.properties.runner import points_per_call
+
+    assert points_per_call(max_examples) == per_call
+
+
+def test_1d_counts_are_points_not_calls():
+    findings = run_properties(None, ONE_D, RunSettings(seed=0, max_examples=15))
+    assert findings.examples == 15 and sum(findings.diagnoses.values()) == 15
+    (record,) = findings.properties
+    assert record.examples == 15 and record.status is PropertyStatus.PASSED
+
+
+def test_a_1d_failure_counts_the_points_up_to_the_failing_one():
+    def backward(x, theta):
+        return x if abs(x) < 9.0 else 2 * x  # wrong only far from 0: rarely the first point drawn
+
+    findings = run_properties(None, (network.forward_propagation, backward), RunSettings(seed=0, max_examples=100))
+    (failure,) = findings.failures
+    assert failure.point is not None and abs(failure.point[0]) >= 9.0
+    assert 1 <= failure.examples_before <= findings.examples
+    # The points before the first failing one held; a failing point has no verdict of its own.
+    assert failure.examples_before - 1 <= findings.diagnoses.get("pass", 0) < findings.examples

@@ -194,7 +194,7 @@ class RemoteFunction:
     """A function of the file called by name with plain arguments (the 1-D pair, the file's checker).
 
     ``prefetched`` (shared by the 1-D pair): replies the evaluator already sent for calls the judge is
-    about to make, keyed by (call, x, theta); each is used once, in place of its own round trip.
+    about to make, in order per (call, x, theta); each is used once, in place of its own round trip.
     """
 
     def __init__(
@@ -203,7 +203,7 @@ class RemoteFunction:
         call: str,
         name: str,
         signature: list | None = None,
-        prefetched: dict[tuple[str, float, float], dict[str, Any]] | None = None,
+        prefetched: dict[tuple[str, float, float], list[dict[str, Any]]] | None = None,
     ) -> None:
         self._evaluator, self._call, self.__name__ = evaluator, call, name
         self._prefetched = prefetched
@@ -218,33 +218,44 @@ class RemoteFunction:
             x, theta = arguments
             message = {"call": self._call, "x": float(x), "theta": float(theta)}
             if self._prefetched is not None:
-                reply = self._prefetched.pop((self._call, message["x"], message["theta"]), None)
-                if reply is not None:
-                    return _returned(self._evaluator, self._evaluator.checked(reply))
+                waiting = self._prefetched.get((self._call, message["x"], message["theta"]))
+                if waiting:
+                    return _returned(self._evaluator, self._evaluator.checked(waiting.pop(0)))
         return _returned(self._evaluator, self._evaluator.call(message))
 
-    def prefetch(self, x: float, theta: float, thetas: Sequence[float]) -> None:
-        """Ask, in one round trip, for this forward at each of ``thetas`` and the backward at ``theta``."""
+    def prefetch(self, points: Sequence[tuple[float, float, Sequence[float]]]) -> None:
+        """Ask, in one round trip, for each point's (x, theta, thetas): this forward at each of ``thetas``,
+        then the backward at ``theta``."""
         if self._prefetched is None:
             return
         self._prefetched.clear()
-        message = {"call": "point_1d", "x": float(x), "theta": float(theta), "thetas": [float(t) for t in thetas]}
+        message = {
+            "call": "points_1d",
+            "points": [{"x": float(x), "theta": float(theta), "thetas": [float(t) for t in thetas]}
+                       for x, theta, thetas in points],
+        }  # fmt: skip
         reply = self._evaluator.call(message)
         if "error" in reply:
             _returned(self._evaluator, reply)  # raises EvaluatorLost saying what went wrong
+        calls = [
+            (call, float(x), float(at))
+            for x, theta, thetas in points
+            for call, at in [*(("forward_1d", t) for t in thetas), ("backward_1d", theta)]
+        ]
         replies = reply.get("replies")
-        calls = [*(("forward_1d", float(t)) for t in thetas), ("backward_1d", float(theta))]
         if not isinstance(replies, list) or not 1 <= len(replies) <= len(calls):
-            raise EvaluatorLost(f"the evaluator broke the protocol (point_1d replies) during: {self._evaluator.step}")
-        for (call, at), answer in zip(calls, replies, strict=False):
+            raise EvaluatorLost(f"the evaluator broke the protocol (points_1d replies) during: {self._evaluator.step}")
+        for key, answer in zip(calls, replies, strict=False):
             if not isinstance(answer, dict):
-                raise EvaluatorLost(f"the evaluator broke the protocol (point_1d reply) during: {self._evaluator.step}")
-            self._prefetched[(call, float(x), at)] = answer
+                raise EvaluatorLost(
+                    f"the evaluator broke the protocol (points_1d reply) during: {self._evaluator.step}"
+                )
+            self._prefetched.setdefault(key, []).append(answer)
 
 
 def one_d_pair(evaluator: Evaluator, forward_name: str, backward_name: str) -> tuple[RemoteFunction, RemoteFunction]:
     """The file's 1-D pair; the forward's :meth:`RemoteFunction.prefetch` serves both."""
-    prefetched: dict[tuple[str, float, float], dict[str, Any]] = {}
+    prefetched: dict[tuple[str, float, float], list[dict[str, Any]]] = {}
     return (
         RemoteFunction(evaluator, "forward_1d", forward_name, prefetched=prefetched),
         RemoteFunction(evaluator, "backward_1d", backward_name, prefetched=prefetched),

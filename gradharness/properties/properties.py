@@ -8,7 +8,7 @@ a case that passes.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -268,16 +268,21 @@ def _audited_1d(forward: Callable, x: float) -> Callable:
     return audited
 
 
-def check_1d_point(forward: Callable, backward: Callable, x: float, theta: float, options: CheckOptions) -> Verdict:
-    """The 1-D property at one point: forward is theta * x and backward its derivative.
-
-    A forward with a ``prefetch`` method (the evaluator's stand-in) is asked once for every call the
-    check makes: J at theta and at theta +- the step, then the backward.
-    """
+def prefetch_1d(forward: Callable, points: Sequence[tuple[float, float]], options: CheckOptions) -> None:
+    """Ask a forward with a ``prefetch`` method (the evaluator's stand-in), in one round trip, for every call
+    :func:`check_1d_point` makes on each point in turn: J at theta and at theta +- the step, then the backward."""
     prefetch = getattr(forward, "prefetch", None)
-    if callable(prefetch):
+    if not callable(prefetch):
+        return
+    calls = []
+    for x, theta in points:
         step = float(epsilon_vector(np.array([theta], dtype=np.float64), options.epsilon)[0])
-        prefetch(x, theta, (theta, theta + step, theta - step))
+        calls.append((x, theta, (theta, theta + step, theta - step)))
+    prefetch(calls)
+
+
+def check_1d_point(forward: Callable, backward: Callable, x: float, theta: float, options: CheckOptions) -> Verdict:
+    """The 1-D property at one point: forward is theta * x and backward its derivative."""
     try:
         J = cost_of(forward(x, theta))
     except BaseException as exc:  # user code

@@ -34,6 +34,7 @@ from gradharness.properties.properties import (
     PropertyFailure,
     check_1d_point,
     check_network_case,
+    prefetch_1d,
 )
 from gradharness.properties.shrinking import DEFAULT_SHRINK_BUDGET, ShrinkControl, shrink_budget
 from gradharness.records.check import (
@@ -47,7 +48,7 @@ from gradharness.records.check import (
 )
 from gradharness.records.status import FailureKind
 from gradharness.settings import RunSettings, StrategyOptions
-from strategies import inputs_1d, network_cases, thetas
+from strategies import network_cases, points_1d
 
 Progress = Callable[[int, int, str], None]
 
@@ -102,6 +103,8 @@ class _Call:
     failed: Property | None = None
     verdict: str | None = None  # the checker's verdict when the gradient check held
     wrong_blocks: tuple[str, ...] = ()
+    cases: int = 1  # generated cases the call checked: a call of the 1-D test checks several points
+    verdicts: tuple[str, ...] = ()  # the 1-D test's: the checker's verdict on each point that held
 
 
 @dataclass
@@ -162,12 +165,28 @@ class _Tally:
 
     def evaluated(self) -> Counter:
         """Property -> drawn cases it was evaluated on."""
-        return Counter(p for call in self.drawn for p in call.ran)
+        counts: Counter = Counter()
+        for call in self.drawn:
+            counts.update({p: call.cases for p in call.ran})
+        return counts
 
     def found_after(self, prop: Property) -> int:
         """Drawn cases up to and including the first that failed ``prop`` (all of them: found while shrinking)."""
-        drawn = self.drawn
-        return next((i + 1 for i, call in enumerate(drawn) if call.failed is prop), len(drawn))
+        seen = 0
+        for call in self.drawn:
+            seen += call.cases
+            if call.failed is prop:
+                break
+        return seen
+
+    @property
+    def cases(self) -> int:
+        """Drawn cases, over every drawn call."""
+        return sum(call.cases for call in self.drawn)
+
+    def verdicts(self) -> list[str]:
+        """The checker's verdict on each drawn case whose check held."""
+        return [v for call in self.drawn for v in (call.verdicts or ((call.verdict,) if call.verdict else ()))]
 
     def stopped(self) -> bool:
         """A failure ended the drawing before max_examples cases."""
@@ -305,26 +324,47 @@ def _derivative_failures(
     tally: _Tally,
     shrinking: ShrinkControl,
 ) -> list[FailureRecord]:
-    """Run the 1-D property under Hypothesis, counting into ``tally``; the shrunk failures."""
+    """Run the 1-D property under Hypothesis, counting into ``tally``; the shrunk failures.
+
+    Each call checks :func:`points_per_call` points, asked of the evaluator in one round trip: a 1-D
+    check costs almost nothing but Hypothesis's own work per call, which this shares out.
+    """
     forward, backward = one_d
+    per_call = points_per_call(run.max_examples)
 
     @seed(run.seed)
-    @hypothesis_settings
-    @given(x=inputs_1d(), theta=thetas())
-    def derivative_property(x: float, theta: float) -> None:
+    @settings(hypothesis_settings, max_examples=run.max_examples // per_call)
+    @given(points=st.lists(points_1d(), min_size=per_call, max_size=per_call))
+    def derivative_property(points: list[tuple[float, float]]) -> None:
         index = tally.begin()
         if progress is not None:
-            progress(min(index + 1, run.max_examples), run.max_examples, f"1-D x={x:g}, theta={theta:g}")
-        try:
-            verdict = check_1d_point(forward, backward, x, theta, run.check)
-        except PropertyFailure as failure:
-            tally.calls[index] = _Call((Property.DERIVATIVE_1D,), Property.DERIVATIVE_1D)
-            tally.note_failure(index, failure)
-            shrinking.failing(small=True)  # two numbers: nothing to shrink that makes it easier to read
-            raise
-        tally.calls[index] = _Call((Property.DERIVATIVE_1D,), verdict=verdict.value)
+            done = min((index + 1) * per_call, run.max_examples)
+            progress(done, run.max_examples, f"1-D x={points[0][0]:g}, theta={points[0][1]:g}")
+        prefetch_1d(forward, points, run.check)
+        verdicts: list[str] = []
+        for x, theta in points:
+            try:
+                verdicts.append(check_1d_point(forward, backward, x, theta, run.check).value)
+            except PropertyFailure as failure:
+                tally.calls[index] = _Call(
+                    (Property.DERIVATIVE_1D,), Property.DERIVATIVE_1D, cases=len(verdicts) + 1, verdicts=tuple(verdicts)
+                )
+                tally.note_failure(index, failure)
+                shrinking.failing(small=True)  # two numbers: nothing to shrink that makes it easier to read
+                raise
+        tally.calls[index] = _Call((Property.DERIVATIVE_1D,), cases=len(points), verdicts=tuple(verdicts))
 
     return [_failure_record(f, tally) for f in _run(derivative_property, tally, shrinking)]
+
+
+POINTS_PER_CALL = 10
+"""At most this many 1-D points per call of the 1-D test."""
+
+
+def points_per_call(max_examples: int) -> int:
+    """The 1-D points each call checks: the largest divisor of ``max_examples`` up to POINTS_PER_CALL,
+    so that the calls check exactly ``max_examples`` points."""
+    return max(k for k in range(1, min(POINTS_PER_CALL, max_examples) + 1) if max_examples % k == 0)
 
 
 def _status(prop: Property, failed: set[str], tally: _Tally, evaluated: Counter) -> PropertyStatus:
@@ -375,18 +415,18 @@ def run_properties(
             compared = run.check.reference and not network.builtin  # the built-in forward is the reference
             wanted += [p for p in _NETWORK_PROPERTIES if compared or p is not Property.FORWARD_MATCHES]
         if one_d is not None:
-            tallies["1d"] = _Tally(run.max_examples)
+            tallies["1d"] = _Tally(run.max_examples // points_per_call(run.max_examples))
             failures += _derivative_failures(one_d, run, hypothesis_settings, progress, tallies["1d"], shrinking)
             wanted.append(Property.DERIVATIVE_1D)
 
     drawn = [call for tally in tallies.values() for call in tally.drawn]
-    diagnoses = Counter(call.verdict for call in drawn if call.verdict is not None)
+    diagnoses = Counter(verdict for tally in tallies.values() for verdict in tally.verdicts())
     wrong_blocks = Counter(block for call in drawn for block in call.wrong_blocks)
     return RunFindings(
         properties=_property_records(wanted, failures, tallies),
         failures=failures,
         diagnoses={k: int(v) for k, v in sorted(diagnoses.items())},
         wrong_blocks={k: int(v) for k, v in wrong_blocks.most_common()},
-        examples=len(drawn),
+        examples=sum(tally.cases for tally in tallies.values()),
         seconds=time.perf_counter() - started,
     )
