@@ -53,8 +53,8 @@ def user_forward(X, Y, parameters):
 @given(network_cases(max_units=8))
 def test_correct_code_is_never_failed_by_the_screen(case):
     for outcome in screen_all(case, gradients_of(case)).values():
-        # The screen only settles PASS / IMPRECISE; anything else goes to the full check.
-        assert outcome.verdict in (Verdict.PASS, Verdict.IMPRECISE, None)
+        # The screen only settles PASS; anything else goes to the full check.
+        assert outcome.verdict in (Verdict.PASS, None)
     result = gradient_check_n(case.parameters, gradients_of(case), case.X, case.Y, screen=True)
     assert result.passed, result.summary()
 
@@ -197,8 +197,8 @@ def test_screening_catches_what_the_entry_by_entry_check_catches_on_drawn_cases(
     compared = []
     settled = []
 
-    @settings(max_examples=120, deadline=None, database=None)
-    @given(network_cases())
+    @settings(max_examples=30, deadline=None, database=None)
+    @given(network_cases(min_units=9, max_units=10, max_batch=4))
     def check(case):
         grads = gradients_of(case)
         for block in ("dW1", "dW2", "dW3"):
@@ -217,5 +217,5 @@ def test_screening_catches_what_the_entry_by_entry_check_catches_on_drawn_cases(
 
     with np.errstate(all="ignore"):
         check()
-    assert len(compared) >= 40 and set(compared) == {"full"}
+    assert len(compared) >= 100 and set(compared) == {"full"}
     assert settled.count("screened") >= 0.8 * len(settled)

@@ -79,7 +79,7 @@ def gradient_check_n(
     - ``numerical``: a precomputed :func:`numerical_gradient` of these parameters, X and Y
       (then ``epsilon``, ``forward`` and ``method`` are taken from it); the numerical side
       depends only on the forward pass, so one serves every backward pass checked on the case.
-    - ``screen``: first check each block of more than 20 entries (``SCREEN_MIN_ENTRIES``) with ``probes`` random
+    - ``screen``: first check each block of more than 64 entries (``SCREEN_MIN_ENTRIES``) with ``probes`` random
       directional probes (2 forward calls each, see :mod:`gradharness.check.screening`), and run
       the full check only on the blocks they do not settle, which localises wrong entries.
       None (default): screen when the forward is called once per perturbation ("loop"),
