@@ -219,3 +219,16 @@ def test_screening_catches_what_the_entry_by_entry_check_catches_on_drawn_cases(
         check()
     assert len(compared) >= 100 and set(compared) == {"full"}
     assert settled.count("screened") >= 0.8 * len(settled)
+
+
+def test_the_screening_bench_plants_and_counts_errors_both_ways():
+    from gradharness.bench.screening import RATIOS, compare
+
+    counts = compare(15, 9, 20)
+    assert all(counts[(kind, ratio, "planted")] > 0 for kind in ("block", "entry") for ratio in RATIOS)
+    for kind in ("block", "entry"):
+        for ratio in RATIOS:
+            for mode in ("entry by entry", "screened"):
+                assert counts[(kind, ratio, mode)] <= counts[(kind, ratio, "planted")]
+    # A block scaled as a whole shows the same relative difference in any projection: caught alike.
+    assert all(counts[("block", r, "screened")] == counts[("block", r, "entry by entry")] for r in RATIOS)
