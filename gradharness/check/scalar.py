@@ -15,6 +15,11 @@ from gradharness.model import network
 from gradharness.settings import DEFAULT_THRESHOLD
 
 
+def step_1d(theta: float, epsilon: float | None) -> float:
+    """The centred difference's step at ``theta``: ``epsilon``, or None for cbrt(machine eps) * max(1, |theta|)."""
+    return float(epsilon_vector(np.array([theta], dtype=np.float64), epsilon)[0])
+
+
 def gradient_check(
     x: float,
     theta: float,
@@ -30,7 +35,7 @@ def gradient_check(
     """
     if not (math.isfinite(threshold) and threshold > 0):
         raise ValueError(f"threshold={threshold!r} must be a positive finite number")
-    step = float(epsilon_vector(np.array([theta], dtype=np.float64), epsilon)[0])
+    step = step_1d(theta, epsilon)
 
     def approx(h: float) -> tuple[float, float]:
         J_plus = cost_of(forward(x, theta + h))

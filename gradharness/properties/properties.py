@@ -15,7 +15,8 @@ import numpy as np
 
 from gradharness.check.checker import GradientCheckResult, gradient_check, gradient_check_n
 from gradharness.check.error_model import sigmoid_saturates
-from gradharness.check.finite_diff import cost_of, epsilon_vector
+from gradharness.check.finite_diff import cost_of
+from gradharness.check.scalar import step_1d
 from gradharness.check.verdict import Verdict
 from gradharness.errors import describe_exception, raised_by_user_code
 from gradharness.model.case import NetworkCase
@@ -276,7 +277,7 @@ def prefetch_1d(forward: Callable, points: Sequence[tuple[float, float]], option
         return
     calls = []
     for x, theta in points:
-        step = float(epsilon_vector(np.array([theta], dtype=np.float64), options.epsilon)[0])
+        step = step_1d(theta, options.epsilon)
         calls.append((x, theta, (theta, theta + step, theta - step)))
     prefetch(calls)
 
