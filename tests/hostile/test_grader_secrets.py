@@ -44,15 +44,28 @@ def forward_propagation_n(X, Y, parameters):
 """
 
 
-def test_the_graders_files_and_environment_never_reach_the_record(
-    tmp_path: Path, level: str, marker: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def grader_secret(tmp_path: Path, marker: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
+    """A token the grader holds in a world-readable file of its own and in its environment; (token, file)."""
     token = f"hunter2-{marker}"
     secret = tmp_path / "grader" / "secret.txt"
     secret.parent.mkdir()
     secret.write_text(f"grader's secret {token}\n")
     secret.chmod(0o644)
     monkeypatch.setenv("GRADER_SECRET_TOKEN", f"env-{token}")
+    return token, secret
+
+
+def assert_no_secret_in(text: str, token: str, allowed: tuple[str, ...] = ()) -> None:
+    """None of the grader's secrets (but those ``allowed``) is in ``text``; the message never shows one."""
+    leaked = [label for label, needle in _graders_secrets(token) if needle in text and label not in allowed]
+    assert not leaked, f"the grader's {', '.join(sorted(set(leaked)))} reached the record"
+
+
+def test_the_graders_files_and_environment_never_reach_the_record(
+    tmp_path: Path, level: str, marker: str, grader_secret: tuple[str, Path]
+) -> None:
+    token, secret = grader_secret
     path = tmp_path / "submission" / "thief.py"
     path.parent.mkdir()
     path.write_text(attack(BUGGY, READ_SECRETS.replace("SECRET_FILE", str(secret)), marker))
@@ -61,10 +74,7 @@ def test_the_graders_files_and_environment_never_reach_the_record(
     assert record.verdict is RunVerdict.FAIL and "FORWARD_COST" in failed_properties(record), record.error
     assert "DENIED /etc/shadow" in text  # the attack ran, and its message came through (escaped and capped)
     assert "READ /etc/shadow" not in text
-    leaked = [label for label, needle in _graders_secrets(token) if needle in text and label != "secret file"]
-    assert not leaked, (
-        f"the grader's {', '.join(sorted(set(leaked)))} reached the record"
-    )  # not shown: it may be a real secret
+    assert_no_secret_in(text, token, allowed=("secret file",))
     assert f"env-{token}" not in text  # both levels start the evaluator with an environment of its own
     if level == "namespace":
         assert token not in text and f"READ {secret}" not in text
@@ -106,13 +116,9 @@ LINKED = {"notes_secret.py": "SECRET", "notes_shadow.py": "/etc/shadow", "notes_
 
 
 def test_helpers_that_are_symbolic_links_never_carry_the_graders_files_into_the_jail(
-    tmp_path: Path, level: str, marker: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, level: str, marker: str, grader_secret: tuple[str, Path]
 ) -> None:
-    token = f"hunter2-{marker}"
-    secret = tmp_path / "grader" / "secret.txt"
-    secret.parent.mkdir()
-    secret.write_text(f"grader's secret {token}\n")
-    monkeypatch.setenv("GRADER_SECRET_TOKEN", f"env-{token}")
+    token, secret = grader_secret
     folder = tmp_path / "student"
     folder.mkdir()
     path = folder / "linker.py"
@@ -123,8 +129,5 @@ def test_helpers_that_are_symbolic_links_never_carry_the_graders_files_into_the_
     text = record_text(record)
     assert record.verdict is RunVerdict.FAIL and "FORWARD_COST" in failed_properties(record), record.error
     assert "HELPERS" in text  # the attack ran, and its message came through
-    leaked = [label for label, needle in _graders_secrets(token) if needle in text]
-    assert not leaked, (
-        f"the grader's {', '.join(sorted(set(leaked)))} reached the record"
-    )  # not shown: it may be a real secret
+    assert_no_secret_in(text, token)
     assert_nothing_left(marker)
