@@ -253,7 +253,7 @@ def test_one_round_trip_per_1d_point_answers_as_the_single_calls_would(tmp_path:
 
     monkeypatch.setattr(Evaluator, "call", counted)
     record = check_file(FIXTURES / "correct_1d_only.py", RunSettings(seed=0), isolation=IsolationSettings("process"))
-    assert record.verdict.value == "pass" and requests.count("points_1d") == 10
+    assert record.verdict.value == "pass" and requests.count("calls_1d") == 10
     assert "forward_1d" not in requests and "backward_1d" not in requests
     # The third call of the forward (theta - step on the first point) raises: in one round trip as in three.
     path = tmp_path / "stateful.py"

@@ -8,8 +8,8 @@ runs here and may rewrite any of it. Usage::
 
 Requests (``call``): ``hello`` (load the file; which functions exist), ``forward`` (cost and a cache
 id; the cache stays here), ``backward`` (gradients for a cache id), ``costs`` (the forward at many
-perturbed parameter sets), ``forward_1d``/``backward_1d``, ``points_1d`` (the calls of several 1-D
-checks, one reply each), and ``checker`` (the file's own
+perturbed parameter sets), ``forward_1d``/``backward_1d``, ``calls_1d`` (several calls of the 1-D
+pair, one reply each), and ``checker`` (the file's own
 ``gradient_check_n``); ``forward`` with ``backward: true`` also runs backward on its cache in the
 same round trip. A reply carries what the function returned (see :mod:`~gradharness.isolation.values`),
 ``raised`` (what it raised) or ``exit`` (it called sys.exit), and ``changed``: the inputs it modified.
@@ -153,8 +153,8 @@ def _changed(inputs: tuple[Any, Any, dict], pristine: tuple[Any, Any, dict]) -> 
     return changed
 
 
-MAX_POINTS_1D = 64
-"""The most 1-D points one points_1d request may hold."""
+MAX_CALLS_1D = 256
+"""The most calls of the 1-D pair one calls_1d request may hold."""
 
 
 class Session:
@@ -254,22 +254,19 @@ class Session:
     def _forward_1d(self, message: dict) -> dict:
         return self._one_d(0, message)
 
-    def _points_1d(self, message: dict) -> dict:
-        """The calls of several 1-D checks in one round trip: for each point, forward_1d at each of its
-        ``thetas``, then backward_1d at its ``theta``, in the order the judge makes them; one reply each,
-        up to the first that does not return."""
-        points = message["points"]
-        if not isinstance(points, list) or len(points) > MAX_POINTS_1D:
-            return {"error": f"points_1d takes at most {MAX_POINTS_1D} points"}
+    def _calls_1d(self, message: dict) -> dict:
+        """Several calls of the 1-D pair in one round trip, in the order given; one reply each, up to the
+        first that does not return."""
+        calls = message["calls"]
+        if not isinstance(calls, list) or len(calls) > MAX_CALLS_1D:
+            return {"error": f"calls_1d takes at most {MAX_CALLS_1D} calls"}
         replies: list[dict] = []
-        for point in points:
-            thetas = point["thetas"]
-            if not isinstance(thetas, list) or len(thetas) > 4:
-                return {"error": "a point of points_1d takes at most 4 thetas"}
-            for call, at in [*(("forward_1d", t) for t in thetas), ("backward_1d", point["theta"])]:
-                replies.append(self.answer({"call": call, "x": point["x"], "theta": at}))
-                if "returned" not in replies[-1]:
-                    return {"replies": replies}
+        for call, x, theta in calls:
+            if call not in ("forward_1d", "backward_1d"):
+                return {"error": f"calls_1d cannot make a {str(call)[:40]!r} call"}
+            replies.append(self.answer({"call": call, "x": x, "theta": theta}))
+            if "returned" not in replies[-1]:
+                break
         return {"replies": replies}
 
     def _backward_1d(self, message: dict) -> dict:

@@ -229,27 +229,20 @@ class RemoteFunction:
         if self._prefetched is None:
             return
         self._prefetched.clear()
-        message = {
-            "call": "points_1d",
-            "points": [{"x": float(x), "theta": float(theta), "thetas": [float(t) for t in thetas]}
-                       for x, theta, thetas in points],
-        }  # fmt: skip
-        reply = self._evaluator.call(message)
-        if "error" in reply:
-            _returned(self._evaluator, reply)  # raises EvaluatorLost saying what went wrong
         calls = [
             (call, float(x), float(at))
             for x, theta, thetas in points
             for call, at in [*(("forward_1d", t) for t in thetas), ("backward_1d", theta)]
         ]
+        reply = self._evaluator.call({"call": "calls_1d", "calls": [list(c) for c in calls]})
+        if "error" in reply:
+            _returned(self._evaluator, reply)  # raises EvaluatorLost saying what went wrong
         replies = reply.get("replies")
         if not isinstance(replies, list) or not 1 <= len(replies) <= len(calls):
-            raise EvaluatorLost(f"the evaluator broke the protocol (points_1d replies) during: {self._evaluator.step}")
+            raise EvaluatorLost(f"the evaluator broke the protocol (calls_1d replies) during: {self._evaluator.step}")
         for key, answer in zip(calls, replies, strict=False):
             if not isinstance(answer, dict):
-                raise EvaluatorLost(
-                    f"the evaluator broke the protocol (points_1d reply) during: {self._evaluator.step}"
-                )
+                raise EvaluatorLost(f"the evaluator broke the protocol (calls_1d reply) during: {self._evaluator.step}")
             self._prefetched.setdefault(key, []).append(answer)
 
 
