@@ -1,8 +1,10 @@
 """Grading speed: files per minute for a generated class folder, the batch's pool against one file at a time.
 
 The folder is made here, not taken from the tests: correct files (the seed's network), buggy ones
-(the exercise's two planted bugs) and files whose own ``gradient_check_n`` accepts anything. Both
-ways check the same files with the same settings, side by side in one run; the verdicts must agree.
+(the exercise's two planted bugs), both with the exercise's own ``gradient_check_n`` loop and the
+``gc_utils`` helpers it imports (supplied by gradharness, as for a file that does not ship them),
+and files whose own ``gradient_check_n`` accepts anything. Both ways check the same files with the
+same settings, side by side in one run; the verdicts must agree.
 """
 
 from __future__ import annotations
@@ -20,6 +22,29 @@ from gradharness.settings import RunSettings
 
 _HEADER = "from __future__ import annotations\n\nimport numpy as np\n\n\n"
 
+# The exercise's checker as students complete it: one pair of forward calls per parameter.
+_EXERCISE_CHECKER = """
+
+def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False):
+    parameters_values, _ = dictionary_to_vector(parameters)
+    grad = gradients_to_vector(gradients)
+    num_parameters = parameters_values.shape[0]
+    gradapprox = np.zeros((num_parameters, 1))
+    for i in range(num_parameters):
+        thetaplus = np.copy(parameters_values)
+        thetaplus[i][0] += epsilon
+        J_plus, _ = forward_propagation_n(X, Y, vector_to_dictionary(thetaplus))
+        thetaminus = np.copy(parameters_values)
+        thetaminus[i][0] -= epsilon
+        J_minus, _ = forward_propagation_n(X, Y, vector_to_dictionary(thetaminus))
+        gradapprox[i] = (J_plus - J_minus) / (2.0 * epsilon)
+    numerator = np.linalg.norm(grad - gradapprox)
+    denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)
+    return numerator / denominator
+"""
+
+_GC_UTILS = "from gc_utils import dictionary_to_vector, gradients_to_vector, vector_to_dictionary\n"
+
 _ACCEPTS_ANYTHING = """
 
 def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
@@ -27,19 +52,20 @@ def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
 """
 
 
-def _network_source(backward: str) -> str:
+def _network_source(backward: str, checker: str) -> str:
     functions: list[Callable[..., object]] = [network.relu, network.sigmoid, network.forward_propagation_n]
     source = "\n\n".join(inspect.getsource(f) for f in functions)
     own = inspect.getsource(getattr(network, backward)).replace(f"def {backward}(", "def backward_propagation_n(")
-    return _HEADER + source + "\n\n" + own
+    imports = _GC_UTILS if checker is _EXERCISE_CHECKER else ""
+    return _HEADER + imports + "\n\n" + source + "\n\n" + own + checker
 
 
 def class_folder(folder: Path, files: int) -> list[Path]:
     """``files`` submissions in ``folder``, each in a folder of its own: correct, buggy, broken checker in turn."""
     kinds = {
-        "correct": _network_source("backward_propagation_n"),
-        "buggy": _network_source("backward_propagation_n_buggy"),
-        "broken_checker": _network_source("backward_propagation_n") + _ACCEPTS_ANYTHING,
+        "correct": _network_source("backward_propagation_n", _EXERCISE_CHECKER),
+        "buggy": _network_source("backward_propagation_n_buggy", _EXERCISE_CHECKER),
+        "broken_checker": _network_source("backward_propagation_n", _ACCEPTS_ANYTHING),
     }
     paths = []
     for index in range(files):

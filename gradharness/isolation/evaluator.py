@@ -36,7 +36,7 @@ from gradharness.errors import GradHarnessError, exception_name
 from gradharness.isolation.protocol import read_frame, write_frame
 from gradharness.isolation.values import MAX_TEXT, cut, encode_value
 from gradharness.model.keys import KeyCaseDict
-from gradharness.model.parameters import LayerSizes, parameter_shapes
+from gradharness.model.parameters import LayerSizes, parameter_shapes, unchanged
 from gradharness.properties.reference import perturbed_stack
 from gradharness.records.serialise import decode
 from gradharness.settings import FunctionNames
@@ -130,23 +130,15 @@ def _copies(X: Any, Y: Any, parameters: Any) -> tuple[Any, Any, dict]:
     return np.array(X, copy=True), np.array(Y, copy=True), keep
 
 
-def _same(before: np.ndarray, after: object) -> bool:
-    try:
-        after = np.asarray(after)
-        return before.shape == after.shape and bool(np.array_equal(before, after, equal_nan=True))
-    except (TypeError, ValueError):
-        return False
-
-
 def _changed(inputs: tuple[Any, Any, dict], pristine: tuple[Any, Any, dict]) -> dict[str, Any]:
     """The inputs that no longer hold their values: X, Y, and parameters by name (None: deleted)."""
     changed: dict[str, Any] = {}
     for label, now, before in zip(("X", "Y"), inputs[:2], pristine[:2], strict=True):
-        if not _same(before, now):
+        if not unchanged(before, now):
             changed[label] = encode_value(now)
     parameters = {
         name: encode_value(inputs[2].get(name)) for name, before in pristine[2].items()
-        if not _same(before, inputs[2].get(name))
+        if not unchanged(before, inputs[2].get(name))
     }  # fmt: skip
     if parameters:
         changed["parameters"] = parameters

@@ -21,7 +21,7 @@ from gradharness.errors import EvaluatorLost, UserRaised
 from gradharness.isolation.client import Evaluator
 from gradharness.isolation.protocol import ProtocolError
 from gradharness.isolation.values import MAX_TEXT, cut, decode_value
-from gradharness.model.parameters import Parameters
+from gradharness.model.parameters import Parameters, unchanged
 
 
 class CacheRef:
@@ -133,8 +133,7 @@ class RemoteNetwork:
             raise TypeError("the cache of a forward pass run in the evaluator")
         X0, Y0, parameters, prefetched, *sent = self._inputs.pop(cache.id, (X, Y, {}, None, None, None))
         same = prefetched is not None and all(
-            isinstance(a, np.ndarray) and np.array_equal(a, b, equal_nan=True)
-            for a, b in zip(sent, (X, Y), strict=True)
+            isinstance(a, np.ndarray) and unchanged(a, b) for a, b in zip(sent, (X, Y), strict=True)
         )
         if same:
             reply = self._evaluator.checked(prefetched)

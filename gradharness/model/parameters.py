@@ -153,3 +153,15 @@ def gradients_to_vector(gradients: Gradients) -> np.ndarray:
     return np.concatenate(
         [np.asarray(gradients[name], dtype=np.float64).reshape(-1, 1) for name in GRADIENT_NAMES], axis=0
     )
+
+
+def unchanged(before: np.ndarray, after: object) -> bool:
+    """Whether ``after`` still holds ``before``'s values (same shape; NaN equals NaN): the side-effect rule."""
+    if isinstance(after, np.ndarray) and after.dtype == before.dtype and after.shape == before.shape:
+        if after.tobytes() == before.tobytes():  # the usual answer, without array_equal's overhead
+            return True
+    try:
+        after = np.asarray(after)
+        return before.shape == after.shape and bool(np.array_equal(before, after, equal_nan=True))
+    except (TypeError, ValueError):
+        return False

@@ -21,7 +21,7 @@ from gradharness.check.verdict import Verdict
 from gradharness.errors import describe_exception, raised_by_user_code
 from gradharness.model.case import NetworkCase
 from gradharness.model.keys import matching_key
-from gradharness.model.parameters import GRADIENT_NAMES, Gradients, Parameters, parameter_shapes
+from gradharness.model.parameters import GRADIENT_NAMES, Gradients, Parameters, parameter_shapes, unchanged
 from gradharness.properties.failures import (
     Derivative1DFailure,
     ForwardCostFailure,
@@ -71,11 +71,6 @@ def _value_type(value: object) -> str:
         return f"{type(value).__name__} of {np.asarray(value).dtype.name}"
     except (TypeError, ValueError):
         return type(value).__name__
-
-
-def _unchanged(before: np.ndarray, after: object) -> bool:
-    after = np.asarray(after)
-    return before.shape == after.shape and bool(np.array_equal(before, after, equal_nan=True))
 
 
 def normalise_gradients(returned: object, case: NetworkCase, backward_name: str) -> Gradients:
@@ -158,12 +153,12 @@ def _forward_cost(
 def _check_unchanged(case: NetworkCase, X: np.ndarray, Y: np.ndarray, parameters: Parameters) -> None:
     """Raise SideEffectFailure if forward/backward modified the copies of the case they were given."""
     for label, before, after in (("X", case.X, X), ("Y", case.Y, Y)):
-        if not _unchanged(before, after):
+        if not unchanged(before, after):
             raise SideEffectFailure(
                 f"{label} was modified in place during forward/backward", FailureKind.SIDE_EFFECT, case
             )
     for name, before in case.parameters.items():
-        if not _unchanged(before, parameters.get(name)):
+        if not unchanged(before, parameters.get(name)):
             raise SideEffectFailure(
                 f"parameter {name} was modified in place during forward/backward", FailureKind.SIDE_EFFECT, case
             )

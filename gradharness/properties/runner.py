@@ -13,7 +13,7 @@ import contextlib
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -28,6 +28,8 @@ except ImportError:  # pragma: no cover - another Hypothesis; the counts then st
     collector = None  # type: ignore[assignment]
 
 from gradharness.check.checker import GradientCheckResult
+from gradharness.model.case import NetworkCase
+from gradharness.properties.drawn import keep_cases, kept_cases
 from gradharness.properties.properties import (
     NetworkFunctions,
     Property,
@@ -250,18 +252,23 @@ def _hypothesis_settings(run: RunSettings) -> settings:
     )
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Overflow in exp or log(0) is expected while checking (saturation is diagnosed, not warned about)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
 def _run(test: Callable[[], None], tally: _Tally, shrinking: ShrinkControl) -> list[PropertyFailure]:
     """Run a Hypothesis test; return the distinct shrunk failures."""
     shrinking.restart()
     try:
-        # Overflow in exp or log(0) is expected (saturation is diagnosed, not warned about).
         with (
             with_reporter(lambda _message: None),
             collector.with_value(tally.note_statistics) if collector is not None else contextlib.nullcontext(),  # type: ignore[arg-type]
-            np.errstate(all="ignore"),
-            warnings.catch_warnings(),
+            _quiet(),
         ):
-            warnings.simplefilter("ignore", RuntimeWarning)
             test()
     except PropertyFailure as failure:
         return [failure]
@@ -293,13 +300,23 @@ def _network_failures(
     tally: _Tally,
     shrinking: ShrinkControl,
 ) -> list[FailureRecord]:
-    """Run the network properties under Hypothesis, counting into ``tally``; the shrunk failures."""
+    """Run the network properties under Hypothesis, counting into ``tally``; the shrunk failures.
+
+    When a file before this one passed every case these settings draw, they are checked again
+    directly (:mod:`gradharness.properties.drawn`); Hypothesis runs only if one of them fails.
+    """
+    replay = kept_cases(run)
+    if replay is not None and _replayed(network, run, progress, tally, replay):
+        return []
+    tally.calls.clear()
+    cases: list[NetworkCase] = []
 
     @seed(run.seed)
     @hypothesis_settings
     @given(case=case_strategy(run.strategy))
     def network_property(case) -> None:
         index = tally.begin()
+        cases.append(case)
         if progress is not None:
             progress(min(index + 1, run.max_examples), run.max_examples, case.describe())
         try:
@@ -313,7 +330,32 @@ def _network_failures(
             raise
         tally.calls[index] = _Call(outcome.properties, verdict=outcome.verdict.value)
 
-    return [_failure_record(f, tally) for f in _run(network_property, tally, shrinking)]
+    failures = _run(network_property, tally, shrinking)
+    if not failures and len(tally.drawn) == len(tally.calls):
+        keep_cases(run, cases)
+    return [_failure_record(f, tally) for f in failures]
+
+
+def _replayed(
+    network: NetworkFunctions,
+    run: RunSettings,
+    progress: Progress | None,
+    tally: _Tally,
+    replay: tuple[NetworkCase, ...],
+) -> bool:
+    """Check ``network`` on the cases a passing run drew, in order, as the network test's calls would;
+    False at the first case that does not pass (the counts in ``tally`` are then to be thrown away)."""
+    with _quiet():
+        for index, case in enumerate(replay):
+            if progress is not None:
+                progress(min(index + 1, run.max_examples), run.max_examples, case.describe())
+            try:
+                outcome = check_network_case(network, case, run.check)
+            except Exception:  # a failure, or anything else: Hypothesis's run shows it as it always does
+                return False
+            tally.calls.append(_Call(outcome.properties, verdict=outcome.verdict.value))
+    tally.drawn_calls = set(range(len(tally.calls)))
+    return True
 
 
 def _derivative_failures(
