@@ -50,7 +50,8 @@ def test_quick_run_prints_every_column(capsys, monkeypatch):
     for text in ("4-5-3-1, m=3", "seed loop", "directional", "full vs seed", "gradharness full", "peak memory"):
         assert text in out
     assert "user-file check, cases/s: in-process" in out
-    assert "batch check, files/min: pool of 2" in out and "1 pass, 2 fail, 0 error; verdicts the same both ways" in out
+    assert "batch check, files/min: pool of 2" in out and "1 pass, 2 fail, 0 error; best of 1 round;" in out
+    assert "verdicts the same both ways" in out
 
 
 def test_unknown_size_is_a_usage_error(capsys):

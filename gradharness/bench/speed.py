@@ -364,7 +364,7 @@ def main(argv: list[str] | None = None) -> None:
     throughput = hypothesis_throughput(cases) if cases > 0 else None
     mutation = None if args.quick or args.no_mutation else mutation_throughput()
     isolation = None if args.no_isolation else user_file_throughput(cases=20 if args.quick else 200)
-    batch = None if args.no_batch else batch_throughput(files=3 if args.quick else 12)
+    batch = None if args.no_batch else batch_throughput(files=3, rounds=1) if args.quick else batch_throughput()
     print(report(rows, throughput, torch_version, mutation, isolation, batch))
 
 

@@ -10,6 +10,7 @@ Keys are matched in either case (``W1``/``w1``, ``dW1``/``dw1``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -86,7 +87,7 @@ def vector_to_dictionary(theta):
     flat = np.asarray(theta).reshape(-1)
     layout = _layouts.get(flat.size)
     if layout is None:
-        if flat.size != sum(int(np.prod(shape)) for _, shape in EXERCISE_LAYOUT):
+        if flat.size != sum(math.prod(shape) for _, shape in EXERCISE_LAYOUT):
             raise ValueError(
                 f"vector_to_dictionary: {flat.size} entries, and no dictionary of that length went through "
                 "dictionary_to_vector (the layout is taken from it)"
@@ -95,7 +96,7 @@ def vector_to_dictionary(theta):
     parameters = KeyCaseDict()
     start = 0
     for name, shape in layout:
-        size = int(np.prod(shape))
+        size = math.prod(shape)
         parameters[name] = flat[start : start + size].reshape(shape)
         start += size
     return parameters
