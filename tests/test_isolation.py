@@ -186,9 +186,8 @@ def test_a_long_message_from_the_evaluator_is_cut_and_says_so(tmp_path: Path) ->
     assert len(failure.message) < 2000 and "more characters cut]" in failure.message
 
 
-def test_the_evaluators_loop_makes_the_same_calls_in_the_same_order_as_the_checkers() -> None:
+def test_the_loop_calls_the_forward_at_each_perturbed_point_in_order_on_read_only_blocks() -> None:
     from gradharness.check.finite_diff import Perturbations, loop_costs
-    from gradharness.isolation.evaluator import stacked_loop_costs
     from gradharness.model import network
     from gradharness.usercode.discover import with_key_case
 
@@ -199,30 +198,31 @@ def test_the_evaluators_loop_makes_the_same_calls_in_the_same_order_as_the_check
                       steps=rng.uniform(1e-7, 1e-5, (value.size + 1) // 2))
         for name, value in case.parameters.items()
     ] + [Perturbations("W2", deltas=rng.normal(size=(3, 15)) * 1e-6)]  # fmt: skip
-    seen: dict[str, list] = {"checker": [], "evaluator": []}
+    seen: list[dict] = []
 
-    def recorded(log: list):
-        def forward(X, Y, parameters):
-            log.append({name: np.array(value) for name, value in parameters.items()})
-            return network.forward_propagation_n(X, Y, parameters)
+    def forward(X, Y, parameters):
+        seen.append({name: np.array(value) for name, value in parameters.items()})
+        return network.forward_propagation_n(X, Y, parameters)
 
-        return with_key_case(forward)
-
-    ours = loop_costs(recorded(seen["checker"]), case.X, case.Y, case.copy_parameters(), groups)
-    theirs = stacked_loop_costs(recorded(seen["evaluator"]), case.X, case.Y, case.copy_parameters(), groups)
-    assert all(
-        np.array_equal(a, b) for pair, other in zip(ours, theirs, strict=True) for a, b in zip(pair, other, strict=True)
-    )
-    assert len(seen["checker"]) == len(seen["evaluator"]) == 2 * sum(len(g) for g in groups)
-    for a, b in zip(seen["checker"], seen["evaluator"], strict=True):
+    costs = loop_costs(with_key_case(forward), case.X, case.Y, case.copy_parameters(), groups)
+    expected = [
+        {**case.parameters, g.block: g.perturbed(case.parameters[g.block], k, sign)}
+        for g in groups
+        for k in range(len(g))
+        for sign in (1.0, -1.0)
+    ]
+    assert len(seen) == len(expected) == 2 * sum(len(g) for g in groups)
+    for a, b in zip(seen, expected, strict=True):
         assert a.keys() == b.keys() and all(np.array_equal(a[name], b[name]) for name in a)
+    flat = [c for plus, minus in costs for pair in zip(plus, minus, strict=True) for c in pair]
+    assert flat == [network.forward_propagation_n(case.X, case.Y, p)[0] for p in expected]
 
     def writes_w1(X, Y, parameters):
         parameters["W1"][0, 0] = 5.0
         return network.forward_propagation_n(X, Y, parameters)
 
     with pytest.raises(ValueError, match="read-only"):
-        stacked_loop_costs(with_key_case(writes_w1), case.X, case.Y, case.copy_parameters(), groups[1:2])
+        loop_costs(with_key_case(writes_w1), case.X, case.Y, case.copy_parameters(), groups[1:2])
 
 
 STATEFUL_1D = """

@@ -11,7 +11,7 @@ from gradharness.check.finite_diff import Perturbations, perturbed_costs
 from gradharness.model import network
 from gradharness.model.case import seed_test_case
 from gradharness.properties.failures import ForwardReferenceFailure
-from gradharness.properties.reference import ReferenceAudit, perturbed_stack
+from gradharness.properties.reference import ReferenceAudit
 
 CASE = seed_test_case()
 
@@ -26,7 +26,7 @@ def test_a_stack_holds_exactly_the_perturbed_blocks_one_by_one(sign: float) -> N
     ]
     for group in groups:
         one_by_one = np.stack([group.perturbed(block, k, sign) for k in range(len(group))])
-        stacked = perturbed_stack(group, block, sign)
+        stacked = group.stacked(block, sign)
         assert stacked.dtype == np.float64 and np.array_equal(stacked, one_by_one)
     assert np.array_equal(block, seed_test_case().parameters["W1"])  # the block itself is left alone
 

@@ -45,6 +45,8 @@ def epsilon_vector(theta: np.ndarray, epsilon: float | None, sensitivity: np.nda
 
 def cost_of(value: object) -> float:
     """The scalar cost out of what a forward returned: ``cost`` or ``(cost, cache)``; float or 1x1 array."""
+    if type(value) is tuple and len(value) == 2 and type(value[0]) in (float, np.float64):
+        return float(value[0])  # the usual return, at once: this runs once per perturbed forward call
     if isinstance(value, (tuple, list)):
         if not value:
             raise ValueError("forward returned an empty tuple")
@@ -105,6 +107,17 @@ class Perturbations:
             out[entry] += sign * float(delta)
         return out
 
+    def stacked(self, block: np.ndarray, sign: float) -> np.ndarray:
+        """``perturbed(block, k, sign)`` for every k, stacked: the same values, made in one pass."""
+        if self.deltas is None and self.indices is not None and self.steps is not None:
+            count = len(self)
+            stack = np.repeat(block[np.newaxis].astype(np.float64), count, axis=0)
+            flat = stack.reshape(count, -1)
+            rows = np.arange(count)
+            flat[rows, self.indices] = flat[rows, self.indices] + sign * np.asarray(self.steps, dtype=np.float64)
+            return stack
+        return np.stack([self.perturbed(block, k, sign) for k in range(len(self))])
+
 
 PerturbedCosts = list[tuple[np.ndarray, np.ndarray]]
 """J(theta + delta) and J(theta - delta) for each perturbation of each group."""
@@ -115,18 +128,21 @@ def loop_costs(
 ) -> PerturbedCosts:
     """Call ``forward`` once per perturbed parameter set, as the seed's loop does.
 
-    Unperturbed blocks are shared read-only between calls, so a forward that writes into its
-    parameters raises instead of corrupting later evaluations; each call gets a fresh dict, so a
-    forward that rebinds its keys cannot affect the next call.
+    J(theta + delta_k) then J(theta - delta_k), for each k of each group in turn. Unperturbed
+    blocks are shared read-only between calls, so a forward that writes into its parameters raises
+    instead of corrupting later evaluations; the perturbed block is a slot of its own, made with
+    the others of its group beforehand; each call gets a fresh dict, so a forward that rebinds its
+    keys cannot affect the next call.
     """
     base = _frozen_copies(parameters, parameter_shapes(LayerSizes.of(parameters)))
     out = []
     for group in groups:
+        block = group.block
+        ups, downs = group.stacked(base[block], 1.0), group.stacked(base[block], -1.0)
         plus, minus = np.empty(len(group)), np.empty(len(group))
         for k in range(len(group)):
-            for sign, costs in ((1.0, plus), (-1.0, minus)):
-                perturbed = group.perturbed(base[group.block], k, sign)
-                costs[k] = cost_of(forward(X, Y, {**base, group.block: perturbed}))
+            plus[k] = cost_of(forward(X, Y, {**base, block: ups[k]}))
+            minus[k] = cost_of(forward(X, Y, {**base, block: downs[k]}))
         out.append((plus, minus))
     return out
 

@@ -31,13 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from gradharness.check.finite_diff import Perturbations, cost_of
+from gradharness.check.finite_diff import Perturbations, loop_costs
 from gradharness.errors import GradHarnessError, exception_name
 from gradharness.isolation.protocol import read_frame, write_frame
 from gradharness.isolation.values import MAX_TEXT, cut, encode_value
 from gradharness.model.keys import KeyCaseDict
-from gradharness.model.parameters import LayerSizes, parameter_shapes, unchanged
-from gradharness.properties.reference import perturbed_stack
+from gradharness.model.parameters import unchanged
 from gradharness.records.serialise import decode
 from gradharness.settings import FunctionNames
 from gradharness.usercode.discover import with_key_case
@@ -234,7 +233,7 @@ class Session:
             Perturbations(str(g["block"]), indices=g.get("indices"), steps=g.get("steps"), deltas=g.get("deltas"))
             for g in message["groups"]
         ]
-        costs = stacked_loop_costs(forward, message["X"], message["Y"], message["parameters"], groups)
+        costs = loop_costs(forward, message["X"], message["Y"], message["parameters"], groups)
         return {"costs": [[plus, minus] for plus, minus in costs]}
 
     def _one_d(self, index: int, message: dict) -> dict:
@@ -269,40 +268,6 @@ class Session:
         parameters, gradients, *rest = message["arguments"]
         returned = self.loaded.found.checker(KeyCaseDict(parameters), KeyCaseDict(gradients), *rest)
         return {"returned": encode_value(returned)}
-
-
-def stacked_loop_costs(
-    forward: Callable, X: np.ndarray, Y: np.ndarray, parameters: dict, groups: list[Perturbations]
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """:func:`~gradharness.check.finite_diff.loop_costs`, the same calls in the same order, with the perturbed blocks made
-    all at once beforehand.
-
-    Each call gets a dict of its own (keys in either case, as ``with_key_case`` gives), the unperturbed
-    blocks read-only and shared, the perturbed block a slot of its own: a forward that writes into its
-    parameters raises, or changes only what no other call sees.
-    """
-    base = {}
-    for name in parameter_shapes(LayerSizes.of(parameters)):
-        frozen = np.array(parameters[name], dtype=np.float64, copy=True)
-        frozen.flags.writeable = False
-        base[name] = frozen
-    out = []
-    for group in groups:
-        block = group.block
-        ups, downs = (perturbed_stack(group, base[block], sign) for sign in (1.0, -1.0))
-        plus, minus = np.empty(len(group)), np.empty(len(group))
-        for k in range(len(group)):
-            plus[k] = _cost(forward(X, Y, KeyCaseDict({**base, block: ups[k]})))
-            minus[k] = _cost(forward(X, Y, KeyCaseDict({**base, block: downs[k]})))
-        out.append((plus, minus))
-    return out
-
-
-def _cost(returned: object) -> float:
-    """:func:`~gradharness.check.finite_diff.cost_of`, at once for the usual ``(float, cache)``."""
-    if type(returned) is tuple and len(returned) == 2 and type(returned[0]) in (float, np.float64):
-        return float(returned[0])
-    return cost_of(returned)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -112,7 +112,7 @@ class ReferenceAudit:
 
     def _network_costs(self, group: Perturbations, base: Parameters) -> np.ndarray:
         """The network's costs at the group's points, the + side then the - side, in one batched pass."""
-        stack = np.concatenate([perturbed_stack(group, base[group.block], sign) for sign in (1.0, -1.0)])
+        stack = np.concatenate([group.stacked(base[group.block], sign) for sign in (1.0, -1.0)])
         with np.errstate(all="ignore"):
             expected = network.stacked_costs(self._case.X, self._case.Y, base, group.block, stack)
         expected.flags.writeable = False
@@ -132,18 +132,6 @@ class ReferenceAudit:
             FailureKind.WRONG,
             self._case,
         )
-
-
-def perturbed_stack(group: Perturbations, block: np.ndarray, sign: float) -> np.ndarray:
-    """``group.perturbed(block, k, sign)`` for every k, stacked: the same values, made in one pass."""
-    if group.deltas is None and group.indices is not None and group.steps is not None:
-        count = len(group)
-        stack = np.repeat(block[np.newaxis].astype(np.float64), count, axis=0)
-        flat = stack.reshape(count, -1)
-        rows = np.arange(count)
-        flat[rows, group.indices] = flat[rows, group.indices] + sign * np.asarray(group.steps, dtype=np.float64)
-        return stack
-    return np.stack([group.perturbed(block, k, sign) for k in range(len(group))])
 
 
 def _where_either(group: Perturbations, k: int, *, shape: tuple[int, ...]) -> str:
