@@ -213,3 +213,25 @@ def test_a_second_close_of_a_finished_evaluator_leaves_the_next_one_alone() -> N
         first.close()  # stale: the server now runs the second file's evaluator
         second.call({"call": "hello"})
         assert decode_value(second.call({"call": "forward_1d", "x": 2.0, "theta": 3.0})["returned"]) == 6.0
+
+
+def test_a_start_cut_short_by_a_files_time_limit_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(warm, "_server", None)
+    monkeypatch.setattr(warm, "_refused", None)
+    assert warm.server(wait=0.0) is None, "no sandbox is ready in no time"
+    assert warm._refused is None, "a start cut short by a file's limit does not turn the warm start off"
+    started = warm.server()
+    try:
+        assert started is not None and started.alive, warm._refused
+    finally:
+        if started is not None:
+            started.close()
+
+
+def test_a_start_that_fails_in_the_full_wait_is_not_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(warm, "_server", None)
+    monkeypatch.setattr(warm, "_refused", None)
+    monkeypatch.setattr(warm, "START_SECONDS", 0.0)  # the full wait, over before the sandbox is ready
+    assert warm.server() is None
+    assert warm._refused is not None and "not ready after 0 s" in warm._refused
+    assert warm.server() is None

@@ -124,7 +124,8 @@ class Evaluator:
         self.close()
 
     def _start(self) -> None:
-        if self.level == "namespace" and (server := warm.server()) is not None and self._start_warm(server):
+        server = warm.server(self._left()) if self.level == "namespace" else None
+        if server is not None and self._start_warm(server):
             return
         self._jail = jail = make_jail(self.path, self.level, siblings=self.siblings, helpers=self.isolation.helpers)
         if jail.uid is None and jail.level == "process":
@@ -173,7 +174,7 @@ class Evaluator:
         # No file name: the server never learns which file its fork checks (the fork reads it from its pipe).
         setup = {**self._limits(NAMESPACE_PROCESSES, None), "notebook": self.path.suffix.lower() == ".ipynb"}
         try:
-            child = server.fork(setup, (request_read, reply_write, output_write))
+            child = server.fork(setup, (request_read, reply_write, output_write), self._left())
         finally:
             for fd in (request_read, reply_write, output_write):
                 os.close(fd)
@@ -200,6 +201,10 @@ class Evaluator:
             self.wait_for(self._requests, readable=False)
             written = os.write(self._requests, data)
             data = data[written:]
+
+    def _left(self) -> float:
+        """Seconds left before the deadline (0 once it has passed)."""
+        return max(0.0, self._deadline - time.monotonic())
 
     def wait_for(self, fd: int, *, readable: bool) -> None:
         """Block until ``fd`` is ready; EvaluatorLost at the deadline."""

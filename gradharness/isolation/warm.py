@@ -81,7 +81,9 @@ class WarmChild:
 class WarmServer:
     """The sandboxed fork server of this judge process."""
 
-    def __init__(self) -> None:
+    def __init__(self, wait: float = START_SECONDS) -> None:
+        """Start the server, waiting at most ``wait`` seconds for it to say it is ready."""
+        self.timed_out = False
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.owner = os.getpid()
         self.busy = False
@@ -99,8 +101,10 @@ class WarmServer:
             return
         finally:
             theirs.close()
-        ready = self._message(START_SECONDS)
-        self.unavailable = None if ready.get("ready") is True else str(ready.get("reason") or "it did not start")[:300]
+        ready = self._message(wait)
+        self.timed_out = not ready and self.alive
+        reason = f"it was not ready after {wait:g} s" if self.timed_out else ready.get("reason") or "it did not start"
+        self.unavailable = None if ready.get("ready") is True else str(reason)[:300]
         if self.unavailable is None:
             self.pid = nested_pid(self._sandbox.pid, ready.get("pid"))
             if self.pid < 0:
@@ -124,8 +128,9 @@ class WarmServer:
         """The server is running and answers."""
         return self._sandbox is not None and self._sandbox.poll() is None and self._control.fileno() >= 0
 
-    def fork(self, setup: dict[str, Any], fds: tuple[int, int, int]) -> WarmChild | None:
-        """A jailed evaluator with ``setup``'s limits on the pipes ``fds`` (request, reply, output); None if none."""
+    def fork(self, setup: dict[str, Any], fds: tuple[int, int, int], wait: float = START_SECONDS) -> WarmChild | None:
+        """A jailed evaluator with ``setup``'s limits on the pipes ``fds`` (request, reply, output), forked
+        within ``wait`` seconds; None if none (the server is then closed)."""
         if not self.alive or self.busy:
             return None
         fd_bytes = array.array("i", fds).tobytes()
@@ -136,7 +141,7 @@ class WarmServer:
         except OSError:
             self.close()
             return None
-        if "started" not in self._message(START_SECONDS):
+        if "started" not in self._message(wait):
             self.close()
             return None
         self.busy = True
@@ -173,8 +178,10 @@ _server: WarmServer | None = None
 _refused: str | None = None
 
 
-def server() -> WarmServer | None:
-    """This process's warm server, started on first use; None where there is none to use (then start afresh)."""
+def server(wait: float = START_SECONDS) -> WarmServer | None:
+    """This process's warm server, started on first use within ``wait`` seconds; None where there is none to
+    use (then start afresh). A server that fails to start is not tried again in this process, unless it was
+    only still starting when a ``wait`` shorter than START_SECONDS ran out (a file's own time limit)."""
     global _server, _refused
     if not ENABLED or _refused is not None or threading.current_thread() is not threading.main_thread():
         return None  # a sandbox started from another thread would die with that thread (its parent-death signal)
@@ -182,9 +189,10 @@ def server() -> WarmServer | None:
         if _server is not None and (_server.owner != os.getpid() or not _server.alive):
             _server = None
         if _server is None:
-            started = WarmServer()
+            started = WarmServer(min(wait, START_SECONDS))
             if started.unavailable is not None:
-                _refused = started.unavailable
+                if not (started.timed_out and wait < START_SECONDS):
+                    _refused = started.unavailable
                 return None
             _server = started
         return None if _server.busy else _server

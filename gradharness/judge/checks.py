@@ -168,9 +168,10 @@ def _progress(evaluator: Evaluator | None, line: Callable[[str], None] | None) -
     return update
 
 
-def _level(requested: str | None) -> tuple[str, str | None]:
-    """The isolation level to use: the namespace level at once when the warm server runs (it proves bubblewrap works)."""
-    if requested in (None, "namespace") and warm.server() is not None:
+def _level(requested: str | None, timeout: float) -> tuple[str, str | None]:
+    """The isolation level to use: the namespace level at once when the warm server runs (it proves bubblewrap
+    works; its start waits no longer than the file's ``timeout``)."""
+    if requested in (None, "namespace") and warm.server(timeout) is not None:
         return "namespace", None
     return resolve_level(requested)
 
@@ -185,7 +186,7 @@ def examine(
     progress: Callable[[str], None] | None = None,
 ) -> Examined:
     """Load the file at the isolation level asked for and judge its functions."""
-    level, fallback = _level(isolation.level)
+    level, fallback = _level(isolation.level, timeout)
     notes = [fallback] if fallback else []
     if not run.check.reference:
         notes.append(
