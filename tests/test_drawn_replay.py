@@ -22,6 +22,9 @@ FILES = [
     FIXTURES / "user_code" / "buggy_transpose_square.py",  # fails on a later one
     FIXTURES / "user_code" / "buggy_shape_only_m1.py",
     FIXTURES / "exercise" / "scripts" / "checker_forgets_two.py",  # the network passes, its checker fails
+    FIXTURES / "exercise" / "scripts" / "imports_gc_utils_not_shipped.py",  # its checker passes: kept cases
+    FIXTURES / "user_code" / "correct_1d_only.py",  # the 1-D test's points, kept and checked again
+    FIXTURES / "user_code" / "buggy_1d.py",
 ]
 RUN = RunSettings(seed=3, max_examples=40)
 
@@ -45,7 +48,10 @@ def test_replayed_cases_give_the_fresh_record(path: Path, fresh) -> None:
     alone = _comparable(check_file(path, RUN))
     drawn.forget()
     check_file(PASSING, RUN)
-    assert drawn.kept_cases(RUN) is not None, "a passing file keeps the cases it drew"
+    check_file(FIXTURES / "user_code" / "correct_1d_only.py", RUN)
+    check_file(FIXTURES / "exercise" / "scripts" / "lowercase_keys_crlf.py", RUN)
+    for test in ("network", "1-D", "student checker"):
+        assert drawn.kept_cases(RUN, test) is not None, f"a passing file keeps what the {test} test drew"
     after = _comparable(check_file(path, RUN))
     assert after == alone
 
@@ -53,8 +59,66 @@ def test_replayed_cases_give_the_fresh_record(path: Path, fresh) -> None:
 def test_kept_cases_are_the_drawn_ones_and_read_only(fresh) -> None:
     functions = NetworkFunctions(network.forward_propagation_n, network.backward_propagation_n, builtin=True)
     findings = run_properties(functions, None, RUN)
-    cases = drawn.kept_cases(RUN)
+    cases = drawn.kept_cases(RUN, "network")
     assert cases is not None and len(cases) == findings.examples == RUN.max_examples
     assert not cases[0].X.flags.writeable and not cases[0].parameters["W1"].flags.writeable
     other = RunSettings(seed=4, max_examples=40)
-    assert drawn.kept_cases(other) is None, "other settings draw other cases"
+    assert drawn.kept_cases(other, "network") is None, "other settings draw other cases"
+
+
+# A backward that is right on every call but its third: run again from the start, it passes.
+REMEMBERS_ITS_CALLS = """
+import numpy as np
+from gradharness.model import network as _network  # the judge's network, only as this test's shortcut
+
+calls = []
+
+forward_propagation_n = _network.forward_propagation_n
+
+
+def backward_propagation_n(X, Y, cache):
+    calls.append(1)
+    gradients = _network.backward_propagation_n(X, Y, cache)
+    if len(calls) == 3:
+        gradients["dW2"] = gradients["dW2"] * 2
+    return gradients
+"""
+
+
+def test_a_failure_the_replay_met_is_kept_when_code_remembers_its_calls(tmp_path: Path, fresh) -> None:
+    path = tmp_path / "remembers.py"
+    path.write_text(REMEMBERS_ITS_CALLS)
+    check_file(PASSING, RUN)
+    record = check_file(path, RUN)
+    assert record.verdict.value == "fail"
+    [failure] = record.failures
+    assert failure.property == "GRADIENT_AGREES" and "dW2" in failure.message
+    assert failure.examples_before == 3
+
+
+CHECKER_REMEMBERS_ITS_CALLS = (
+    REMEMBERS_ITS_CALLS.replace("    if len(calls) == 3:", "    if False:")
+    + """
+
+from gradharness.check.checker import gradient_check_n as _checked
+
+checker_calls = []
+
+
+def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
+    checker_calls.append(1)
+    if len(checker_calls) == 1:
+        return 1.0  # rejects the correct backprop, once
+    return _checked(parameters, gradients, X, Y).difference
+"""
+)
+
+
+def test_a_checker_failure_the_replay_met_is_kept_when_the_checker_remembers_its_calls(tmp_path: Path, fresh) -> None:
+    path = tmp_path / "checker_remembers.py"
+    path.write_text(CHECKER_REMEMBERS_ITS_CALLS)
+    check_file(FIXTURES / "exercise" / "scripts" / "lowercase_keys_crlf.py", RUN)
+    assert drawn.kept_cases(RUN, "student checker") is not None
+    record = check_file(path, RUN)
+    [failure] = record.failures
+    assert failure.property == "STUDENT_CHECKER" and "for a correct backprop" in failure.message

@@ -124,15 +124,21 @@ PerturbedCosts = list[tuple[np.ndarray, np.ndarray]]
 
 
 def loop_costs(
-    forward: ForwardN, X: np.ndarray, Y: np.ndarray, parameters: Parameters, groups: Sequence[Perturbations]
+    forward: ForwardN,
+    X: np.ndarray,
+    Y: np.ndarray,
+    parameters: Parameters,
+    groups: Sequence[Perturbations],
+    *,
+    mapping: Callable[[Parameters], Parameters] = dict,
 ) -> PerturbedCosts:
     """Call ``forward`` once per perturbed parameter set, as the seed's loop does.
 
     J(theta + delta_k) then J(theta - delta_k), for each k of each group in turn. Unperturbed
     blocks are shared read-only between calls, so a forward that writes into its parameters raises
     instead of corrupting later evaluations; the perturbed block is a slot of its own, made with
-    the others of its group beforehand; each call gets a fresh dict, so a forward that rebinds its
-    keys cannot affect the next call.
+    the others of its group beforehand; each call gets a fresh dict (made by ``mapping``), so a
+    forward that rebinds its keys cannot affect the next call.
     """
     base = _frozen_copies(parameters, parameter_shapes(LayerSizes.of(parameters)))
     out = []
@@ -141,8 +147,8 @@ def loop_costs(
         ups, downs = group.stacked(base[block], 1.0), group.stacked(base[block], -1.0)
         plus, minus = np.empty(len(group)), np.empty(len(group))
         for k in range(len(group)):
-            plus[k] = cost_of(forward(X, Y, {**base, block: ups[k]}))
-            minus[k] = cost_of(forward(X, Y, {**base, block: downs[k]}))
+            plus[k] = cost_of(forward(X, Y, mapping({**base, block: ups[k]})))
+            minus[k] = cost_of(forward(X, Y, mapping({**base, block: downs[k]})))
         out.append((plus, minus))
     return out
 

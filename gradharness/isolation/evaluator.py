@@ -233,7 +233,8 @@ class Session:
             Perturbations(str(g["block"]), indices=g.get("indices"), steps=g.get("steps"), deltas=g.get("deltas"))
             for g in message["groups"]
         ]
-        costs = loop_costs(forward, message["X"], message["Y"], message["parameters"], groups)
+        # Dicts whose keys match in either case, as with_key_case would make for each call.
+        costs = loop_costs(forward, message["X"], message["Y"], message["parameters"], groups, mapping=KeyCaseDict)
         return {"costs": [[plus, minus] for plus, minus in costs]}
 
     def _one_d(self, index: int, message: dict) -> dict:

@@ -15,6 +15,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, event, given, seed, settings
@@ -29,7 +30,7 @@ except ImportError:  # pragma: no cover - another Hypothesis; the counts then st
 
 from gradharness.check.checker import GradientCheckResult
 from gradharness.model.case import NetworkCase
-from gradharness.properties.drawn import keep_cases, kept_cases
+from gradharness.properties.drawn import keep_cases, kept_cases, replay
 from gradharness.properties.properties import (
     NetworkFunctions,
     Property,
@@ -119,11 +120,19 @@ class _Tally:
     # (property, kind) -> the index of the first call that failed it, and that failing case
     first_failures: dict[tuple[Property, FailureKind], tuple[int, DrawnFailure]] = field(default_factory=dict)
 
-    def begin(self) -> int:
-        """Start a call (nothing shown yet, should it end in an error) and tag it for the statistics; its index."""
+    def begin(self, *, tagged: bool = True) -> int:
+        """Start a call (nothing shown yet, should it end in an error) and tag it for Hypothesis's statistics
+        (``tagged`` False: a call made outside Hypothesis); its index."""
         self.calls.append(_Call(()))
-        event(CALL_EVENT, len(self.calls) - 1)
+        if tagged:
+            event(CALL_EVENT, len(self.calls) - 1)
         return len(self.calls) - 1
+
+    def reset(self) -> None:
+        """Forget every call (a replay that stopped at a failure: Hypothesis's run counts afresh)."""
+        self.calls.clear()
+        self.first_failures.clear()
+        self.drawn_calls = None
 
     def note_failure(self, index: int, failure: PropertyFailure) -> None:
         """Keep the case of call ``index`` if it is the first to fail this way (generation precedes shrinking)."""
@@ -292,6 +301,55 @@ def _flatten(group: BaseExceptionGroup) -> list[BaseException]:
 _NETWORK_PROPERTIES = [p for p in Property if p not in (Property.DERIVATIVE_1D, Property.STUDENT_CHECKER)]
 
 
+PropertyCall = Callable[[Any, int], None]
+"""One call of a property test on one drawn value, counted at the given index of the tally; raises on a failure."""
+
+
+def _checked(
+    test: str,
+    run: RunSettings,
+    strategy: st.SearchStrategy,
+    hypothesis_settings: settings,
+    tally: _Tally,
+    shrinking: ShrinkControl,
+    call: PropertyCall,
+) -> list[PropertyFailure]:
+    """Make ``call`` on each value Hypothesis draws from ``strategy``; the distinct shrunk failures.
+
+    When a file before this one passed every value these settings draw, the calls are made on those
+    values directly (:mod:`gradharness.properties.drawn`); Hypothesis runs only if one of them fails.
+    """
+    kept = kept_cases(run, test)
+    met: Exception | None = None
+    if kept is not None:
+        with _quiet():
+            met = replay(kept, lambda value: call(value, tally.begin(tagged=False)))
+        replayed = (list(tally.calls), dict(tally.first_failures), set(range(len(tally.calls))))
+        if met is None:
+            tally.drawn_calls = replayed[2]
+            return []
+        tally.reset()
+    drawn: list[Any] = []
+
+    @seed(run.seed)
+    @hypothesis_settings
+    @given(value=strategy)
+    def property_test(value: Any) -> None:
+        index = tally.begin()
+        drawn.append(value)
+        call(value, index)
+
+    failures = _run(property_test, tally, shrinking)
+    if met is not None and not failures:  # the replay failed, Hypothesis's run did not: the replay's finding
+        if not isinstance(met, PropertyFailure):
+            raise met
+        tally.calls, tally.first_failures, tally.drawn_calls = replayed
+        return [met]
+    if not failures and len(tally.drawn) == len(tally.calls):
+        keep_cases(run, drawn, test)
+    return failures
+
+
 def _network_failures(
     network: NetworkFunctions,
     run: RunSettings,
@@ -300,23 +358,9 @@ def _network_failures(
     tally: _Tally,
     shrinking: ShrinkControl,
 ) -> list[FailureRecord]:
-    """Run the network properties under Hypothesis, counting into ``tally``; the shrunk failures.
+    """Run the network properties on drawn cases, counting into ``tally``; the shrunk failures."""
 
-    When a file before this one passed every case these settings draw, they are checked again
-    directly (:mod:`gradharness.properties.drawn`); Hypothesis runs only if one of them fails.
-    """
-    replay = kept_cases(run)
-    if replay is not None and _replayed(network, run, progress, tally, replay):
-        return []
-    tally.calls.clear()
-    cases: list[NetworkCase] = []
-
-    @seed(run.seed)
-    @hypothesis_settings
-    @given(case=case_strategy(run.strategy))
-    def network_property(case) -> None:
-        index = tally.begin()
-        cases.append(case)
+    def network_call(case: NetworkCase, index: int) -> None:
         if progress is not None:
             progress(min(index + 1, run.max_examples), run.max_examples, case.describe())
         try:
@@ -330,32 +374,9 @@ def _network_failures(
             raise
         tally.calls[index] = _Call(outcome.properties, verdict=outcome.verdict.value)
 
-    failures = _run(network_property, tally, shrinking)
-    if not failures and len(tally.drawn) == len(tally.calls):
-        keep_cases(run, cases)
+    strategy = case_strategy(run.strategy)
+    failures = _checked("network", run, strategy, hypothesis_settings, tally, shrinking, network_call)
     return [_failure_record(f, tally) for f in failures]
-
-
-def _replayed(
-    network: NetworkFunctions,
-    run: RunSettings,
-    progress: Progress | None,
-    tally: _Tally,
-    replay: tuple[NetworkCase, ...],
-) -> bool:
-    """Check ``network`` on the cases a passing run drew, in order, as the network test's calls would;
-    False at the first case that does not pass (the counts in ``tally`` are then to be thrown away)."""
-    with _quiet():
-        for index, case in enumerate(replay):
-            if progress is not None:
-                progress(min(index + 1, run.max_examples), run.max_examples, case.describe())
-            try:
-                outcome = check_network_case(network, case, run.check)
-            except Exception:  # a failure, or anything else: Hypothesis's run shows it as it always does
-                return False
-            tally.calls.append(_Call(outcome.properties, verdict=outcome.verdict.value))
-    tally.drawn_calls = set(range(len(tally.calls)))
-    return True
 
 
 def _derivative_failures(
@@ -366,7 +387,7 @@ def _derivative_failures(
     tally: _Tally,
     shrinking: ShrinkControl,
 ) -> list[FailureRecord]:
-    """Run the 1-D property under Hypothesis, counting into ``tally``; the shrunk failures.
+    """Run the 1-D property on drawn points, counting into ``tally``; the shrunk failures.
 
     Each call checks :func:`points_per_call` points, asked of the evaluator in one round trip: a 1-D
     check costs almost nothing but Hypothesis's own work per call, which this shares out.
@@ -374,11 +395,7 @@ def _derivative_failures(
     forward, backward = one_d
     per_call = points_per_call(run.max_examples)
 
-    @seed(run.seed)
-    @settings(hypothesis_settings, max_examples=run.max_examples // per_call)
-    @given(points=st.lists(points_1d(), min_size=per_call, max_size=per_call))
-    def derivative_property(points: list[tuple[float, float]]) -> None:
-        index = tally.begin()
+    def derivative_call(points: list[tuple[float, float]], index: int) -> None:
         if progress is not None:
             done = min((index + 1) * per_call, run.max_examples)
             progress(done, run.max_examples, f"1-D x={points[0][0]:g}, theta={points[0][1]:g}")
@@ -396,7 +413,10 @@ def _derivative_failures(
                 raise
         tally.calls[index] = _Call((Property.DERIVATIVE_1D,), cases=len(points), verdicts=tuple(verdicts))
 
-    return [_failure_record(f, tally) for f in _run(derivative_property, tally, shrinking)]
+    strategy = st.lists(points_1d(), min_size=per_call, max_size=per_call)
+    calls_settings = settings(hypothesis_settings, max_examples=run.max_examples // per_call)
+    failures = _checked("1-D", run, strategy, calls_settings, tally, shrinking, derivative_call)
+    return [_failure_record(f, tally) for f in failures]
 
 
 POINTS_PER_CALL = 10

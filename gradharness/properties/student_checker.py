@@ -36,6 +36,7 @@ from gradharness.model import network
 from gradharness.model.case import NetworkCase, seed_test_case
 from gradharness.model.keys import KeyCaseDict
 from gradharness.model.parameters import Gradients, Parameters
+from gradharness.properties.drawn import keep_cases, kept_cases, replay
 from gradharness.properties.properties import Property, PropertyFailure
 from gradharness.properties.remembered import case_digest, digest, remembered
 from gradharness.properties.runner import Progress, case_strategy
@@ -240,6 +241,10 @@ def check_case(
         counts.rejected += 1
 
 
+_TEST = "student checker"
+"""The key of this property's drawn cases in :mod:`gradharness.properties.drawn`."""
+
+
 def first_example(case: NetworkCase) -> NetworkCase:
     """``case`` on its first example alone (m = 1)."""
     return NetworkCase(case.sizes, case.X[:, :1].copy(), case.Y[:, :1].copy(), case.copy_parameters())
@@ -273,6 +278,10 @@ def check_student_checker(
     @example(case=fixed[1])
     @given(case=strategy)
     def student_checker_property(case: NetworkCase) -> None:
+        called.append(case)
+        checker_call(case)
+
+    def checker_call(case: NetworkCase) -> None:
         counts.calls += 1
         if progress is not None:
             progress(min(counts.calls, total), total, f"gradient_check_n on {case.describe()}")
@@ -284,10 +293,20 @@ def check_student_checker(
             raise
 
     failures: list[FailureRecord] = []
+    called: list[NetworkCase] = []
     try:
         with with_reporter(lambda _message: None), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            student_checker_property()
+            # A file before this one passed on the cases these settings draw: the same calls, without Hypothesis.
+            kept = kept_cases(run, _TEST)
+            met = replay(kept, checker_call) if kept is not None else None
+            if kept is None or met is not None:
+                replayed, counts = counts, _Counts()
+                student_checker_property()
+                if met is not None:  # the replay failed, Hypothesis's run did not: the replay's finding
+                    counts = replayed
+                    raise met
+                keep_cases(run, called, _TEST)
     except StudentCheckerFailure as failure:
         failures.append(
             FailureRecord(
