@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pytest
@@ -66,23 +67,29 @@ def test_kept_cases_are_the_drawn_ones_and_read_only(fresh) -> None:
     assert drawn.kept_cases(other, "network") is None, "other settings draw other cases"
 
 
+def _network_source() -> str:
+    """The seed's network as a user's file would have it (the evaluator cannot import gradharness's)."""
+    functions = (network.relu, network.sigmoid, network.forward_propagation_n)
+    own = inspect.getsource(network.backward_propagation_n).replace("def backward_propagation_n(", "def _correct(")
+    return "from __future__ import annotations\n\nimport numpy as np\n\n" + "\n\n".join(inspect.getsource(f) for f in functions) + "\n\n" + own
+
+
 # A backward that is right on every call but its third: run again from the start, it passes.
-REMEMBERS_ITS_CALLS = """
-import numpy as np
-from gradharness.model import network as _network  # the judge's network, only as this test's shortcut
+REMEMBERS_ITS_CALLS = (
+    _network_source()
+    + """
 
 calls = []
-
-forward_propagation_n = _network.forward_propagation_n
 
 
 def backward_propagation_n(X, Y, cache):
     calls.append(1)
-    gradients = _network.backward_propagation_n(X, Y, cache)
+    gradients = _correct(X, Y, cache)
     if len(calls) == 3:
         gradients["dW2"] = gradients["dW2"] * 2
     return gradients
 """
+)
 
 
 def test_a_failure_the_replay_met_is_kept_when_code_remembers_its_calls(tmp_path: Path, fresh) -> None:
@@ -97,19 +104,30 @@ def test_a_failure_the_replay_met_is_kept_when_code_remembers_its_calls(tmp_path
 
 
 CHECKER_REMEMBERS_ITS_CALLS = (
-    REMEMBERS_ITS_CALLS.replace("    if len(calls) == 3:", "    if False:")
+    _network_source()
     + """
 
-from gradharness.check.checker import gradient_check_n as _checked
-
+backward_propagation_n = _correct
 checker_calls = []
+NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
 
 
 def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
     checker_calls.append(1)
     if len(checker_calls) == 1:
         return 1.0  # rejects the correct backprop, once
-    return _checked(parameters, gradients, X, Y).difference
+    grad = np.concatenate([np.ravel(gradients["d" + n]) for n in NAMES])
+    approx = []
+    for n in NAMES:
+        for index in np.ndindex(parameters[n].shape):
+            costs = []
+            for sign in (1.0, -1.0):
+                moved = {k: np.array(v, dtype=float) for k, v in parameters.items()}
+                moved[n][index] += sign * epsilon
+                costs.append(forward_propagation_n(X, Y, moved)[0])
+            approx.append((costs[0] - costs[1]) / (2 * epsilon))
+    approx = np.array(approx)
+    return np.linalg.norm(grad - approx) / (np.linalg.norm(grad) + np.linalg.norm(approx))
 """
 )
 
