@@ -71,7 +71,12 @@ def _network_source() -> str:
     """The seed's network as a user's file would have it (the evaluator cannot import gradharness's)."""
     functions = (network.relu, network.sigmoid, network.forward_propagation_n)
     own = inspect.getsource(network.backward_propagation_n).replace("def backward_propagation_n(", "def _correct(")
-    return "from __future__ import annotations\n\nimport numpy as np\n\n" + "\n\n".join(inspect.getsource(f) for f in functions) + "\n\n" + own
+    return (
+        "from __future__ import annotations\n\nimport numpy as np\n\n"
+        + "\n\n".join(inspect.getsource(f) for f in functions)
+        + "\n\n"
+        + own
+    )
 
 
 # A backward that is right on every call but its third: run again from the start, it passes.

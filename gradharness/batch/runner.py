@@ -36,6 +36,7 @@ from gradharness.isolation.processes import (
 )
 from gradharness.judge.checks import DEFAULT_TIMEOUT, check_file
 from gradharness.judge.reproduce import reproduce_command
+from gradharness.mutation.causes import explain
 from gradharness.records.check import CheckRecord
 from gradharness.records.environment import environment
 from gradharness.records.serialise import to_json
@@ -62,8 +63,8 @@ def check_one(
     isolation: IsolationSettings | None = None,
     siblings: bool = True,
 ) -> CheckRecord:
-    """Check one file (a module-level function, so any executor can run it)."""
-    return check_file(Path(path), run, names=names, timeout=timeout, isolation=isolation, siblings=siblings)
+    """Check one file (a module-level function, so any executor can run it), with the likely causes of what it got wrong."""
+    return explain(check_file(Path(path), run, names=names, timeout=timeout, isolation=isolation, siblings=siblings))
 
 
 def error_record(path: Path, run: RunSettings, message: str, isolation: IsolationSettings | None = None) -> CheckRecord:

@@ -8,6 +8,7 @@ from gradharness.check.checker import gradient_check, gradient_check_n
 from gradharness.judge.checks import check_builtin
 from gradharness.model import network
 from gradharness.model.case import seed_test_case
+from gradharness.mutation.causes import explain
 from gradharness.records.check import CheckRecord
 from gradharness.records.verdict import RunVerdict
 from gradharness.render.terminal import render_record
@@ -49,7 +50,7 @@ def run_demo(
     ok &= correct.verdict is RunVerdict.PASS
 
     console.rule("the exercise's buggy backprop (dW2 * 2, db1 with 4/m) on generated networks")
-    buggy = check_builtin(network.backward_propagation_n_buggy, "backward_propagation_n_buggy", run)
+    buggy = explain(check_builtin(network.backward_propagation_n_buggy, "backward_propagation_n_buggy", run))
     render_record(console, buggy, title="builtin backward_propagation_n_buggy")
     found = set(buggy.wrong_blocks)
     if records is not None:

@@ -21,6 +21,7 @@ from gradharness.cli.report import html_option, report, write_html
 from gradharness.cli.signals import exit_status, stop_on_signals
 from gradharness.errors import GradHarnessError
 from gradharness.judge.checks import DEFAULT_TIMEOUT, check_file
+from gradharness.mutation.causes import explain
 from gradharness.properties.runner import case_strategy
 from gradharness.records.verdict import RunVerdict
 from gradharness.render.safe_text import MESSAGE_BYTES, shown
@@ -202,7 +203,7 @@ def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: 
     path = Path(paths[0])
     with progress_bar(err, "checking", quiet=quiet) as update:
         progress = from_lines(update) if update is not None else None
-        record = check_file(path, run, names=names, timeout=timeout, progress=progress, isolation=isolation)
+        record = explain(check_file(path, run, names=names, timeout=timeout, progress=progress, isolation=isolation))
     out = Console(highlight=False, soft_wrap=True)
     if record.verdict is RunVerdict.ERROR:
         err.print(f"gradharness: error: {shown(record.error or '', MESSAGE_BYTES)}", highlight=False, markup=False)

@@ -83,6 +83,28 @@ class DrawnFailure:
 
 
 @dataclass(frozen=True)
+class LikelyCause:
+    """A common mistake that gives the user's wrong gradients on the failing case.
+
+    ``operator``: the mutation operator whose mutant of the reference backward reproduces them
+    (None for a closed-form fit alone); ``fit``: the closed-form fit (``multiple``, ``zero``,
+    ``transpose``; None for a mutant alone). ``as_if``: the reference's line as the mutant changes
+    it; ``variable``: what that line assigns (``dZ1`` for a mask, not only the ``dW1`` it feeds);
+    ``line``: the line of the user's file that assigns it, when found; ``cases``: how many of the
+    cases tried it explains.
+    """
+
+    description: str
+    blocks: list[str]
+    operator: str | None = None
+    fit: str | None = None
+    as_if: str | None = None
+    variable: str | None = None
+    line: int | None = None
+    cases: int = 1
+
+
+@dataclass(frozen=True)
 class FailureRecord:
     """The smallest failing case of one property.
 
@@ -100,6 +122,7 @@ class FailureRecord:
     point: list[float] | None = None
     gradient_check: GradientRecord | None = None
     first_case: DrawnFailure | None = None
+    likely_causes: list[LikelyCause] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

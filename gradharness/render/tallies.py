@@ -7,7 +7,7 @@ from typing import Any
 from gradharness.check.verdict import Verdict
 from gradharness.model.parameters import LayerSizes, block_slices
 from gradharness.properties.failures import Property
-from gradharness.records.check import CheckRecord, FailureRecord, GradientRecord, PropertyStatus
+from gradharness.records.check import CheckRecord, FailureRecord, GradientRecord, LikelyCause, PropertyStatus
 
 NOT_EXERCISED = "not exercised"
 """A block's label when its gradient is exactly zero on the case: backprop and numerical 0, nothing compared."""
@@ -99,3 +99,15 @@ def first_case_text(failure: FailureRecord) -> str:
     if first.difference is not None:
         text += f"; difference {first.difference:.3g}"
     return text
+
+
+def cause_text(cause: LikelyCause) -> str:
+    """One line on a likely cause: ``dW2 is 2 x the true gradient (as if "dW2 = ..."; operator scale_gradient; line 68)``."""
+    details = []
+    if cause.as_if:
+        details.append(f'as if "{cause.as_if}"')
+    if cause.operator:
+        details.append(f"operator {cause.operator}")
+    if cause.line is not None and cause.variable:
+        details.append(f"{cause.variable} is computed on line {cause.line}")
+    return f"{cause.description} ({'; '.join(details)})" if details else cause.description

@@ -14,6 +14,7 @@ from gradharness.render.tallies import (
     NOT_EXERCISED,
     STATUS_LABEL,
     case_counts,
+    cause_text,
     checked_cases,
     first_case_text,
     plural,
@@ -58,6 +59,8 @@ def render_failure(console: Console, failure: FailureRecord) -> None:
     first = first_case_text(failure)
     if first:
         console.print(f"  first failing case as drawn: {shown_markup(first)}")
+    for cause in failure.likely_causes:
+        console.print(f"  [bold]likely cause:[/] {shown_markup(cause_text(cause))}")
     check = failure.gradient_check
     if check is None:
         return

@@ -25,6 +25,7 @@ from gradharness.render.tallies import (
     STATUS_LABEL,
     case_counts,
     case_text,
+    cause_text,
     checked_cases,
     first_case_text,
     plural,
@@ -109,6 +110,7 @@ class FailureView:
     examples_before: int
     case: str
     first_case: str = ""  # the first failing case as drawn, before shrinking ('' when none was kept)
+    likely_causes: list[str] = field(default_factory=list)
     difference: float | None = None
     threshold: float | None = None
     epsilon: float | None = None
@@ -270,6 +272,7 @@ def failure_view(failure: FailureRecord) -> FailureView:
         examples_before=failure.examples_before,
         case=case_text(failure.case, failure.point),
         first_case=first_case_text(failure),
+        likely_causes=[cause_text(cause) for cause in failure.likely_causes],
     )
     if check is None:
         return view
@@ -292,6 +295,10 @@ _ERROR_LINE = re.compile(r"\bline (\d+)\b")
 def _source_notes(record: CheckRecord) -> dict[str, str]:
     """Gradient name -> why its lines are highlighted, from every failure of the record."""
     notes: dict[str, str] = {}
+    for failure in record.failures:  # the line a likely cause changes first: the mistake is there
+        for cause in failure.likely_causes:
+            if cause.variable:
+                notes.setdefault(cause.variable, f"likely cause: {cause.description}")
     for failure in record.failures:
         check = failure.gradient_check
         if check is not None:

@@ -1,0 +1,240 @@
+"""The likely cause of a wrong gradient: which common mistake gives the user's gradients on the failing case.
+
+Worked out from the failing case and the gradients the user's backward returned there, both in
+the record (the user's code is not run again), in two ways:
+
+- **closed-form fits**, block by block: the user's block is c times the true one (c = 2, 4, 1/2,
+  1/4, -1, m, 1/m, or another constant), zero, or the true one transposed;
+- **mutants of the reference backward pass** (the operators of :mod:`gradharness.mutation.operators`):
+  a mutant whose gradients differ from the true ones only in blocks the user got wrong, and there
+  equal the user's within the checker's threshold, makes the user's mistake. The line it changes
+  names the mistake: the ``dZ1`` line for a wrong ReLU mask, not only the ``dW1`` line it feeds.
+
+A fit and a mutant that explain the same blocks are one cause. Nothing is said about a block no
+fit or mutant explains, and nothing at all about a correct file (no failure, no cause).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gradharness.check.result import relative_difference
+from gradharness.model import network
+from gradharness.model.case import NetworkCase
+from gradharness.model.parameters import GRADIENT_NAMES, PARAMETER_NAMES, Gradients, LayerSizes, vector_to_dictionary
+from gradharness.mutation.loading import compile_function
+from gradharness.mutation.mutants import Mutant, generate_mutants
+from gradharness.mutation.operators import OPERATORS
+from gradharness.mutation.target import reference_target
+from gradharness.records.check import CheckRecord, FailureRecord, LikelyCause
+from gradharness.records.environment import file_sha256
+from gradharness.records.status import FailureKind
+
+MAX_CAUSES = 4
+"""Causes reported per failure at most (the ones that explain most of the wrong blocks first)."""
+
+# Constants a block is often off by, with the words for each (m is the batch size).
+_FACTORS: tuple[tuple[str, Callable[[int], float]], ...] = (
+    ("2", lambda m: 2.0),
+    ("4", lambda m: 4.0),
+    ("1/2", lambda m: 0.5),
+    ("1/4", lambda m: 0.25),
+    ("-1", lambda m: -1.0),
+    ("m", lambda m: float(m)),
+    ("1/m", lambda m: 1.0 / m),
+)
+
+
+def _agrees(a: np.ndarray, b: np.ndarray, threshold: float) -> bool:
+    """The checker's rule between two analytic gradients: their seed difference within the threshold."""
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return False
+    return relative_difference(a.reshape(-1), b.reshape(-1)) <= threshold
+
+
+def _fit(name: str, user: np.ndarray, true: np.ndarray, m: int, threshold: float) -> tuple[str, str] | None:
+    """(fit, description) of a closed form that gives ``user`` from ``true``; None if none does."""
+    if not np.any(true):
+        return None  # the true block is zero here: every multiple of it is too
+    if not np.any(user):
+        return "zero", f"{name} is zero"
+    for words, factor in _FACTORS:
+        if words in ("m", "1/m") and m == 1:
+            continue
+        if _agrees(user, factor(m) * true, threshold):
+            extra = f" (m = {m})" if "m" in words else ""
+            return "multiple", f"{name} is {words} x the true gradient{extra}"
+    if true.shape[0] == true.shape[1] and true.shape[0] > 1 and _agrees(user, true.T, threshold):
+        return "transpose", f"{name} is the true gradient transposed"
+    scale = float(np.vdot(user, true) / np.vdot(true, true))
+    if scale != 0 and _agrees(user, scale * true, threshold):
+        off = scale - 1.0
+        words = f"(1 {'+' if off > 0 else '-'} {abs(off):.2g})" if abs(off) < 1e-3 else f"{scale:.4g}"
+        return "multiple", f"{name} is {words} x the true gradient"
+    return None
+
+
+def _words(reference: _ReferenceMutant, blocks: list[str]) -> str:
+    """What the mutant's mistake is, from its operator's summary (``before -> after: words``)."""
+    summary = OPERATORS[reference.mutant.operator].summary
+    words = summary.split(": ", 1)[1].rstrip(".") if ": " in summary else summary
+    which = "every gradient block" if len(blocks) == len(GRADIENT_NAMES) else ", ".join(blocks)
+    return f"{which} wrong: {words}"
+
+
+@dataclass(frozen=True)
+class _ReferenceMutant:
+    mutant: Mutant
+    backward: Callable
+    as_if: str  # the reference's line as the mutant changes it
+    variable: str | None  # what that line assigns
+
+
+def _assigned(tree: ast.Module, line: int) -> str | None:
+    """The name the statement at ``line`` of the reference assigns (``dZ1``), if it assigns one name."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            targets = node.targets
+            if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                return targets[0].id
+    return None
+
+
+@functools.cache
+def reference_mutants() -> tuple[_ReferenceMutant, ...]:
+    """Every mutant of the reference backward pass, compiled once per process."""
+    target = reference_target()
+    tree = ast.parse(target.source)
+    out = []
+    for mutant in generate_mutants(target.source, target.backward, target.label):
+        backward = compile_function(target, mutant.function_source, mutant.function_line, target.backward)
+        changed = mutant.function_source.split("\n")[mutant.line - mutant.function_line]
+        out.append(_ReferenceMutant(mutant, backward, changed.strip(), _assigned(tree, mutant.line)))
+    return tuple(out)
+
+
+def _gradients_of(backward: Callable, case: NetworkCase) -> Gradients | None:
+    """The gradient blocks ``backward`` gives on ``case`` (None when it fails or gives malformed ones)."""
+    try:
+        with np.errstate(all="ignore"):
+            _, cache = network.forward_propagation_n(case.X, case.Y, case.copy_parameters())
+            returned = backward(case.X, case.Y, cache)
+        gradients = {name: np.asarray(returned[name], dtype=np.float64) for name in GRADIENT_NAMES}
+    except Exception:  # a mutant may crash on a case: it explains nothing there
+        return None
+    shapes = {name: case.parameters[name[1:]].shape for name in GRADIENT_NAMES}
+    return gradients if all(gradients[n].shape == shapes[n] for n in GRADIENT_NAMES) else None
+
+
+def _mutant_causes(
+    case: NetworkCase, user: Gradients, true: Gradients, wrong: set[str], threshold: float
+) -> list[tuple[frozenset[str], _ReferenceMutant]]:
+    """The mutants that change only blocks in ``wrong``, and those exactly as the user's, with the blocks they explain."""
+    found = []
+    for reference in reference_mutants():
+        gradients = _gradients_of(reference.backward, case)
+        if gradients is None:
+            continue
+        changed = {n for n in GRADIENT_NAMES if not _agrees(gradients[n], true[n], threshold)}
+        if changed and changed <= wrong and all(_agrees(gradients[n], user[n], threshold) for n in changed):
+            found.append((frozenset(changed), reference))
+    return found
+
+
+def likely_causes(
+    case: NetworkCase, user: Gradients, wrong_blocks: Sequence[str], threshold: float
+) -> list[LikelyCause]:
+    """The likely causes of the wrong blocks of ``user`` (the user's gradients) on ``case``, best first."""
+    true = _gradients_of(network.backward_propagation_n, case)
+    if true is None:
+        return []
+    wrong = {n for n in wrong_blocks if n in user}
+    fits = {n: fit for n in sorted(wrong) if (fit := _fit(n, user[n], true[n], case.m, threshold)) is not None}
+    causes: list[LikelyCause] = []
+    covered: set[str] = set()
+    for blocks, reference in sorted(
+        _mutant_causes(case, user, true, wrong, threshold), key=lambda item: (-len(item[0]), item[1].mutant.line)
+    ):
+        if blocks <= covered:
+            continue  # a cause already named explains these blocks (the widest first, then the earliest line)
+        covered |= blocks
+        names = [n for n in GRADIENT_NAMES if n in blocks]
+        fit = fits[names[0]] if len(names) == 1 and names[0] in fits else None
+        description = fit[1] if fit else _words(reference, names)
+        causes.append(
+            LikelyCause(
+                description=description,
+                blocks=names,
+                operator=reference.mutant.operator,
+                fit=fit[0] if fit else None,
+                as_if=reference.as_if,
+                variable=reference.variable,
+            )
+        )
+    for name, (fit_name, description) in fits.items():
+        if name not in covered:
+            causes.append(LikelyCause(description=description, blocks=[name], fit=fit_name))
+    return causes[:MAX_CAUSES]
+
+
+def _user_gradients(failure: FailureRecord, sizes: LayerSizes) -> Gradients | None:
+    check = failure.gradient_check
+    if check is None or len(check.grad) == 0:
+        return None
+    try:
+        blocks = vector_to_dictionary(np.asarray(check.grad, dtype=np.float64), sizes)
+    except ValueError:
+        return None
+    return {f"d{name}": blocks[name] for name in PARAMETER_NAMES}
+
+
+def _assigning_lines(path: Path) -> dict[str, int]:
+    """The first line of the user's .py file that assigns each name (read as text, never run)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    lines: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    lines[target.id] = min(lines.get(target.id, node.lineno), node.lineno)
+    return lines
+
+
+def explain_failure(failure: FailureRecord, lines: dict[str, int]) -> FailureRecord:
+    """``failure`` with its likely causes, when it is a wrong gradient on a network case."""
+    if failure.kind is not FailureKind.WRONG or failure.gradient_check is None or failure.case is None:
+        return failure
+    try:
+        case = NetworkCase.from_json(failure.case)
+    except (KeyError, TypeError, ValueError):
+        return failure
+    user = _user_gradients(failure, case.sizes)
+    if user is None:
+        return failure
+    wrong = [b.name for b in failure.gradient_check.blocks if b.verdict.value == "wrong"]
+    causes = likely_causes(case, user, wrong, failure.gradient_check.threshold)
+    lowered = {name.lower(): line for name, line in lines.items()}
+    located = [
+        dataclasses.replace(c, line=lowered.get(c.variable.lower())) if c.variable is not None else c for c in causes
+    ]
+    return dataclasses.replace(failure, likely_causes=located)
+
+
+def explain(record: CheckRecord) -> CheckRecord:
+    """``record`` with the likely causes of each wrong gradient it found."""
+    if not any(f.kind is FailureKind.WRONG and f.gradient_check is not None for f in record.failures):
+        return record
+    path = Path(str(record.target.get("path", "")))
+    same = path.suffix == ".py" and path.is_file() and file_sha256(path) == record.target.get("sha256")
+    lines = _assigning_lines(path) if same else {}  # lines of the code the finding was made on, only
+    return dataclasses.replace(record, failures=[explain_failure(f, lines) for f in record.failures])
