@@ -12,12 +12,13 @@ from gradharness.properties.student_checker import (
     WRONG_BACKPROPS,
     MalformedDifference,
     check_student_checker,
+    method_difference,
     rejects,
     student_difference,
 )
 from gradharness.records.check import PropertyStatus
 from gradharness.records.status import FailureKind
-from gradharness.settings import RunSettings
+from gradharness.settings import SEED_EPSILON, CheckOptions, RunSettings
 
 CASE = seed_test_case()
 
@@ -131,3 +132,30 @@ def test_a_checker_that_breaks_on_a_single_example_is_caught() -> None:
     [failure] = check_student_checker(gradient_check_n, RunSettings(seed=0)).failures
     assert failure.kind is FailureKind.WRONG and "for a correct backprop" in failure.message
     assert failure.case is not None and failure.case["m"] == 1
+
+
+EXERCISE_SETTINGS = RunSettings(seed=0, check=CheckOptions(epsilon=SEED_EPSILON, threshold=1e-7))
+
+
+def test_the_exercises_method_on_its_own_case_gives_its_round_off() -> None:
+    method = method_difference(CASE, _gradients(), SEED_EPSILON, 1e-7)
+    assert 1.18e-7 < method.difference < 1.20e-7  # what the exercise's notebook prints at epsilon 1e-7
+    assert method.reach >= method.difference + method.roundoff > 1e-7
+
+
+def test_the_exercises_own_checker_passes_at_the_exercises_settings() -> None:
+    findings = check_student_checker(_seed_checker([]), EXERCISE_SETTINGS)
+    assert findings.property.status is PropertyStatus.PASSED, findings.failures
+    assert findings.accepted >= 3 and findings.rejected >= 2
+
+
+@pytest.mark.parametrize("returned", [0.0, 1.5e-7])
+def test_a_checker_that_misses_the_seeds_bugs_still_fails_at_the_exercises_settings(returned: float) -> None:
+    [failure] = check_student_checker(lambda *args: returned, EXERCISE_SETTINGS).failures
+    assert failure.kind is FailureKind.WRONG and "for a wrong backprop" in failure.message
+
+
+def test_a_checker_that_rejects_beyond_the_methods_round_off_fails_at_the_exercises_settings() -> None:
+    reach = method_difference(CASE, _gradients(), SEED_EPSILON, 1e-7).reach
+    [failure] = check_student_checker(lambda *args: 2 * reach, EXERCISE_SETTINGS).failures
+    assert "for a correct backprop" in failure.message and "the exercise's method gives" in failure.message

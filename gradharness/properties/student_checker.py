@@ -20,6 +20,7 @@ backprop, shows it on the first of them.
 from __future__ import annotations
 
 import inspect
+import math
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -30,12 +31,15 @@ from hypothesis import HealthCheck, Phase, example, given, seed, settings
 from hypothesis.reporting import with_reporter
 
 from gradharness.check.checker import gradient_check_n, numerical_gradient
+from gradharness.check.error_model import CostFormula, cost_roundoff
+from gradharness.check.finite_diff import gradapprox_loop
+from gradharness.check.result import relative_difference
 from gradharness.check.verdict import Verdict
 from gradharness.errors import describe_exception, raised_by_user_code
 from gradharness.model import network
 from gradharness.model.case import NetworkCase, seed_test_case
 from gradharness.model.keys import KeyCaseDict
-from gradharness.model.parameters import Gradients, Parameters
+from gradharness.model.parameters import Gradients, Parameters, gradients_to_vector
 from gradharness.properties.drawn import keep_cases, kept_cases, replay
 from gradharness.properties.properties import Property, PropertyFailure
 from gradharness.properties.remembered import case_digest, digest, remembered
@@ -177,6 +181,47 @@ class _Backprops:
     correct: Gradients
     difference: float  # gradharness's difference for the correct gradients
     wrong: tuple[tuple[str, Gradients, float], ...]  # description, gradients, gradharness's difference
+    method: MethodDifference  # what the exercise's own loop gives for the correct gradients, and its round-off
+
+    @property
+    def limit(self) -> float:
+        """The largest difference a right checker may return for the correct gradients here."""
+        return max(self.method.threshold, self.method.reach)
+
+
+@dataclass(frozen=True)
+class MethodDifference:
+    """The exercise's method on a case: its ``difference`` for the correct gradients at ``epsilon``
+    (the seed's loop over the network's forward) and ``roundoff``, the error model's bound on how
+    far round-off can move that difference."""
+
+    threshold: float
+    epsilon: float
+    difference: float
+    roundoff: float
+
+    @property
+    def reach(self) -> float:
+        """The largest difference the method itself can give for correct gradients here."""
+        return self.difference + self.roundoff
+
+
+def method_difference(case: NetworkCase, correct: Gradients, epsilon: float, threshold: float) -> MethodDifference:
+    """What the exercise's own method gives on ``case`` for the correct gradients, and its round-off.
+
+    A checker written as the exercise asks reproduces it, whatever threshold it is judged by: at the
+    exercise's epsilon 1e-7 the exercise's own case gives 1.19e-7, which is that method's round-off,
+    not a mistake of the checker.
+    """
+    grad = gradients_to_vector(correct).reshape(-1)
+    steps = np.full(grad.size, epsilon)
+    with np.errstate(all="ignore"):
+        approx = gradapprox_loop(network.forward_propagation_n, case.X, case.Y, case.parameters, steps)
+        roundoff_J = cost_roundoff(case.X, case.Y, case.parameters, CostFormula.SEED)
+    norms = float(np.linalg.norm(grad) + np.linalg.norm(approx))
+    # Each entry's centred difference can be off by the cost's round-off over the step; all at once, in the norm.
+    roundoff = math.sqrt(grad.size) * roundoff_J / epsilon / norms if norms > 0 else math.inf
+    return MethodDifference(threshold, epsilon, relative_difference(grad, approx), roundoff)
 
 
 def _backprops(case: NetworkCase, epsilon: float, threshold: float) -> _Backprops | None:
@@ -189,15 +234,19 @@ def _backprops(case: NetworkCase, epsilon: float, threshold: float) -> _Backprop
         reference = gradient_check_n(case.parameters, correct, case.X, case.Y, threshold=threshold, numerical=numerical)
         if reference.verdict is not Verdict.PASS or reference.difference > threshold / MARGIN:
             return None  # a kink or round-off would make any checker's answer a coin toss here
+        method = method_difference(case, correct, epsilon, threshold)
+        if not math.isfinite(method.reach):
+            return None
+        limit = max(threshold, method.reach)
         wrong = []
         for description, make in WRONG_BACKPROPS.items():
             gradients = make(correct)
             truth = gradient_check_n(
                 case.parameters, gradients, case.X, case.Y, threshold=threshold, numerical=numerical
             )
-            if truth.verdict is Verdict.WRONG and truth.difference >= threshold * MARGIN:
+            if truth.verdict is Verdict.WRONG and truth.difference >= limit * MARGIN:
                 wrong.append((description, gradients, truth.difference))  # the others do not show here (a dead layer)
-    return _Backprops(correct, reference.difference, tuple(wrong))
+    return _Backprops(correct, reference.difference, tuple(wrong), method)
 
 
 def _copied(gradients: Gradients) -> Gradients:
@@ -221,24 +270,34 @@ def check_case(
         wrong = wrong[pick : pick + 1]
     counts.evaluated += 1
     difference = _call_checker(checker, case, _copied(backprops.correct), epsilon)
-    if rejects(difference, threshold):
+    method = backprops.method
+    if rejects(difference, backprops.limit):
         raise StudentCheckerFailure(
             f"gradient_check_n returned {difference:.3g} for a correct backprop on {case.describe()} "
-            f"(threshold {threshold:g}; gradharness's difference at epsilon {epsilon:g}: {backprops.difference:.3g})",
+            f"(threshold {threshold:g}; the exercise's method gives {method.difference:.3g} here at epsilon "
+            f"{epsilon:g}, within its round-off of {method.roundoff:.2g}; gradharness's difference: "
+            f"{backprops.difference:.3g})",
             FailureKind.WRONG,
             case,
         )
     counts.accepted += 1
     for description, gradients, truth in wrong:
         difference = _call_checker(checker, case, _copied(gradients), epsilon)
-        if not rejects(difference, threshold):
+        if not rejects(difference, backprops.limit):
             raise StudentCheckerFailure(
-                f"gradient_check_n returned {difference:.3g} (at most the threshold {threshold:g}) for a wrong "
+                f"gradient_check_n returned {difference:.3g} (at most {_limit_words(backprops)}) for a wrong "
                 f"backprop, {description}, on {case.describe()} (gradharness's difference: {truth:.3g})",
                 FailureKind.WRONG,
                 case,
             )
         counts.rejected += 1
+
+
+def _limit_words(backprops: _Backprops) -> str:
+    method = backprops.method
+    if backprops.limit == method.threshold:
+        return f"the threshold {method.threshold:g}"
+    return f"{backprops.limit:.3g}, what the exercise's method can give for a correct backprop at epsilon {method.epsilon:g}"
 
 
 _TEST = "student checker"
