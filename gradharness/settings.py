@@ -18,6 +18,9 @@ SEED_EPSILON = 1e-7
 USER_CHECKER_EPSILON = 1e-6
 """Step handed to a user's ``gradient_check_n`` unless one is given: the exercise's 1e-7 sits in round-off."""
 
+DEFAULT_TIMEOUT = 120.0
+"""Wall-clock seconds a check of one file may take."""
+
 
 @dataclass(frozen=True)
 class CheckOptions:

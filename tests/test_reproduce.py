@@ -50,3 +50,11 @@ def test_a_check_always_names_its_seed_and_every_setting_that_is_not_the_default
 def test_the_demo_line_leaves_out_the_demos_defaults() -> None:
     assert demo_command(RunSettings(seed=0)) == "gradharness demo"
     assert demo_command(RunSettings(seed=4, max_examples=10)) == "gradharness demo --seed 4 --max-examples 10"
+
+
+def test_a_time_limit_that_is_not_the_default_is_repeated() -> None:
+    assert (
+        reproduce_command(Path("a.py"), RunSettings(seed=0), timeout=4.0)
+        == "gradharness check a.py --seed 0 --timeout 4"
+    )
+    assert "--timeout" not in reproduce_command(Path("a.py"), RunSettings(seed=0), timeout=120.0)

@@ -67,7 +67,13 @@ def check_one(
     return explain(check_file(Path(path), run, names=names, timeout=timeout, isolation=isolation, siblings=siblings))
 
 
-def error_record(path: Path, run: RunSettings, message: str, isolation: IsolationSettings | None = None) -> CheckRecord:
+def error_record(
+    path: Path,
+    run: RunSettings,
+    message: str,
+    isolation: IsolationSettings | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> CheckRecord:
     """A record for a file that could not be checked at all."""
     return CheckRecord(
         target={"path": str(path), "sha256": None, "functions": []},
@@ -75,7 +81,7 @@ def error_record(path: Path, run: RunSettings, message: str, isolation: Isolatio
         verdict=RunVerdict.ERROR,
         properties=[],
         error=message,
-        reproduce=reproduce_command(Path(path), run, isolation=isolation),
+        reproduce=reproduce_command(Path(path), run, isolation=isolation, timeout=timeout),
         environment=environment(),
     )
 
@@ -205,7 +211,7 @@ def _run(
                 record = future.result()
             except Exception as exc:  # the executor lost the task (a cluster worker died, ...)
                 message = f"{files[index].name}: not checked: {type(exc).__name__}: {exc}"
-                record = error_record(files[index], run, message, isolation)
+                record = error_record(files[index], run, message, isolation, timeout)
             records[index] = record
             if on_done is not None:
                 on_done(done, len(files), record)

@@ -31,12 +31,11 @@ from gradharness.records.check import CheckRecord
 from gradharness.records.environment import environment, file_sha256
 from gradharness.records.serialise import to_json
 from gradharness.records.verdict import RunVerdict
-from gradharness.settings import FunctionNames, IsolationSettings, RunSettings
+from gradharness.settings import DEFAULT_TIMEOUT, FunctionNames, IsolationSettings, RunSettings
 from gradharness.usercode.discover import with_key_case
 from gradharness.usercode.loader import load_user_file
 from gradharness.usercode.source import check_checkable
 
-DEFAULT_TIMEOUT = 120.0
 OUTPUT_SHOWN = 4096
 """Characters of the user's output kept in the record."""
 
@@ -100,6 +99,12 @@ def _record(
 def judge(functions: CheckedFunctions, run: RunSettings, notes: list[str], progress: Progress | None) -> RunFindings:
     """Run every property on the file's functions, then its own checker once its forward is known right."""
     findings = run_properties(functions.network, functions.one_d, run, progress)
+    if findings.cut_short is not None:
+        notes.append(
+            f"the check was cut short after a failure was found ({findings.cut_short}): the failing case shown "
+            "is the first one drawn, not shrunk, and the properties after it were not run"
+        )
+        return findings
     if functions.checker is None:
         return findings
     forward_failed = {f.property for f in findings.failures} & {
@@ -254,7 +259,7 @@ def check_file(
     names = names or FunctionNames()
     isolation = isolation or IsolationSettings()
     started = time.perf_counter()
-    reproduce = reproduce_command(path, run, extra_args, names, isolation=isolation)
+    reproduce = reproduce_command(path, run, extra_args, names, isolation=isolation, timeout=timeout)
     try:
         check_checkable(path)
     except GradHarnessError as exc:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from gradharness.settings import (
     DEFAULT_THRESHOLD,
+    DEFAULT_TIMEOUT,
     FunctionNames,
     IsolationSettings,
     RunSettings,
@@ -54,11 +55,13 @@ def reproduce_command(
     extra: list[str] | None = None,
     names: FunctionNames | None = None,
     isolation: IsolationSettings | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> str:
     """``gradharness check PATH ...`` that repeats a check run with ``run`` (and ``extra`` words at the end).
 
     The seed is always given: a check without ``--seed`` draws one at random. ``isolation`` adds
-    ``--isolation``, ``--memory`` and ``--helpers`` where they are not at their defaults.
+    ``--isolation``, ``--memory`` and ``--helpers``, ``timeout`` adds ``--timeout``, where they are
+    not at their defaults.
     """
     strategy, defaults = run.strategy, StrategyOptions()
     names, default_names = names or FunctionNames(), FunctionNames()
@@ -81,6 +84,7 @@ def reproduce_command(
         ("--isolation", isolation.level, default_isolation.level),
         ("--memory", isolation.memory_mb, default_isolation.memory_mb),
         ("--helpers", isolation.helpers, default_isolation.helpers),
+        ("--timeout", f"{timeout:g}", f"{DEFAULT_TIMEOUT:g}"),
     ]
     line = command_line("check", [path], options)
     return f"{line} {shlex.join(extra)}" if extra else line

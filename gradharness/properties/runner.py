@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - another Hypothesis; the counts then st
     collector = None  # type: ignore[assignment]
 
 from gradharness.check.checker import GradientCheckResult
+from gradharness.errors import EvaluatorLost
 from gradharness.model.case import NetworkCase
 from gradharness.properties.drawn import keep_cases, kept_cases, replay
 from gradharness.properties.properties import (
@@ -71,6 +72,7 @@ class RunFindings:
     examples: int
     seconds: float
     wrong_blocks: dict[str, int] = field(default_factory=dict)
+    cut_short: str | None = None  # why the runs stopped after a failure was found (the evaluator was lost)
 
 
 CALL_EVENT = "gradharness call"
@@ -119,6 +121,7 @@ class _Tally:
     drawn_calls: set[int] | None = None  # indices into ``calls``; None: the run left no statistics
     # (property, kind) -> the index of the first call that failed it, and that failing case
     first_failures: dict[tuple[Property, FailureKind], tuple[int, DrawnFailure]] = field(default_factory=dict)
+    first_raised: dict[tuple[Property, FailureKind], PropertyFailure] = field(default_factory=dict)  # as raised
 
     def begin(self, *, tagged: bool = True) -> int:
         """Start a call (nothing shown yet, should it end in an error) and tag it for Hypothesis's statistics
@@ -132,6 +135,7 @@ class _Tally:
         """Forget every call (a replay that stopped at a failure: Hypothesis's run counts afresh)."""
         self.calls.clear()
         self.first_failures.clear()
+        self.first_raised.clear()
         self.drawn_calls = None
 
     def note_failure(self, index: int, failure: PropertyFailure) -> None:
@@ -139,6 +143,7 @@ class _Tally:
         key = (failure.prop, failure.kind)
         if key not in self.first_failures:
             self.first_failures[key] = (index, _drawn_failure(failure))
+            self.first_raised[key] = failure
 
     def first_case(self, failure: PropertyFailure) -> DrawnFailure | None:
         """The first generated case that failed like ``failure``; None if it first showed while shrinking."""
@@ -470,16 +475,26 @@ def run_properties(
     wanted: list[Property] = []
     hypothesis_settings = _hypothesis_settings(run)
 
+    cut_short: str | None = None
     with shrink_budget(DEFAULT_SHRINK_BUDGET) as shrinking:
         if network is not None:
-            tallies["network"] = _Tally(run.max_examples)
-            failures += _network_failures(network, run, hypothesis_settings, progress, tallies["network"], shrinking)
             compared = run.check.reference and not network.builtin  # the built-in forward is the reference
             wanted += [p for p in _NETWORK_PROPERTIES if compared or p is not Property.FORWARD_MATCHES]
+            tallies["network"] = tally = _Tally(run.max_examples)
+            try:
+                failures += _network_failures(network, run, hypothesis_settings, progress, tally, shrinking)
+            except EvaluatorLost as lost:
+                failures += _found_before(lost, tally)
+                cut_short = str(lost)
         if one_d is not None:
-            tallies["1d"] = _Tally(run.max_examples // points_per_call(run.max_examples))
-            failures += _derivative_failures(one_d, run, hypothesis_settings, progress, tallies["1d"], shrinking)
             wanted.append(Property.DERIVATIVE_1D)
+            tallies["1d"] = tally = _Tally(run.max_examples // points_per_call(run.max_examples))
+            try:
+                if cut_short is None:  # else not run: the evaluator is gone
+                    failures += _derivative_failures(one_d, run, hypothesis_settings, progress, tally, shrinking)
+            except EvaluatorLost as lost:
+                failures += _found_before(lost, tally)
+                cut_short = str(lost)
 
     drawn = [call for tally in tallies.values() for call in tally.drawn]
     diagnoses = Counter(verdict for tally in tallies.values() for verdict in tally.verdicts())
@@ -491,4 +506,13 @@ def run_properties(
         wrong_blocks={k: int(v) for k, v in wrong_blocks.most_common()},
         examples=sum(tally.cases for tally in tallies.values()),
         seconds=time.perf_counter() - started,
+        cut_short=cut_short,
     )
+
+
+def _found_before(lost: EvaluatorLost, tally: _Tally) -> list[FailureRecord]:
+    """The failures a test had found when its evaluator was lost (a time limit while shrinking), as first drawn;
+    the loss itself when it had found none."""
+    if not tally.first_raised:
+        raise lost
+    return [_failure_record(failure, tally) for failure in tally.first_raised.values()]
