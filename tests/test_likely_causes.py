@@ -15,7 +15,7 @@ from gradharness.judge.checks import check_file
 from gradharness.model import network
 from gradharness.model.case import NetworkCase, seed_test_case
 from gradharness.model.parameters import GRADIENT_NAMES, Gradients, LayerSizes
-from gradharness.mutation.causes import explain, likely_causes, reference_mutants
+from gradharness.mutation.causes import Observation, explain, likely_causes, reference_mutants
 from gradharness.records.check import CheckRecord, LikelyCause
 from gradharness.records.serialise import decode, to_json
 from gradharness.settings import RunSettings
@@ -47,14 +47,14 @@ def _square_case() -> NetworkCase:
 )
 def test_a_block_off_by_a_constant_is_named_with_the_constant(factor: float, words: str) -> None:
     user = {**_true(), "dW3": factor * _true()["dW3"]}
-    [cause, *_] = likely_causes(CASE, user, ["dW3"], THRESHOLD)
+    [cause, *_] = likely_causes([Observation(CASE, user)], ["dW3"], THRESHOLD)
     assert cause.blocks == ["dW3"] and cause.fit == "multiple"
     assert cause.description.startswith(f"dW3 is {words} the true gradient")
 
 
 def test_a_zero_block_is_named() -> None:
     user = {**_true(), "db2": np.zeros_like(_true()["db2"])}
-    causes = likely_causes(CASE, user, ["db2"], THRESHOLD)
+    causes = likely_causes([Observation(CASE, user)], ["db2"], THRESHOLD)
     assert any(c.fit == "zero" and c.description == "db2 is zero" for c in causes)
 
 
@@ -62,7 +62,7 @@ def test_a_transposed_square_block_is_named() -> None:
     case = _square_case()
     true = _true(case)
     user = {**true, "dW2": true["dW2"].T.copy()}
-    causes = likely_causes(case, user, ["dW2"], THRESHOLD)
+    causes = likely_causes([Observation(case, user)], ["dW2"], THRESHOLD)
     assert any(c.fit == "transpose" and "transposed" in c.description for c in causes)
 
 
@@ -70,11 +70,11 @@ def test_a_block_with_no_simple_form_gets_no_closed_form_fit() -> None:
     rng = np.random.default_rng(1)
     true = _true()
     user = {**true, "dW1": true["dW1"] + rng.normal(size=true["dW1"].shape)}
-    assert all(c.fit is None for c in likely_causes(CASE, user, ["dW1"], THRESHOLD))
+    assert all(c.fit is None for c in likely_causes([Observation(CASE, user)], ["dW1"], THRESHOLD))
 
 
 def test_right_gradients_have_no_cause() -> None:
-    assert likely_causes(CASE, _true(), [], THRESHOLD) == []
+    assert likely_causes([Observation(CASE, _true())], [], THRESHOLD) == []
 
 
 def test_every_mutant_of_the_reference_is_named_by_a_cause_that_reproduces_it() -> None:
@@ -95,7 +95,7 @@ def test_every_mutant_of_the_reference_is_named_by_a_cause_that_reproduces_it() 
         if not wrong:
             continue  # equivalent on this case, or only off by round-off (float32)
         tried += 1
-        causes = likely_causes(CASE, user, wrong, THRESHOLD)
+        causes = likely_causes([Observation(CASE, user)], wrong, THRESHOLD)
         named = {b for c in causes for b in c.blocks}
         assert set(wrong) <= named, f"{reference.mutant.id} ({reference.as_if}): {wrong} not all named by {causes}"
         explained += any(c.operator is not None for c in causes)
@@ -162,3 +162,23 @@ def test_the_terminal_and_the_report_show_the_causes(tmp_path: Path) -> None:
     html = render_check(build_check_view(record, created=datetime.now(UTC)))
     assert "likely cause:" in html and "dW2 is 2 x the true gradient" in html
     assert "likely cause: db1 is 4 x the true gradient" in html  # the db1 line's note in the code view
+
+
+def test_causes_are_counted_on_the_cases_the_judge_observed_too() -> None:
+    record = _record(FIXTURES / "buggy_seed.py")
+    [failure] = [f for f in record.failures if f.property == "GRADIENT_AGREES"]
+    assert failure.observed, "the backward's gradients on more cases are kept"
+    assert all(len(seen.gradients) > 0 for seen in failure.observed)
+    assert [c.tried for c in failure.likely_causes] == [1 + len(failure.observed)] * len(failure.likely_causes)
+    assert all(c.cases == c.tried for c in failure.likely_causes), failure.likely_causes
+
+
+def test_a_cause_that_holds_only_on_the_shrunk_case_ranks_below_one_that_holds_on_all() -> None:
+    bigger = _square_case()
+    true_small, true_big = _true(), _true(bigger)
+    small = Observation(CASE, {**true_small, "dW3": 2 * true_small["dW3"]})
+    # On the bigger case the user's dW3 is not twice the true one: "2 x" explains one case of two.
+    big = Observation(bigger, {**true_big, "dW3": 3 * true_big["dW3"]})
+    causes = likely_causes([small, big], ["dW3"], THRESHOLD)
+    assert causes and all(c.tried == 2 for c in causes)
+    assert causes[0].cases == 1 and "2 x" in causes[0].description

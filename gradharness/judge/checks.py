@@ -21,6 +21,7 @@ from gradharness.isolation.client import Evaluator
 from gradharness.isolation.jail import resolve_level
 from gradharness.isolation.values import cut
 from gradharness.judge.expected import denied_pairs, unchecked_checker
+from gradharness.judge.observed import observe_wrong_gradients
 from gradharness.judge.remote import RemoteFunction, RemoteNetwork, one_d_pair
 from gradharness.judge.reproduce import demo_command, reproduce_command
 from gradharness.model import network
@@ -105,6 +106,8 @@ def judge(functions: CheckedFunctions, run: RunSettings, notes: list[str], progr
             "is the first one drawn, not shrunk, and the properties after it were not run"
         )
         return findings
+    if functions.network is not None:
+        observe_wrong_gradients(functions.network, findings)
     if functions.checker is None:
         return findings
     forward_failed = {f.property for f in findings.failures} & {
@@ -203,10 +206,10 @@ def examine(
     try:
         with evaluator:
             hello = evaluator.call({"call": "hello"})
+            notes += [f"loading: {note}" for note in _text_list(hello.get("notes"))]  # a refused file's too
             refused = _refused(hello, path) or _denied(hello, path, names)
             if refused is not None:
                 return Examined(None, refused, notes=notes, isolation=level)
-            notes += [f"loading: {note}" for note in _text_list(hello.get("notes"))]
             functions = _remote_functions(evaluator, hello, names)
             findings = judge(functions, run, notes, _progress(evaluator, progress))
     except (EvaluatorLost, GradHarnessError) as exc:
@@ -285,6 +288,7 @@ def check_builtin(backward: Callable, label: str, run: RunSettings, progress: Pr
         network.forward_propagation_n, backward, "forward_propagation_n", backward.__name__, builtin=True
     )
     findings = run_properties(functions, (network.forward_propagation, network.backward_propagation), run, progress)
+    observe_wrong_gradients(functions, findings)
     target = {"path": f"builtin:{label}", "sha256": None, "functions": ["forward_propagation_n", backward.__name__]}
     return _record(
         target,

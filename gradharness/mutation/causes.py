@@ -59,25 +59,46 @@ def _agrees(a: np.ndarray, b: np.ndarray, threshold: float) -> bool:
     return relative_difference(a.reshape(-1), b.reshape(-1)) <= threshold
 
 
-def _fit(name: str, user: np.ndarray, true: np.ndarray, m: int, threshold: float) -> tuple[str, str] | None:
-    """(fit, description) of a closed form that gives ``user`` from ``true``; None if none does."""
+@dataclass(frozen=True)
+class _Fit:
+    """A closed form of a block: its name, its words, and whether it holds for (user block, true block, m)."""
+
+    kind: str
+    description: str
+    holds: Callable[[np.ndarray, np.ndarray, int], bool]
+
+
+def _multiple_holds(
+    factor: Callable[[int], float], threshold: float, user: np.ndarray, true: np.ndarray, m: int
+) -> bool:
+    return _agrees(user, factor(m) * true, threshold)
+
+
+def _fit(name: str, user: np.ndarray, true: np.ndarray, m: int, threshold: float) -> _Fit | None:
+    """The closed form that gives ``user`` from ``true``; None if none does."""
     if not np.any(true):
         return None  # the true block is zero here: every multiple of it is too
     if not np.any(user):
-        return "zero", f"{name} is zero"
+        return _Fit("zero", f"{name} is zero", lambda u, t, m: not np.any(u) and bool(np.any(t)))
     for words, factor in _FACTORS:
         if words in ("m", "1/m") and m == 1:
             continue
         if _agrees(user, factor(m) * true, threshold):
             extra = f" (m = {m})" if "m" in words else ""
-            return "multiple", f"{name} is {words} x the true gradient{extra}"
+            return _Fit(
+                "multiple",
+                f"{name} is {words} x the true gradient{extra}",
+                functools.partial(_multiple_holds, factor, threshold),
+            )
     if true.shape[0] == true.shape[1] and true.shape[0] > 1 and _agrees(user, true.T, threshold):
-        return "transpose", f"{name} is the true gradient transposed"
+        return _Fit("transpose", f"{name} is the true gradient transposed", lambda u, t, m: _agrees(u, t.T, threshold))
     scale = float(np.vdot(user, true) / np.vdot(true, true))
     if scale != 0 and _agrees(user, scale * true, threshold):
         off = scale - 1.0
         words = f"(1 {'+' if off > 0 else '-'} {abs(off):.2g})" if abs(off) < 1e-3 else f"{scale:.4g}"
-        return "multiple", f"{name} is {words} x the true gradient"
+        return _Fit(
+            "multiple", f"{name} is {words} x the true gradient", lambda u, t, m: _agrees(u, scale * t, threshold)
+        )
     return None
 
 
@@ -133,6 +154,14 @@ def _gradients_of(backward: Callable, case: NetworkCase) -> Gradients | None:
     return gradients if all(gradients[n].shape == shapes[n] for n in GRADIENT_NAMES) else None
 
 
+@dataclass(frozen=True)
+class Observation:
+    """A case and the gradients the user's backward returned on it."""
+
+    case: NetworkCase
+    user: Gradients
+
+
 def _mutant_causes(
     case: NetworkCase, user: Gradients, true: Gradients, wrong: set[str], threshold: float
 ) -> list[tuple[frozenset[str], _ReferenceMutant]]:
@@ -148,48 +177,70 @@ def _mutant_causes(
     return found
 
 
+def _mutant_holds(reference: _ReferenceMutant, blocks: frozenset[str], seen: Observation, threshold: float) -> bool:
+    gradients = _gradients_of(reference.backward, seen.case)
+    return gradients is not None and all(_agrees(gradients[n], seen.user[n], threshold) for n in blocks)
+
+
+def _fit_holds(fit: _Fit, name: str, seen: Observation) -> bool:
+    true = _gradients_of(network.backward_propagation_n, seen.case)
+    return true is not None and fit.holds(seen.user[name], true[name], seen.case.m)
+
+
 def likely_causes(
-    case: NetworkCase, user: Gradients, wrong_blocks: Sequence[str], threshold: float
+    observations: Sequence[Observation], wrong_blocks: Sequence[str], threshold: float
 ) -> list[LikelyCause]:
-    """The likely causes of the wrong blocks of ``user`` (the user's gradients) on ``case``, best first."""
-    true = _gradients_of(network.backward_propagation_n, case)
+    """The likely causes of the wrong blocks of the first observation (the failing case), best first.
+
+    Candidates come from the failing case; each counts the observations it explains. Of the mutants
+    that explain the same blocks, those that explain the most cases speak for them.
+    """
+    first, rest = observations[0], observations[1:]
+    true = _gradients_of(network.backward_propagation_n, first.case)
     if true is None:
         return []
-    wrong = {n for n in wrong_blocks if n in user}
-    fits = {n: fit for n in sorted(wrong) if (fit := _fit(n, user[n], true[n], case.m, threshold)) is not None}
+    tried = len(observations)
+    wrong = {n for n in wrong_blocks if n in first.user}
+    fits = {n: fit for n in sorted(wrong) if (fit := _fit(n, first.user[n], true[n], first.case.m, threshold))}
+    best: dict[frozenset[str], tuple[int, _ReferenceMutant]] = {}
+    for blocks, reference in _mutant_causes(first.case, first.user, true, wrong, threshold):
+        cases = 1 + sum(_mutant_holds(reference, blocks, seen, threshold) for seen in rest)
+        if blocks not in best or cases > best[blocks][0]:
+            best[blocks] = (cases, reference)
     causes: list[LikelyCause] = []
     covered: set[str] = set()
-    for blocks, reference in sorted(
-        _mutant_causes(case, user, true, wrong, threshold), key=lambda item: (-len(item[0]), item[1].mutant.line)
-    ):
+    ranked = sorted(best.items(), key=lambda item: (-item[1][0], -len(item[0]), item[1][1].mutant.line))
+    for blocks, (cases, reference) in ranked:
         if blocks <= covered:
-            continue  # a cause already named explains these blocks (the widest first, then the earliest line)
+            continue  # a cause already named explains these blocks (on as many cases or more)
         covered |= blocks
         names = [n for n in GRADIENT_NAMES if n in blocks]
-        fit = fits[names[0]] if len(names) == 1 and names[0] in fits else None
-        description = fit[1] if fit else _words(reference, names)
+        fit = fits.get(names[0]) if len(names) == 1 else None
         causes.append(
             LikelyCause(
-                description=description,
+                description=fit.description if fit else _words(reference, names),
                 blocks=names,
                 operator=reference.mutant.operator,
-                fit=fit[0] if fit else None,
+                fit=fit.kind if fit else None,
                 as_if=reference.as_if,
                 variable=reference.variable,
+                cases=cases,
+                tried=tried,
             )
         )
-    for name, (fit_name, description) in fits.items():
+    for name, fit in fits.items():
         if name not in covered:
-            causes.append(LikelyCause(description=description, blocks=[name], fit=fit_name))
+            cases = 1 + sum(_fit_holds(fit, name, seen) for seen in rest)
+            causes.append(LikelyCause(fit.description, [name], fit=fit.kind, cases=cases, tried=tried))
     return causes[:MAX_CAUSES]
 
 
-def _user_gradients(failure: FailureRecord, sizes: LayerSizes) -> Gradients | None:
-    check = failure.gradient_check
-    if check is None or len(check.grad) == 0:
+def _user_gradients(vector: Sequence[float], sizes: LayerSizes) -> Gradients | None:
+    """The blocks dW1 ... db3 of a recorded gradient vector (None when it does not fit the sizes)."""
+    if len(vector) == 0:
         return None
     try:
-        blocks = vector_to_dictionary(np.asarray(check.grad, dtype=np.float64), sizes)
+        blocks = vector_to_dictionary(np.asarray(vector, dtype=np.float64), sizes)
     except ValueError:
         return None
     return {f"d{name}": blocks[name] for name in PARAMETER_NAMES}
@@ -218,11 +269,20 @@ def explain_failure(failure: FailureRecord, lines: dict[str, int]) -> FailureRec
         case = NetworkCase.from_json(failure.case)
     except (KeyError, TypeError, ValueError):
         return failure
-    user = _user_gradients(failure, case.sizes)
+    user = _user_gradients(failure.gradient_check.grad, case.sizes)
     if user is None:
         return failure
+    observations = [Observation(case, user)]
+    for seen in failure.observed:
+        try:
+            other = NetworkCase.from_json(seen.case)
+        except (KeyError, TypeError, ValueError):
+            continue
+        gradients = _user_gradients(seen.gradients, other.sizes)
+        if gradients is not None:
+            observations.append(Observation(other, gradients))
     wrong = [b.name for b in failure.gradient_check.blocks if b.verdict.value == "wrong"]
-    causes = likely_causes(case, user, wrong, failure.gradient_check.threshold)
+    causes = likely_causes(observations, wrong, failure.gradient_check.threshold)
     lowered = {name.lower(): line for name, line in lines.items()}
     located = [
         dataclasses.replace(c, line=lowered.get(c.variable.lower())) if c.variable is not None else c for c in causes

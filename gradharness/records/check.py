@@ -83,6 +83,15 @@ class DrawnFailure:
 
 
 @dataclass(frozen=True)
+class ObservedCase:
+    """What the user's backward returned on one more case (``case``'s plain data): ``gradients`` in the
+    seed's order dW1, db1, ..., db3, for naming a failure's likely cause on more than the shrunk case."""
+
+    case: dict[str, Any]
+    gradients: list[float]
+
+
+@dataclass(frozen=True)
 class LikelyCause:
     """A common mistake that gives the user's wrong gradients on the failing case.
 
@@ -91,7 +100,7 @@ class LikelyCause:
     ``transpose``; None for a mutant alone). ``as_if``: the reference's line as the mutant changes
     it; ``variable``: what that line assigns (``dZ1`` for a mask, not only the ``dW1`` it feeds);
     ``line``: the line of the user's file that assigns it, when found; ``cases``: how many of the
-    cases tried it explains.
+    ``tried`` cases (the failing case and the failure's ``observed`` ones) it explains.
     """
 
     description: str
@@ -102,6 +111,7 @@ class LikelyCause:
     variable: str | None = None
     line: int | None = None
     cases: int = 1
+    tried: int = 1
 
 
 @dataclass(frozen=True)
@@ -110,7 +120,8 @@ class FailureRecord:
 
     ``examples_before``: generated cases (shrink steps not counted) up to and including the first
     that failed this property; all the generated cases when the failure first showed while shrinking.
-    ``first_case``: that first failing generated case, before shrinking (None when the failure first
+    ``observed``: the user's gradients on more cases (a wrong gradient's), ``likely_causes`` what
+    explains them. ``first_case``: that first failing generated case, before shrinking (None when the failure first
     showed while shrinking, or in records written before it was kept).
     """
 
@@ -122,6 +133,7 @@ class FailureRecord:
     point: list[float] | None = None
     gradient_check: GradientRecord | None = None
     first_case: DrawnFailure | None = None
+    observed: list[ObservedCase] = field(default_factory=list)
     likely_causes: list[LikelyCause] = field(default_factory=list)
 
 

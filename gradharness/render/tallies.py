@@ -110,4 +110,6 @@ def cause_text(cause: LikelyCause) -> str:
         details.append(f"operator {cause.operator}")
     if cause.line is not None and cause.variable:
         details.append(f"{cause.variable} is computed on line {cause.line}")
+    if cause.tried > 1:
+        details.append(f"holds on {cause.cases} of {plural(cause.tried, 'case')} tried")
     return f"{cause.description} ({'; '.join(details)})" if details else cause.description
