@@ -239,3 +239,26 @@ def test_sensitivity_report(browser, reports, tmp_path):
         assert box["width"] > 300 and box["height"] > 150, chart
     _screenshot(visit, "sensitivity", tmp_path)
     page.close()
+
+
+def test_notebook_check_report(browser, tmp_path):
+    from gradharness.judge.checks import check_file
+    from gradharness.mutation.causes import explain
+    from gradharness.settings import RunSettings
+    from tests.exercise_files import ORIGINAL_NOTEBOOK
+
+    path = Path(shutil.copy(ORIGINAL_NOTEBOOK, tmp_path / ORIGINAL_NOTEBOOK.name))  # no gc_utils.py beside it
+    report = write_report(explain(check_file(path, RunSettings(seed=0, max_examples=30))), tmp_path / "notebook.html")
+    visit = _open(browser, report)
+    _clean(visit, report)
+    _visible_verdict(visit, "FAIL")
+    page = visit.page
+    assert page.locator("#notes").is_visible() and "compatible gc_utils" in page.locator("#notes").inner_text()
+    cells = page.locator("#source table.excerpt tr.cell")
+    assert cells.count() == 1 and cells.first.is_visible() and cells.first.inner_text().strip().startswith("cell ")
+    highlighted = page.locator("#source table.excerpt tr.hl")
+    assert highlighted.count() == 2 and highlighted.first.is_visible()
+    assert "dW2 = " in highlighted.first.inner_text() and "db1 = " in highlighted.last.inner_text()
+    assert '"cell_type"' not in page.locator("#source").text_content()
+    _screenshot(visit, "check-notebook", tmp_path)
+    page.close()

@@ -5,6 +5,10 @@ A file whose SHA-256 no longer matches the one recorded by the check is not show
 so a report never pairs a finding with code it was not found in. What is shown is capped in
 bytes (a line, all the lines of a view, what is read of the file), and says what was cut, so a
 huge or one-line file gives a report of ordinary size.
+
+A notebook is shown as its code cells, each line labelled ``cell 7, line 3`` as the loader names
+it; each cell is located on its own, so a cell that does not parse (IPython lines, a typo) falls
+back to a line search without costing the others their AST.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ from pathlib import Path
 
 from gradharness.model import network
 from gradharness.model.keys import matching_key
+from gradharness.render.html.cells import code_cells
 from gradharness.render.safe_text import CODE_BYTES, LINE_BYTES, cut, utf8_size
+from gradharness.usercode.notebook import strip_ipython
 
 BUILTIN_PREFIX = "builtin:"
 MAX_SOURCE_LINES = 3000
 MAX_READ_BYTES = 2_000_000  # of the user's file; the rest is only hashed, and counted as cut
+MAX_NOTEBOOK_BYTES = 20_000_000  # a notebook is JSON read whole (outputs may hold images); a larger one is not shown
 CONTEXT = 3
 
 
@@ -36,6 +43,13 @@ class SourceLine:
     highlighted: bool = False
     note: str = ""
     cut: int = 0  # bytes of the line not shown (LINE_BYTES at most are)
+    cell: int | None = None  # a notebook's line: the cell it is in (numbered among all cells) ...
+    row: int | None = None  # ... and its line in that cell
+
+    @property
+    def where(self) -> str:
+        """``cell 7, line 3`` in a notebook, ``line 12`` in a file."""
+        return f"cell {self.cell}, line {self.row}" if self.cell is not None else f"line {self.number}"
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,7 @@ class SourceView:
     unavailable: str | None = None
     omitted: int = 0  # lines of the whole source after ``full`` that are not shown (CODE_BYTES)
     unread: int = 0  # bytes at the end of the file that were not read (MAX_READ_BYTES)
+    cells: int = 0  # a notebook's code cells shown (0 for a .py file)
 
 
 def _read_builtin(name: str) -> tuple[list[str], int] | None:
@@ -69,6 +84,15 @@ def _read_builtin(name: str) -> tuple[list[str], int] | None:
 
 
 @dataclass(frozen=True)
+class _Cell:
+    """A notebook's code cell within :attr:`_Code.lines`: its number among all cells, first index and length."""
+
+    number: int
+    start: int
+    size: int
+
+
+@dataclass(frozen=True)
 class _Code:
     """The lines of code to show, where they start, and how many bytes at the end of the file were not read."""
 
@@ -76,10 +100,15 @@ class _Code:
     offset: int
     label: str
     unread: int = 0
+    cells: tuple[_Cell, ...] = ()  # a notebook's code cells, whose lines follow each other in ``lines``
+
+    def parts(self) -> tuple[_Cell, ...]:
+        """The runs of lines parsed on their own: each code cell, or the whole file as one."""
+        return self.cells or (_Cell(0, 0, len(self.lines)),)
 
 
-def _read_head(path: Path) -> tuple[bytes, int, str]:
-    """The first MAX_READ_BYTES of a file (whole characters), the bytes after them, and the SHA-256 of all of it."""
+def _read_head(path: Path, limit: int = MAX_READ_BYTES) -> tuple[bytes, int, str]:
+    """The first ``limit`` bytes of a file (whole characters), the bytes after them, and the SHA-256 of all of it."""
     digest = hashlib.sha256()
     head = bytearray()
     size = 0
@@ -87,9 +116,9 @@ def _read_head(path: Path) -> tuple[bytes, int, str]:
         while chunk := stream.read(1 << 20):  # hashed in chunks: a huge file is never held whole
             digest.update(chunk)
             size += len(chunk)
-            if len(head) <= MAX_READ_BYTES:  # one byte more, to see whether a character goes on
-                head += chunk[: MAX_READ_BYTES + 1 - len(head)]
-    end = min(len(head), MAX_READ_BYTES)
+            if len(head) <= limit:  # one byte more, to see whether a character goes on
+                head += chunk[: limit + 1 - len(head)]
+    end = min(len(head), limit)
     while 0 < end < len(head) and head[end] & 0xC0 == 0x80:  # not half a UTF-8 character at the end
         end -= 1
     return bytes(head[:end]), size - end, digest.hexdigest()
@@ -100,17 +129,39 @@ def _read_file(target: dict, search: list[Path]) -> tuple[_Code | None, str, str
     path = Path(str(target.get("path", "")))
     label = str(path)
     candidates = [path] if path.is_absolute() else [path, *(base / path for base in search)]
+    notebook = path.suffix.lower() == ".ipynb"
     for candidate in candidates:
         try:
-            head, unread, sha256 = _read_head(candidate)
+            head, unread, sha256 = _read_head(candidate, MAX_NOTEBOOK_BYTES if notebook else MAX_READ_BYTES)
         except OSError:
             continue
         recorded = target.get("sha256")
         if recorded and sha256 != recorded:
             return None, label, "the file has changed since the check (its SHA-256 differs), so its code is not shown"
-        text = head.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+        text = head.decode("utf-8", errors="replace")
+        if notebook:
+            code, unavailable = _notebook_code(text, unread, label)
+            return code, label, unavailable
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
         return _Code(text.split("\n"), 0, label, unread), label, None
     return None, label, "the file could not be read where the check found it, so its code is not shown"
+
+
+def _notebook_code(text: str, unread: int, label: str) -> tuple[_Code | None, str | None]:
+    """A notebook's code cells one after another, or why they cannot be shown (its JSON is never shown)."""
+    if unread:
+        return None, f"the notebook is larger than {MAX_NOTEBOOK_BYTES // 1_000_000} MB, so its code is not shown"
+    found = code_cells(text)
+    if found is None:
+        return None, "the file could not be read as a Jupyter notebook, so its code is not shown"
+    if not found:
+        return None, "the notebook has no code cells to show"
+    lines: list[str] = []
+    cells = []
+    for cell in found:
+        cells.append(_Cell(cell.number, len(lines), len(cell.lines)))
+        lines += cell.lines
+    return _Code(lines, 0, label, 0, tuple(cells)), None
 
 
 def _assigned_name(node: ast.expr) -> str | None:
@@ -142,7 +193,7 @@ def _assignments_ast(tree: ast.AST, wanted: Collection[str], offset: int) -> dic
 
 
 def _assignments_regex(lines: list[str], wanted: Collection[str]) -> dict[int, str]:
-    # For code that does not parse (a syntax error elsewhere, a notebook's JSON).
+    # For code that does not parse (a syntax error elsewhere, a notebook cell's typo).
     names = "|".join(re.escape(name) for name in wanted)
     pattern = re.compile(rf"(?<![\w.'\"])({names})\s*[-+*/@]?=(?!=)", re.IGNORECASE)
     found: dict[int, str] = {}
@@ -164,14 +215,21 @@ def _function_spans(tree: ast.AST | None, offset: int) -> list[tuple[int, int]]:
     ]
 
 
-def _excerpt_ranges(highlighted: list[int], spans: list[tuple[int, int]], total: int) -> list[tuple[int, int]]:
+def _excerpt_ranges(
+    highlighted: list[int], spans: list[tuple[int, int]], bounds: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The runs of lines to show: each highlighted line's innermost function, or the line with its context.
+
+    ``bounds``: the first and last line of each part (a notebook's cell) that context may not leave.
+    """
     ranges = []
     for line in highlighted:
         enclosing = [span for span in spans if span[0] <= line <= span[1]]
         if enclosing:
             ranges.append(min(enclosing, key=lambda span: span[1] - span[0]))  # the innermost function
         else:
-            ranges.append((max(1, line - CONTEXT), min(total, line + CONTEXT)))
+            low, high = next((bound for bound in bounds if bound[0] <= line <= bound[1]), (line, line))
+            ranges.append((max(low, line - CONTEXT), min(high, line + CONTEXT)))
     merged: list[tuple[int, int]] = []
     for start, stop in sorted(ranges):
         if merged and start <= merged[-1][1] + 1:
@@ -181,13 +239,55 @@ def _excerpt_ranges(highlighted: list[int], spans: list[tuple[int, int]], total:
     return merged
 
 
-def _parse(code: _Code) -> ast.AST | None:
-    if code.unread:
-        return None  # only the start of the file was read
-    try:
-        return ast.parse("\n".join(code.lines))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+def _parse(lines: list[str]) -> ast.AST | None:
+    """The AST of some lines; with IPython lines blanked when they alone stop it parsing (line numbers kept)."""
+    text = "\n".join(lines)
+    for attempt in (text, None):
+        try:
+            return ast.parse(attempt if attempt is not None else strip_ipython(text)[0])
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    return None
+
+
+def _locate(code: _Code, texts: list[str], wanted: Collection[str]) -> tuple[dict[int, str], list[tuple[int, int]]]:
+    """Line number -> the gradient it assigns, and the functions' spans, over each part of the code on its own.
+
+    A part that does not parse (or of which only the start was read) is searched line by line.
+    """
+    assigned: dict[int, str] = {}
+    spans: list[tuple[int, int]] = []
+    for part in code.parts():
+        offset = code.offset + part.start
+        tree = None if code.unread else _parse(code.lines[part.start : part.start + part.size])
+        spans += _function_spans(tree, offset)
+        if not wanted:
+            continue
+        if tree is not None:
+            assigned.update(_assignments_ast(tree, wanted, offset))
+        else:
+            found = _assignments_regex(texts[part.start : part.start + part.size], wanted)
+            assigned.update({number + offset: name for number, name in found.items()})
+    return assigned, spans
+
+
+def _origins(code: _Code) -> list[tuple[int | None, int | None]]:
+    """Per line of the code: (cell, line in the cell) in a notebook, (None, None) in a file."""
+    if not code.cells:
+        return [(None, None)] * len(code.lines)
+    return [(cell.number, row) for cell in code.cells for row in range(1, cell.size + 1)]
+
+
+def _error_number(code: _Code, error_line: int | None, error_cell: int | None) -> int | None:
+    """The line number, in this view, of the line an error names (a notebook's by its cell)."""
+    if error_line is None:
         return None
+    if not code.cells:
+        return error_line
+    for cell in code.cells:
+        if cell.number == error_cell and 1 <= error_line <= cell.size:
+            return code.offset + cell.start + error_line
+    return None  # a notebook's line without its cell names no line of the cells shown
 
 
 def _within(lines: list[SourceLine], budget: int) -> tuple[list[SourceLine], int]:
@@ -215,27 +315,21 @@ def _view(code: _Code, notes: dict[str, str], error_line: int | None) -> SourceV
     if code.unread:
         text, dropped = pieces[-1]
         pieces[-1] = (text, dropped + code.unread)
-    texts = [text for text, _ in pieces]
-    tree = _parse(code)
-    if not notes:
-        assigned = {}
-    elif tree is not None:
-        assigned = _assignments_ast(tree, notes, code.offset)
-    else:
-        assigned = {number + code.offset: name for number, name in _assignments_regex(texts, notes).items()}
+    assigned, spans = _locate(code, [text for text, _ in pieces], notes)
     highlight = {number: notes[name] for number, name in assigned.items()}
-    if error_line is not None and first <= error_line < first + len(texts):
+    if error_line is not None and first <= error_line < first + len(pieces):
         highlight[error_line] = "the error is reported here"
     full = [
-        SourceLine(number, text, number in highlight, highlight.get(number, ""), dropped)
-        for number, (text, dropped) in enumerate(pieces, start=first)
+        SourceLine(number, text, number in highlight, highlight.get(number, ""), dropped, cell, row)
+        for number, ((text, dropped), (cell, row)) in enumerate(zip(pieces, _origins(code), strict=True), start=first)
     ]
-    ranges = _excerpt_ranges(sorted(highlight), _function_spans(tree, code.offset), first + len(texts) - 1)
+    bounds = [(first + part.start, first + part.start + part.size - 1) for part in code.parts()]
+    ranges = _excerpt_ranges(sorted(highlight), spans, bounds)
     shown_full, omitted = _within(full, CODE_BYTES)
     located = sorted({name for name in assigned.values()})
     return SourceView(
         code.label, _excerpts(full, ranges, first), shown_full, located, sorted(set(notes) - set(located)), None,
-        omitted, code.unread,
+        omitted, code.unread, len(code.cells),
     )  # fmt: skip
 
 
@@ -244,13 +338,15 @@ def locate_source(
     notes: dict[str, str],
     *,
     error_line: int | None = None,
+    error_cell: int | None = None,
     search: list[Path] | None = None,
 ) -> SourceView | None:
     """The user's code with the lines assigning the named gradients highlighted.
 
     * ``notes`` maps a gradient name (``dW2``, ``dtheta``; matched case-insensitively) to the
       note shown beside the lines that assign it.
-    * ``error_line`` highlights one line (e.g. a syntax error's).
+    * ``error_line`` highlights one line (e.g. a syntax error's); in a notebook, a line of the cell
+      ``error_cell`` (a notebook's line named without its cell is not highlighted).
     * ``search``: folders to try a relative path in, after the current directory.
 
     At most LINE_BYTES of a line and CODE_BYTES of the whole source (and as much again of the
@@ -270,7 +366,7 @@ def locate_source(
         code = read
     if len(code.lines) > MAX_SOURCE_LINES:
         more = "more than " if code.unread else ""
-        return SourceView(
-            code.label, [], [], [], sorted(notes), f"the file has {more}{len(code.lines)} lines; not shown"
-        )
-    return _view(code, notes, error_line)
+        whose = "the notebook's code cells have" if code.cells else "the file has"
+        unavailable = f"{whose} {more}{len(code.lines)} lines; not shown"
+        return SourceView(code.label, [], [], [], sorted(notes), unavailable, cells=len(code.cells))
+    return _view(code, notes, _error_number(code, error_line, error_cell))

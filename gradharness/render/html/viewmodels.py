@@ -289,7 +289,7 @@ def failure_view(failure: FailureRecord) -> FailureView:
 
 
 _GRADIENT_NAME = re.compile(r"\bd(?:W[1-3]|b[1-3]|theta)\b", re.IGNORECASE)
-_ERROR_LINE = re.compile(r"\bline (\d+)\b")
+_ERROR_LINE = re.compile(r"\b(?:cell (\d+), )?line (\d+)\b")  # a notebook's errors name the cell
 
 
 def _source_notes(record: CheckRecord) -> dict[str, str]:
@@ -326,13 +326,15 @@ def _summary(record: CheckRecord) -> str:
 def build_check_view(record: CheckRecord, *, created: datetime, search: list[Path] | None = None) -> CheckView:
     """The view of a check record. ``search``: folders to look for a relative target path in."""
     notes = _source_notes(record)
-    error_line = None
+    error_line = error_cell = None
     if record.verdict is RunVerdict.ERROR and record.error:
         match = _ERROR_LINE.search(record.error)
-        error_line = int(match.group(1)) if match else None
+        if match:
+            error_cell = int(match.group(1)) if match.group(1) else None
+            error_line = int(match.group(2))
     source = None
     if notes or error_line is not None:
-        source = locate_source(record.target, notes, error_line=error_line, search=search)
+        source = locate_source(record.target, notes, error_line=error_line, error_cell=error_cell, search=search)
     target = target_label(record.target)
     header = Header(
         kind="check",
