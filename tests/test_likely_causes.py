@@ -182,3 +182,12 @@ def test_a_cause_that_holds_only_on_the_shrunk_case_ranks_below_one_that_holds_o
     causes = likely_causes([small, big], ["dW3"], THRESHOLD)
     assert causes and all(c.tried == 2 for c in causes)
     assert causes[0].cases == 1 and "2 x" in causes[0].description
+
+
+def test_a_notebooks_causes_say_which_cell_and_line() -> None:
+    record = _record(FIXTURES.parent / "exercise" / "notebooks" / "Gradient_Checking.ipynb")
+    [failure] = [f for f in record.failures if f.property == "GRADIENT_AGREES"]
+    places = {tuple(c.blocks): c.where for c in failure.likely_causes}
+    assert places[("dW2",)] is not None and places[("dW2",)].startswith("cell ")
+    assert places[("db1",)] is not None and ", line " in places[("db1",)]
+    assert all(c.line is None for c in failure.likely_causes)  # no line of the .ipynb file itself

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from gradharness.check.result import relative_difference
+from gradharness.errors import GradHarnessError
 from gradharness.model import network
 from gradharness.model.case import NetworkCase
 from gradharness.model.parameters import GRADIENT_NAMES, PARAMETER_NAMES, Gradients, LayerSizes, vector_to_dictionary
@@ -36,6 +37,7 @@ from gradharness.mutation.target import reference_target
 from gradharness.records.check import CheckRecord, FailureRecord, LikelyCause
 from gradharness.records.environment import file_sha256
 from gradharness.records.status import FailureKind
+from gradharness.usercode.source import read_user_source
 
 MAX_CAUSES = 4
 """Causes reported per failure at most (the ones that explain most of the wrong blocks first)."""
@@ -246,22 +248,25 @@ def _user_gradients(vector: Sequence[float], sizes: LayerSizes) -> Gradients | N
     return {f"d{name}": blocks[name] for name in PARAMETER_NAMES}
 
 
-def _assigning_lines(path: Path) -> dict[str, int]:
-    """The first line of the user's .py file that assigns each name (read as text, never run)."""
+def _assigning_lines(path: Path) -> dict[str, tuple[int | None, str]]:
+    """Per name, where the user's file first assigns it: (its line in a .py file, None in a notebook;
+    ``line 68`` or ``cell 18, line 23``). The file is read as text, never run."""
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        source = read_user_source(path)
+        tree = ast.parse(source.text)
+    except (GradHarnessError, OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
-    lines: dict[str, int] = {}
+    first: dict[str, int] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
-                    lines[target.id] = min(lines.get(target.id, node.lineno), node.lineno)
-    return lines
+                    first[target.id] = min(first.get(target.id, node.lineno), node.lineno)
+    in_file = source.notebook is None
+    return {name: (line if in_file else None, source.where(line)) for name, line in first.items()}
 
 
-def explain_failure(failure: FailureRecord, lines: dict[str, int]) -> FailureRecord:
+def explain_failure(failure: FailureRecord, lines: dict[str, tuple[int | None, str]]) -> FailureRecord:
     """``failure`` with its likely causes, when it is a wrong gradient on a network case."""
     if failure.kind is not FailureKind.WRONG or failure.gradient_check is None or failure.case is None:
         return failure
@@ -283,10 +288,11 @@ def explain_failure(failure: FailureRecord, lines: dict[str, int]) -> FailureRec
             observations.append(Observation(other, gradients))
     wrong = [b.name for b in failure.gradient_check.blocks if b.verdict.value == "wrong"]
     causes = likely_causes(observations, wrong, failure.gradient_check.threshold)
-    lowered = {name.lower(): line for name, line in lines.items()}
-    located = [
-        dataclasses.replace(c, line=lowered.get(c.variable.lower())) if c.variable is not None else c for c in causes
-    ]
+    lowered = {name.lower(): place for name, place in lines.items()}
+    located = []
+    for cause in causes:
+        place = lowered.get(cause.variable.lower()) if cause.variable is not None else None
+        located.append(dataclasses.replace(cause, line=place[0], where=place[1]) if place else cause)
     return dataclasses.replace(failure, likely_causes=located)
 
 
@@ -295,6 +301,6 @@ def explain(record: CheckRecord) -> CheckRecord:
     if not any(f.kind is FailureKind.WRONG and f.gradient_check is not None for f in record.failures):
         return record
     path = Path(str(record.target.get("path", "")))
-    same = path.suffix == ".py" and path.is_file() and file_sha256(path) == record.target.get("sha256")
+    same = path.is_file() and file_sha256(path) == record.target.get("sha256")
     lines = _assigning_lines(path) if same else {}  # lines of the code the finding was made on, only
     return dataclasses.replace(record, failures=[explain_failure(f, lines) for f in record.failures])

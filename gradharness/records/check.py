@@ -99,7 +99,8 @@ class LikelyCause:
     (None for a closed-form fit alone); ``fit``: the closed-form fit (``multiple``, ``zero``,
     ``transpose``; None for a mutant alone). ``as_if``: the reference's line as the mutant changes
     it; ``variable``: what that line assigns (``dZ1`` for a mask, not only the ``dW1`` it feeds);
-    ``line``: the line of the user's file that assigns it, when found; ``cases``: how many of the
+    ``line``: the line of the user's .py file that assigns it, when found, and ``where`` that place
+    in words (``line 68``, ``cell 18, line 23`` in a notebook); ``cases``: how many of the
     ``tried`` cases (the failing case and the failure's ``observed`` ones) it explains.
     """
 
@@ -110,6 +111,7 @@ class LikelyCause:
     as_if: str | None = None
     variable: str | None = None
     line: int | None = None
+    where: str | None = None
     cases: int = 1
     tried: int = 1
 

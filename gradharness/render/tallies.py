@@ -108,8 +108,8 @@ def cause_text(cause: LikelyCause) -> str:
         details.append(f'as if "{cause.as_if}"')
     if cause.operator:
         details.append(f"operator {cause.operator}")
-    if cause.line is not None and cause.variable:
-        details.append(f"{cause.variable} is computed on line {cause.line}")
+    if cause.where and cause.variable:
+        details.append(f"{cause.variable} is computed at {cause.where}")
     if cause.tried > 1:
         details.append(f"holds on {cause.cases} of {plural(cause.tried, 'case')} tried")
     return f"{cause.description} ({'; '.join(details)})" if details else cause.description
