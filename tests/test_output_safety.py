@@ -226,8 +226,8 @@ def test_an_error_report_keeps_the_lines_of_its_message_but_escapes_the_rest():
 def test_the_summary_page_shows_names_errors_and_notes_escaped():
     html = render_summary(_summary(_row(SPOOF_NAME, SPOOF_ERROR, [SPOOF_NOTE])))
     _assert_no_raw_controls(html)
-    cells = parse(html).find_all("tbody")[0].rows()[0]
-    assert cells[0] == shown(SPOOF_NAME) + shown(SPOOF_NOTE)
+    cells = parse(html).by_id("files").find_all("tbody")[0].rows()[0]
+    assert cells[0] == shown(SPOOF_NAME) + "1 note" + shown(SPOOF_NOTE)  # the notes folded in a <details>
     assert cells[5] == shown(SPOOF_ERROR)
 
 

@@ -6,11 +6,13 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from gradharness.batch.discover import BatchInputs, discover, shared_folders
+from gradharness.batch.rubric import DEFAULT_RUBRIC, Rubric, score_label
 from gradharness.batch.runner import BatchInterrupted, error_record, run_batch
-from gradharness.cli.output import check_folder, writing
+from gradharness.cli.output import check_folder, write_junit, writing
 from gradharness.errors import GradHarnessError
 from gradharness.records.batch import BatchSummary
 from gradharness.records.check import CheckRecord
@@ -20,6 +22,8 @@ from gradharness.render.safe_text import MESSAGE_BYTES, shown, shown_markup
 from gradharness.settings import FunctionNames, IsolationSettings, RunSettings
 
 _STYLE = {RunVerdict.PASS: "green", RunVerdict.FAIL: "red", RunVerdict.ERROR: "yellow"}
+PIPE_WIDTH = 120
+"""The batch table's width at least when the output is not a terminal (a pipe, a file, a CI log)."""
 
 
 def dask_executor(address: str) -> Executor:
@@ -48,12 +52,15 @@ def batch_check(
     quiet: bool,
     console: Console,
     err: Console,
+    rubric: Rubric = DEFAULT_RUBRIC,
+    junit: Path | None = None,
 ) -> int:
-    """Check every file, write the reports and summaries, print a table; return the exit code.
+    """Check every file, write the reports and summaries (and ``junit``), print a table; return the exit code.
 
     Stopped (Ctrl-C, a signal), the batch still writes and prints the summary of the files that
     finished, marked interrupted, then raises the interrupt. The --out folder is tried first: a
-    folder that cannot be written fails before anything is checked.
+    folder that cannot be written fails before anything is checked. ``rubric``: the points per
+    property of each file's score.
     """
     inputs = _inputs(arguments, quiet, err)
     check_folder(out)
@@ -82,13 +89,14 @@ def batch_check(
     stopped_after = f"interrupted after {len(records)} of {total} files: " if interrupt is not None else ""
     try:
         with writing(out):
-            summary, paths = write_batch(records, out, interrupted=interrupt is not None)
+            summary, paths = write_batch(records, out, interrupted=interrupt is not None, rubric=rubric)
     except GradHarnessError:
         counts = {verdict.value: sum(1 for r in records if r.verdict is verdict) for verdict in RunVerdict}
         console.print(f"{stopped_after}{_counts(counts)}", highlight=False, markup=False)
         raise
+    write_junit(records, rubric, junit, names=[row.file for row in summary.rows])
     if not quiet:
-        _print_table(console, summary)
+        print_table(console, summary)
     console.print(
         f"{stopped_after}{_counts(summary.counts)}; "
         f"summary: {paths['html']} (also .json, .csv); reports in {out / 'reports'}",
@@ -132,19 +140,35 @@ def _inputs(arguments: list[str], quiet: bool, err: Console) -> BatchInputs:
     return inputs
 
 
-def _print_table(console: Console, summary: BatchSummary) -> None:
+def print_table(console: Console, summary: BatchSummary) -> None:
+    """The batch table (file, verdict, score, wrong blocks, smallest failing network), then why each file failed.
+
+    On a terminal the file names fold to its width; elsewhere (a pipe, a file) the table is as
+    wide as its longest row, and at least :data:`PIPE_WIDTH`, so that no name is folded.
+    """
     table = Table(box=None, padding=(0, 2))
     table.add_column("file", overflow="fold")
-    for column in ("verdict", "wrong blocks", "smallest failing network"):
-        table.add_column(column, no_wrap=True)
+    for column in ("verdict", "score", "wrong blocks", "smallest failing network"):
+        table.add_column(column, no_wrap=True, justify="right" if column == "score" else "left")
     for row in summary.rows:
         table.add_row(
             shown_markup(row.file),
             f"[{_STYLE[row.verdict]}]{row.verdict.value.upper()}[/]",
+            f"{score_label(row.score)}/{score_label(row.max_score)}" if row.max_score else "",
             ", ".join(row.wrong_blocks),
             row.smallest_network or "",
         )
-    console.print(table)
+    if console.is_terminal:
+        console.print(table)
+    else:
+        natural = Measurement.get(console, console.options.update_width(10**6), table).maximum
+        saved = console.width
+        console.width = max(PIPE_WIDTH, natural)
+        try:
+            console.print(table)
+        finally:
+            console.width = saved
     for row in summary.rows:
-        if row.error:
-            console.print(f"  {shown(row.file)}: {shown(row.error, MESSAGE_BYTES)}", highlight=False, markup=False)
+        text = row.error or (row.reason if row.verdict is not RunVerdict.PASS else "")
+        if text:
+            console.print(f"  {shown(row.file)}: {shown(text, MESSAGE_BYTES)}", highlight=False, markup=False)

@@ -12,10 +12,11 @@ from hypothesis.errors import InvalidArgument
 from rich.console import Console
 
 from gradharness.batch import is_batch
+from gradharness.batch.rubric import Rubric
 from gradharness.cli.batch import batch_check
 from gradharness.cli.mutate import mutate, sensitivity
-from gradharness.cli.options import parse_layer_sizes, positive_finite
-from gradharness.cli.output import write_results
+from gradharness.cli.options import parse_layer_sizes, positive_finite, read_rubric
+from gradharness.cli.output import write_gradescope, write_junit, write_results
 from gradharness.cli.progress import from_lines, progress_bar
 from gradharness.cli.report import html_option, report, write_html
 from gradharness.cli.signals import exit_status, stop_on_signals
@@ -156,13 +157,26 @@ def main() -> None:
     "--no-reference", is_flag=True,
     help="Do not compare the forward pass's cost with the network's (code that changes the network on purpose).",
 )  # fmt: skip
+@click.option(
+    "--rubric", type=click.Path(path_type=Path, dir_okay=False), default=None, callback=read_rubric, metavar="FILE",
+    help="Points per property (TOML) for the scores; default: gradient_agrees 6, student_checker 2, derivative_1d 2.",
+)  # fmt: skip
+@click.option(
+    "--gradescope", "gradescope_path", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="PATH",
+    help="Write Gradescope's autograder results.json here (one file; a test per property, scored by the rubric).",
+)  # fmt: skip
+@click.option(
+    "--junit", "junit_path", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+    help="Write JUnit XML here for CI (a testsuite per file, a testcase per property).",
+)  # fmt: skip
 @html_option
 def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: float | None, threshold: float,
           exercise_settings: bool, timeout: float, json_path: Path | None, forward: str, backward: str,
           forward_1d: str, backward_1d: str, layer_sizes: tuple[int | None, ...] | None, output_size: int | None,
           batch_size: int | None, max_units: int, max_batch: int, adversarial: bool, quiet: bool,
           out_dir: Path, jobs: int | None, dask_address: str | None, isolation_level: str | None, memory_mb: int,
-          helpers: Path | None, no_reference: bool, html_path: str | None) -> None:  # fmt: skip
+          helpers: Path | None, no_reference: bool, rubric: Rubric, gradescope_path: Path | None,
+          junit_path: Path | None, html_path: str | None) -> None:  # fmt: skip
     """Check the backprop in PATH (a .py file or a notebook) on generated networks.
 
     Several paths, a folder or a glob check every file in them (a batch): one report per
@@ -197,9 +211,12 @@ def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: 
     if is_batch(paths):
         if json_path is not None or html_path is not None:
             raise click.UsageError("a batch writes JSON, CSV and HTML under --out; --json and --html are for one file")
+        if gradescope_path is not None:
+            raise click.UsageError("--gradescope writes one file's results.json; a batch's scores are in --out")
         out = Console(highlight=False, soft_wrap=True)
         sys.exit(batch_check(list(paths), run, names=names, timeout=timeout, out=out_dir, jobs=jobs,
-                             dask=dask_address, isolation=isolation, quiet=quiet, console=out, err=err))  # fmt: skip
+                             dask=dask_address, isolation=isolation, quiet=quiet, console=out, err=err,
+                             rubric=rubric, junit=junit_path))  # fmt: skip
     path = Path(paths[0])
     with progress_bar(err, "checking", quiet=quiet) as update:
         progress = from_lines(update) if update is not None else None
@@ -215,6 +232,8 @@ def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: 
         err.print(f"gradharness: note: {shown(str(note), MESSAGE_BYTES)}", highlight=False, markup=False)
     write_results(record, json_path)
     write_html(record, html_path)
+    write_gradescope(record, rubric, gradescope_path)
+    write_junit([record], rubric, junit_path)
     sys.exit(record.exit_code)
 
 

@@ -1,10 +1,13 @@
-"""Option callbacks shared by the commands: numbers and layer sizes, validated as click reads them."""
+"""Option callbacks shared by the commands: numbers, layer sizes and the rubric, validated as click reads them."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import click
+
+from gradharness.batch.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
 
 
 def positive_finite(_ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
@@ -30,3 +33,12 @@ def parse_layer_sizes(_ctx: click.Context, param: click.Parameter, value: str | 
         else:
             raise click.BadParameter(f"{part!r} in {value!r} is not a size >= 1 or *", param=param)
     return tuple(sizes)
+
+
+def read_rubric(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Rubric:
+    """``--rubric FILE``: the rubric it holds (the default rubric without the option).
+
+    A file that is not a rubric raises GradHarnessError, which the command line prints in one line
+    with exit status 2, before anything is checked.
+    """
+    return DEFAULT_RUBRIC if value is None else load_rubric(value)

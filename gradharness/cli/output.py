@@ -1,4 +1,4 @@
-"""Writing what the commands were asked to write (``--json``, ``--html``, ``--mte``, a batch's ``--out``).
+"""Writing what the commands were asked to write (``--json``, ``--html``, ``--mte``, ``--gradescope``, ``--junit``, a batch's ``--out``).
 
 A file that cannot be written is one :class:`GradHarnessError` naming it and why
 (``cannot write out/x.json: No space left on device``), never a traceback; the commands print
@@ -11,13 +11,17 @@ import contextlib
 import json
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from gradharness.batch.rubric import Rubric
 from gradharness.errors import GradHarnessError
+from gradharness.records.check import CheckRecord
 from gradharness.records.serialise import to_json
 from gradharness.records.store import write_text_atomic
+from gradharness.render.gradescope import gradescope_results
+from gradharness.render.junit import junit_xml
 
 
 def _reason(path: Path, exc: OSError) -> str:
@@ -70,6 +74,20 @@ def write_results(record: Any, path: Path | None) -> None:
     """``--json PATH``: the record as a results file (nothing when ``path`` is None)."""
     if path is not None:
         write_text(path, json.dumps(to_json(record), indent=2, allow_nan=False) + "\n")
+
+
+def write_gradescope(record: CheckRecord, rubric: Rubric, path: Path | None) -> None:
+    """``--gradescope PATH``: Gradescope's results.json of one check (nothing when ``path`` is None)."""
+    if path is not None:
+        write_text(path, json.dumps(gradescope_results(record, rubric), indent=2, allow_nan=False) + "\n")
+
+
+def write_junit(
+    records: Sequence[CheckRecord], rubric: Rubric, path: Path | None, names: Sequence[str] | None = None
+) -> None:
+    """``--junit FILE``: JUnit XML of one or many checks, a testsuite each (nothing when ``path`` is None)."""
+    if path is not None:
+        write_text(path, junit_xml(records, names, rubric))
 
 
 def write_with(path: Path, write: Callable[[Path], Any]) -> None:

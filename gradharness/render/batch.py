@@ -1,5 +1,7 @@
 """Write a batch's files: per file a JSON record, a text and an HTML report; the summary as JSON, CSV and HTML.
 
+The CSV and JSON rows carry each file's score and reason; summary.json also has the class ``statistics``.
+
 The summary's rows are collected by :mod:`gradharness.batch.summary`; this module only renders and writes.
 """
 
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from gradharness.batch.rubric import DEFAULT_RUBRIC, Rubric, score, score_label
 from gradharness.batch.summary import common_base, report_stem, summarise
 from gradharness.records.batch import BatchSummary
 from gradharness.records.check import CheckRecord
@@ -22,17 +25,30 @@ from gradharness.render.safe_text import MESSAGE_BYTES, csv_cell, shown
 from gradharness.render.terminal import render_record
 
 CSV_COLUMNS = (
-    "file", "verdict", "exit_code", "wrong_blocks", "failed_properties", "smallest_network", "error", "seconds",
-    "report_json", "report_html",
+    "file", "verdict", "exit_code", "score", "max_score", "reason", "wrong_blocks", "failed_properties",
+    "smallest_network", "error", "seconds", "report_json", "report_html",
 )  # fmt: skip
-_USER_COLUMNS = ("file", "error")  # text from the user: shown escaped and never as a formula; the rest is ours
+# Text from the user (a reason quotes the user's messages): shown escaped and never as a formula; the rest is ours.
+_USER_COLUMNS = ("file", "error", "reason")
+_SCORE_COLUMNS = ("score", "max_score")
 
 
-def _text_report(record: CheckRecord) -> str:
+def score_line(record: CheckRecord, rubric: Rubric) -> str:
+    """``score: 4 of 10 points (rubric: default)``."""
+    points = score(record, rubric)
+    return f"score: {score_label(points.points)} of {score_label(points.max_points)} points (rubric: {rubric.source})"
+
+
+def _text_report(record: CheckRecord, rubric: Rubric) -> str:
     buffer = io.StringIO()
     render_record(Console(file=buffer, width=120, color_system=None, highlight=False, soft_wrap=True), record)
     notes = record.target.get("notes") or []
-    return buffer.getvalue() + "".join(f"note: {shown(str(note), MESSAGE_BYTES)}\n" for note in notes)
+    return (
+        buffer.getvalue()
+        + "".join(f"note: {shown(str(note), MESSAGE_BYTES)}\n" for note in notes)
+        + shown(score_line(record, rubric), MESSAGE_BYTES)
+        + "\n"
+    )
 
 
 def _html_report(record: CheckRecord, path: Path) -> str | None:
@@ -45,8 +61,10 @@ def _html_report(record: CheckRecord, path: Path) -> str | None:
     return path.name
 
 
-def write_reports(records: list[CheckRecord], folder: Path) -> list[tuple[str, str | None, str]]:
-    """Per file: ``NAME.json`` (the record), ``NAME.txt`` (as the terminal shows it), ``NAME.html``."""
+def write_reports(
+    records: list[CheckRecord], folder: Path, rubric: Rubric = DEFAULT_RUBRIC
+) -> list[tuple[str, str | None, str]]:
+    """Per file: ``NAME.json`` (the record), ``NAME.txt`` (as the terminal shows it, with the score), ``NAME.html``."""
     folder.mkdir(parents=True, exist_ok=True)
     base = common_base(records)
     written = []
@@ -57,7 +75,7 @@ def write_reports(records: list[CheckRecord], folder: Path) -> list[tuple[str, s
             stem += "_"
         used.add(stem)
         save(record, folder / f"{stem}.json")
-        write_text_atomic(folder / f"{stem}.txt", _text_report(record))
+        write_text_atomic(folder / f"{stem}.txt", _text_report(record, rubric))
         html = _html_report(record, folder / f"{stem}.html")
         written.append((f"{stem}.json", html, f"{stem}.txt"))
     return written
@@ -70,6 +88,8 @@ def _csv_value(column: str, value: object) -> object:
         value = " ".join(map(str, value))
     if column in _USER_COLUMNS:
         return csv_cell(shown(str(value), MESSAGE_BYTES))
+    if column in _SCORE_COLUMNS and isinstance(value, (int, float)):
+        return score_label(value)
     return value
 
 
@@ -85,15 +105,21 @@ def summary_csv(summary: BatchSummary) -> str:
 
 
 def write_batch(
-    records: list[CheckRecord], out: Path, base: Path | None = None, *, interrupted: bool = False
+    records: list[CheckRecord],
+    out: Path,
+    base: Path | None = None,
+    *,
+    interrupted: bool = False,
+    rubric: Rubric = DEFAULT_RUBRIC,
 ) -> tuple[BatchSummary, dict[str, Path]]:
     """Write ``out/reports/*`` and ``out/summary.json``, ``.csv``, ``.html``; return the summary and the paths.
 
     ``interrupted``: the batch was stopped; the summary, marked so, lists the files that finished.
+    ``rubric``: the points per property of every score (:mod:`gradharness.batch.rubric`).
     """
     out = Path(out)
-    reports = write_reports(records, out / "reports")
-    summary = summarise(records, reports, base or Path.cwd(), interrupted=interrupted)
+    reports = write_reports(records, out / "reports", rubric)
+    summary = summarise(records, reports, base or Path.cwd(), interrupted=interrupted, rubric=rubric)
     paths = {"json": out / "summary.json", "csv": out / "summary.csv", "html": out / "summary.html"}
     save(summary, paths["json"])
     write_text_atomic(paths["csv"], summary_csv(summary))

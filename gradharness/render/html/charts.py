@@ -122,8 +122,9 @@ def line_chart(
     y_range: tuple[float, float] | None = None,
     invert_x: bool = False,
     marker_x: float | None = None,
+    legend: bool | None = None,
 ) -> str:
-    """A line chart with one line per series (None values are gaps)."""
+    """A line chart with one line per series (None values are gaps); a legend when ``legend`` (default: 2+ series)."""
     import matplotlib
 
     with matplotlib.rc_context({"font.family": "sans-serif", "font.size": 9}):
@@ -150,7 +151,7 @@ def line_chart(
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(True, linewidth=0.4, alpha=0.6)
-        if len(series) > 1:
+        if legend or (legend is None and len(series) > 1):
             figure.legend(fontsize=8, frameon=False, loc="outside right upper")
         return _svg(figure)
 
@@ -179,4 +180,53 @@ def stacked_bars(labels: Sequence[str], stacks: dict[str, Sequence[int]], *, xla
         ax.set_xlabel(xlabel)
         ax.grid(True, axis="x", linewidth=0.4, alpha=0.6)
         figure.legend(fontsize=8, frameon=False, loc="outside upper center", ncol=5)
+        return _svg(figure)
+
+
+@dataclass(frozen=True)
+class CountPanel:
+    """One panel of :func:`count_bars`: a bar per label, its count written at its end."""
+
+    title: str
+    labels: list[str]
+    counts: list[int]
+    colours: list[str] | None = None  # one per label; default: one colour for every bar
+
+
+_LABEL_WIDTH = 44  # characters per line of a bar's label before it wraps
+
+
+def count_bars(panels: Sequence[CountPanel], *, xlabel: str) -> str:
+    """Horizontal bars of counts (e.g. files per verdict, per wrong block), one titled panel per group.
+
+    The panels share the x axis, so bars of different panels compare; long labels wrap. Labels
+    are plain text (a ``$`` is never read as mathtext).
+    """
+    import textwrap
+
+    import matplotlib
+    from matplotlib.ticker import MaxNLocator
+
+    shown_panels = [panel for panel in panels if panel.labels]
+    if not shown_panels:
+        raise ValueError("count_bars needs at least one panel with a bar")
+    wrapped = [[textwrap.fill(label, _LABEL_WIDTH) for label in panel.labels] for panel in shown_panels]
+    lines = [sum(label.count("\n") + 1 for label in labels) for labels in wrapped]
+    with matplotlib.rc_context({"font.family": "sans-serif", "font.size": 9}):
+        figure = _figure(7.2, min(0.5 + sum(0.45 + 0.22 * n for n in lines), 14.0))
+        axes = figure.subplots(len(shown_panels), 1, sharex=True, squeeze=False, height_ratios=[1 + n for n in lines])
+        largest = max(max(panel.counts) for panel in shown_panels)
+        for ax, panel, labels in zip(axes[:, 0], shown_panels, wrapped, strict=True):
+            positions = list(range(len(labels)))
+            colours = panel.colours or [_BAR_COLOURS[1]] * len(labels)
+            ax.barh(positions, panel.counts, color=colours, height=0.7)
+            for position, value in zip(positions, panel.counts, strict=True):
+                ax.text(value + largest * 0.01, position, str(value), va="center", fontsize=8, parse_math=False)
+            ax.set_yticks(positions, labels, parse_math=False)
+            ax.invert_yaxis()
+            ax.set_title(panel.title, loc="left", fontsize=9, fontweight="bold", parse_math=False)
+            ax.grid(True, axis="x", linewidth=0.4, alpha=0.6)
+            ax.set_xlim(0, largest * 1.12 + 0.5)
+        axes[-1, 0].xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes[-1, 0].set_xlabel(xlabel)
         return _svg(figure)

@@ -127,8 +127,10 @@ def render_index(view: IndexView) -> str:
 
 
 def render_summary(summary: BatchSummary) -> str:
-    """HTML of a batch's summary table (one self-contained page)."""
-    return environment().get_template("summary.html.j2").render(summary=summary)
+    """HTML of a batch's summary: the class overview, then a row per file (one self-contained page)."""
+    from gradharness.render.html.summary_page import build_summary_view
+
+    return environment().get_template("summary.html.j2").render(summary=summary, view=build_summary_view(summary))
 
 
 def default_report_path(kind: str, target: str, created: datetime, folder: Path = DEFAULT_FOLDER) -> Path:
