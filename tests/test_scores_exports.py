@@ -114,6 +114,19 @@ def test_a_bad_rubric_on_the_command_line_is_one_line_and_exit_2_before_any_chec
     assert "unknown property 'backprop'" in gradharness("check", "x.py", "--rubric", str(bad)).stderr
 
 
+def test_a_single_checks_terminal_output_and_report_show_its_score_by_the_rubric_given(tmp_path: Path) -> None:
+    rubric = tmp_path / "rubric.toml"
+    rubric.write_text("gradient_agrees = 3\nderivative_1d = 1\n", encoding="utf-8")
+    report = tmp_path / "report.html"
+    run = gradharness(
+        "check", str(FIXTURES / "buggy_seed.py"), "--seed", "0", "--max-examples", "10",
+        "--rubric", str(rubric), "--html", str(report),
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert "score: 1 of 4 points (rubric: " in run.stdout  # the 1-D pair holds, the backprop does not
+    assert re.search(r'<p id="score"[^>]*>score: 1 of 4 points \(rubric: ', report.read_text(encoding="utf-8"))
+
+
 # --- Gradescope -----------------------------------------------------------------------------------------------
 
 # Gradescope's autograder specification (gradescope-autograders.readthedocs.io/en/latest/specs/, "Output format").

@@ -26,6 +26,7 @@ from gradharness.mutation.causes import explain
 from gradharness.properties.runner import case_strategy
 from gradharness.records.verdict import RunVerdict
 from gradharness.render.safe_text import MESSAGE_BYTES, shown
+from gradharness.render.tallies import score_line
 from gradharness.render.terminal import render_record
 from gradharness.settings import (
     DEFAULT_MEMORY_MB,
@@ -228,10 +229,11 @@ def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: 
         out.print(f"{record.verdict.value.upper()} {shown(str(path))}", markup=False)
     else:
         render_record(out, record)
+        out.print(score_line(record, rubric), markup=False)
     for note in record.target.get("notes", []) if not quiet else []:
         err.print(f"gradharness: note: {shown(str(note), MESSAGE_BYTES)}", highlight=False, markup=False)
     write_results(record, json_path)
-    write_html(record, html_path)
+    write_html(record, html_path, rubric=rubric)
     write_gradescope(record, rubric, gradescope_path)
     write_junit([record], rubric, junit_path)
     sys.exit(record.exit_code)

@@ -44,22 +44,24 @@ def html_option(function: Callable) -> Callable:
     )(function)
 
 
-def _write_report(record: Any, path: Path | None, search: list[Path] | None = None) -> Path:
+def _write_report(record: Any, path: Path | None, search: list[Path] | None = None, rubric: Any = None) -> Path:
     """The HTML report at ``path`` (None: reports/ under a timestamped name); failures as ``cannot write``."""
     from gradharness.render.html import DEFAULT_FOLDER, render_report, write_report
 
     if path is not None and special_file(path):
-        write_text(path, render_report(record, search=search))
+        write_text(path, render_report(record, search=search, rubric=rubric))
         return path
     with writing(path or DEFAULT_FOLDER):
-        return write_report(record, path, search=search)
+        return write_report(record, path, search=search, rubric=rubric)
 
 
-def write_html(record: Any, html_path: str | None, search: list[Path] | None = None) -> Path | None:
-    """Write the report asked for by ``--html`` (nothing when it was not given); say where on stderr."""
+def write_html(record: Any, html_path: str | None, search: list[Path] | None = None, rubric: Any = None) -> Path | None:
+    """Write the report asked for by ``--html`` (nothing when it was not given); say where on stderr.
+
+    ``rubric``: what a check's score is counted by (None: the default rubric)."""
     if html_path is None:
         return None
-    path = _write_report(record, None if html_path == DEFAULT else Path(html_path), search=search)
+    path = _write_report(record, None if html_path == DEFAULT else Path(html_path), search=search, rubric=rubric)
     click.echo(f"gradharness: report written to {path}", err=True)
     return path
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from gradharness.batch.rubric import DEFAULT_RUBRIC, Rubric, score, score_label
+from gradharness.batch.rubric import DEFAULT_RUBRIC, Rubric, score_label
 from gradharness.batch.summary import common_base, report_stem, summarise
 from gradharness.records.batch import BatchSummary
 from gradharness.records.check import CheckRecord
@@ -22,6 +22,7 @@ from gradharness.records.store import save, write_text_atomic
 from gradharness.render.html import write_report
 from gradharness.render.html.render import render_summary
 from gradharness.render.safe_text import MESSAGE_BYTES, csv_cell, shown
+from gradharness.render.tallies import score_line
 from gradharness.render.terminal import render_record
 
 CSV_COLUMNS = (
@@ -31,12 +32,6 @@ CSV_COLUMNS = (
 # Text from the user (a reason quotes the user's messages): shown escaped and never as a formula; the rest is ours.
 _USER_COLUMNS = ("file", "error", "reason")
 _SCORE_COLUMNS = ("score", "max_score")
-
-
-def score_line(record: CheckRecord, rubric: Rubric) -> str:
-    """``score: 4 of 10 points (rubric: default)``."""
-    points = score(record, rubric)
-    return f"score: {score_label(points.points)} of {score_label(points.max_points)} points (rubric: {rubric.source})"
 
 
 def _text_report(record: CheckRecord, rubric: Rubric) -> str:
@@ -51,9 +46,9 @@ def _text_report(record: CheckRecord, rubric: Rubric) -> str:
     )
 
 
-def _html_report(record: CheckRecord, path: Path) -> str | None:
+def _html_report(record: CheckRecord, path: Path, rubric: Rubric) -> str | None:
     try:
-        write_report(record, path)
+        write_report(record, path, rubric=rubric)
     except Exception as exc:  # a rendering problem must not stop the batch; the JSON is still there
         message = shown(f"{type(exc).__name__}: {exc}", MESSAGE_BYTES)
         write_text_atomic(path.with_suffix(".txt"), f"HTML report failed: {message}\n")
@@ -76,7 +71,7 @@ def write_reports(
         used.add(stem)
         save(record, folder / f"{stem}.json")
         write_text_atomic(folder / f"{stem}.txt", _text_report(record, rubric))
-        html = _html_report(record, folder / f"{stem}.html")
+        html = _html_report(record, folder / f"{stem}.html", rubric)
         written.append((f"{stem}.json", html, f"{stem}.txt"))
     return written
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gradharness.batch.rubric import DEFAULT_RUBRIC, Rubric, score, score_label
 from gradharness.check.verdict import Verdict
 from gradharness.model.parameters import LayerSizes, block_slices
 from gradharness.properties.failures import Property
@@ -113,3 +114,9 @@ def cause_text(cause: LikelyCause) -> str:
     if cause.tried > 1:
         details.append(f"holds on {cause.cases} of {plural(cause.tried, 'case')} tried")
     return f"{cause.description} ({'; '.join(details)})" if details else cause.description
+
+
+def score_line(record: CheckRecord, rubric: Rubric = DEFAULT_RUBRIC) -> str:
+    """``score: 4 of 10 points (rubric: default)``."""
+    points = score(record, rubric)
+    return f"score: {score_label(points.points)} of {score_label(points.max_points)} points (rubric: {rubric.source})"

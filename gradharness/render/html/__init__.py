@@ -20,11 +20,14 @@ from gradharness.render.html.render import DEFAULT_FOLDER, default_report_path
 __all__ = ["DEFAULT_FOLDER", "render_report", "write_report"]
 
 
-def render_report(record: Any, *, created: datetime | None = None, search: list[Path] | None = None) -> str:
+def render_report(
+    record: Any, *, created: datetime | None = None, search: list[Path] | None = None, rubric: Any = None
+) -> str:
     """The HTML of a check, mutate or sensitivity record.
 
     * ``created``: the time shown in the report (default: now).
     * ``search``: folders where a relative target path is also looked for (its code is shown).
+    * ``rubric``: what a check's score is counted by (None: the default rubric).
     """
     from gradharness.render.html.render import render_check
     from gradharness.render.html.viewmodels import build_check_view
@@ -32,7 +35,8 @@ def render_report(record: Any, *, created: datetime | None = None, search: list[
     created = created or datetime.now().astimezone()
     kind = getattr(record, "kind", None)
     if kind == "check":
-        return render_check(build_check_view(record, created=created, search=search))
+        scoring = {"rubric": rubric} if rubric is not None else {}
+        return render_check(build_check_view(record, created=created, search=search, **scoring))
     if kind in ("mutate", "sensitivity"):
         from gradharness.render.html import mutation_viewmodels as views
         from gradharness.render.html.render import render_mutate, render_sensitivity
@@ -49,6 +53,7 @@ def write_report(
     *,
     folder: Path = DEFAULT_FOLDER,
     search: list[Path] | None = None,
+    rubric: Any = None,
 ) -> Path:
     """Render ``record`` and write it atomically; return where.
 
@@ -62,7 +67,7 @@ def write_report(
         target = _target_of(record)
         path = default_report_path(record.kind, str(target), created, Path(folder))
     path = Path(path)
-    write_text_atomic(path, render_report(record, created=created, search=search))
+    write_text_atomic(path, render_report(record, created=created, search=search, rubric=rubric))
     if path.parent.resolve() == Path(folder).resolve():
         write_index(Path(folder), created=created)
     return path

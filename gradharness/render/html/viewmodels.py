@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from gradharness.batch.rubric import DEFAULT_RUBRIC, Rubric
 from gradharness.check.verdict import Verdict
 from gradharness.model.parameters import LayerSizes, block_slices, parameter_shapes
 from gradharness.properties.properties import Property
@@ -29,6 +30,7 @@ from gradharness.render.tallies import (
     checked_cases,
     first_case_text,
     plural,
+    score_line,
     unexercised_blocks,
 )
 
@@ -138,6 +140,7 @@ class CheckView:
     notes: list[str] = field(default_factory=list)
     isolation: str | None = None
     output: str | None = None
+    score: str = ""  # the file's score under the rubric of the run
 
 
 @dataclass(frozen=True)
@@ -323,8 +326,10 @@ def _summary(record: CheckRecord) -> str:
     return f"{head}; wrong blocks: {blocks}" if blocks else head
 
 
-def build_check_view(record: CheckRecord, *, created: datetime, search: list[Path] | None = None) -> CheckView:
-    """The view of a check record. ``search``: folders to look for a relative target path in."""
+def build_check_view(
+    record: CheckRecord, *, created: datetime, search: list[Path] | None = None, rubric: Rubric = DEFAULT_RUBRIC
+) -> CheckView:
+    """The view of a check record. ``search``: folders to look for a relative target path in; ``rubric``: its score's."""
     notes = _source_notes(record)
     error_line = error_cell = None
     if record.verdict is RunVerdict.ERROR and record.error:
@@ -364,4 +369,5 @@ def build_check_view(record: CheckRecord, *, created: datetime, search: list[Pat
         notes=[str(note) for note in record.target.get("notes", [])],
         isolation=record.target.get("isolation") or None,
         output=record.target.get("output") or None,
+        score=score_line(record, rubric),
     )
