@@ -54,4 +54,3 @@ def test_a_time_limit_before_any_failure_is_still_an_error(tmp_path: Path) -> No
     path.write_text(SLOW_AFTER_THE_FAILURE.replace("if len(_calls) >= 2:", "if True:"))
     record = check_file(path, RunSettings(seed=0), timeout=2.0)
     assert record.verdict is RunVerdict.ERROR and "timed out after 2 s" in (record.error or "")
-

@@ -87,14 +87,15 @@ def test_sensitivity_report_charts_with_numbers_beside_them(sensitivity_page):
     assert sensitivity_page.by_id("verdict").text().split()[0] == "PASS"
     assert "dW1 1e-05" in sensitivity_page.by_id("verdict").text()
     detection = sensitivity_page.by_id("detection")
-    assert [th.text() for th in detection.find_all("th")][1:] == [format(d, ".3g") for d in DELTAS]
-    assert detection.rows()[0] == ["dW1"] + ["100.0%"] * 5 + ["50.0%"] + ["0.0%"] * 4
+    assert [th.text() for th in detection.find_all("th")][2:] == [format(d, ".3g") for d in DELTAS]
+    assert detection.rows()[0] == ["dW1", "10"] + ["100.0%"] * 5 + ["50.0%"] + ["0.0%"] * 4
     smallest = {row[0]: row[1:] for row in sensitivity_page.by_id("smallest-delta").rows()}
-    assert smallest["db3"] == ["1e-07", "1e-08", "1e-08", "10"]
+    assert smallest["db3"] == ["1e-07", "1e-08", "1e-08", "10 of 20"]
     sweep = sensitivity_page.by_id("threshold-sweep")
-    safe = [tr.find_all("td")[0].text() for tr in sweep.find_all("tr", class_="safe")]
+    thresholds, cells = [row[0] for row in sweep.rows()], sweep.find_all("td", class_="safe-checker")
+    safe = [t for t, cell in zip(thresholds, cells, strict=True) if "safe" in cell.attrs["class"].split()]
     assert safe == ["1e-08", "1e-09", "1e-10"]
-    for chart, label in (("detection-chart", "dW1"), ("threshold-chart", "kill rate (mutants)")):
+    for chart, label in (("detection-chart", "dW1"), ("threshold-chart", "kill rate (checker)")):
         (svg,) = sensitivity_page.by_id(chart).find_all("svg")
         assert label in {t.text().strip() for t in svg.find_all("text")}
 

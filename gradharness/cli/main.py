@@ -14,6 +14,7 @@ from rich.console import Console
 from gradharness.batch import is_batch
 from gradharness.batch.rubric import Rubric
 from gradharness.cli.batch import batch_check
+from gradharness.cli.cache import hypothesis_in_cache
 from gradharness.cli.mutate import mutate, sensitivity
 from gradharness.cli.options import parse_layer_sizes, positive_finite, read_rubric
 from gradharness.cli.output import write_gradescope, write_junit, write_results
@@ -61,6 +62,8 @@ class _Commands(click.Group):
 @click.version_option(package_name="gradharness", message="%(prog)s %(version)s")
 def main() -> None:
     """gradharness: stress-test hand-written backpropagation with numerical gradient checks."""
+    # Hypothesis caches what it learns from source files; never in the folder a command runs in.
+    click.get_current_context().with_resource(hypothesis_in_cache())
 
 
 @main.command()

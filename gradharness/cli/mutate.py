@@ -7,6 +7,7 @@ input, a hang or crash of the unmutated code, a harness that cannot be proved).
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from rich.console import Console
 from gradharness.cli.options import parse_layer_sizes, positive_finite
 from gradharness.cli.output import write_results, writing
 from gradharness.cli.progress import progress_bar
-from gradharness.cli.report import html_option, write_html
+from gradharness.cli.report import DEFAULT, html_option, write_html
 from gradharness.errors import GradHarnessError
 from gradharness.isolation.processes import default_jobs
 from gradharness.judge.reproduce import Option, command_line
@@ -119,19 +120,27 @@ def _settings(params: dict, shrink: bool = False) -> CampaignSettings:
 
 
 def _reproduce(command: str) -> str:
-    """The command line that repeats this run: every option not at its default (``--html`` alone stays alone)."""
+    """The command line that repeats this run: every option not at its default.
+
+    ``--html`` given without a FILE is repeated bare and last (nothing after it can be taken for
+    its FILE), and with one as the single word ``--html=FILE``.
+    """
     context = click.get_current_context()
     arguments: list[object] = []
     options: list[Option] = []
+    html: str | None = None
     for parameter in context.command.params:
         value = context.params.get(parameter.name or "")
         if isinstance(parameter, click.Argument):
             arguments += [value] if value is not None else []
+        elif parameter.name == "html_path":
+            html = value
         elif isinstance(parameter, click.Option):
-            if not parameter.is_flag and value is not None and value == parameter.flag_value:
-                value = True  # an option whose value may be left out (--html [FILE]) was given without one
             options.append((max(parameter.opts, key=len), value, parameter.get_default(context)))
-    return command_line(command, arguments, options)
+    line = command_line(command, arguments, options)
+    if html is not None:
+        line += " --html" if html == DEFAULT else f" {shlex.quote(f'--html={html}')}"
+    return line
 
 
 def _fail(
@@ -194,14 +203,14 @@ def mutate(engine: str, shrink: bool, mte_path: Path | None, mutmut_timeout: flo
     try:
         target, checker = _targets(params)
         reproduce = _reproduce("mutate")
-        if engine == "domain":
-            with progress_bar(err, "mutants", quiet=params["quiet"]) as update:
+        if engine != "domain" and not checker.builtin:
+            raise GradHarnessError("--engine mutmut runs with the built-in checker; drop --checker")
+        with progress_bar(err, "mutants", quiet=params["quiet"]) as update:
+            if engine == "domain":
                 record = run_campaign(target, checker, settings, progress=update, reproduce=reproduce)
-        else:
-            if not checker.builtin:
-                raise GradHarnessError("--engine mutmut runs with the built-in checker; drop --checker")
-            record = mutmut_campaign(target, settings, with_domain=engine == "both", mutmut_timeout=mutmut_timeout,
-                                     reproduce=reproduce)  # fmt: skip
+            else:
+                record = mutmut_campaign(target, settings, with_domain=engine == "both", progress=update,
+                                         mutmut_timeout=mutmut_timeout, reproduce=reproduce)  # fmt: skip
     except GradHarnessError as exc:
         _fail(err, str(exc), _error_record("mutate", params, str(exc), engine), params)
         return
@@ -231,7 +240,8 @@ def sensitivity(**params) -> None:
     settings = _settings(params)
     try:
         target, checker = _targets(params)
-        record = run_sensitivity(target, checker, settings, reproduce=_reproduce("sensitivity"))
+        with progress_bar(err, "sensitivity", quiet=params["quiet"]) as update:
+            record = run_sensitivity(target, checker, settings, reproduce=_reproduce("sensitivity"), progress=update)
     except GradHarnessError as exc:
         _fail(err, str(exc), _error_record("sensitivity", params, str(exc)), params)
         return

@@ -6,7 +6,14 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 Update = Callable[[int, int | None, str], None]
 """``update(done, total, what)``: ``done`` of ``total`` steps (None: not known yet) finished, ``what`` under way."""
@@ -14,7 +21,7 @@ Update = Callable[[int, int | None, str], None]
 
 @contextlib.contextmanager
 def progress_bar(console: Console, label: str, *, quiet: bool = False) -> Iterator[Update | None]:
-    """A transient bar ``LABEL [####    ] done/total what elapsed`` while the block runs.
+    """A transient bar ``LABEL [####    ] done/total what elapsed eta remaining`` while the block runs.
 
     Yields its update function, or None when ``console`` is no terminal or ``quiet`` is set
     (the caller then passes no progress callback at all).
@@ -24,7 +31,7 @@ def progress_bar(console: Console, label: str, *, quiet: bool = False) -> Iterat
         return
     bar = Progress(
         TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-        TimeElapsedColumn(), console=console, transient=True,
+        TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=console, transient=True,
     )  # fmt: skip
     task = bar.add_task("", total=None)
 

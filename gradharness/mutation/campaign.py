@@ -40,7 +40,8 @@ from gradharness.records.status import KillKind, MutantStatus
 from gradharness.records.verdict import RunVerdict
 from gradharness.settings import USER_CHECKER_EPSILON, CampaignSettings, CheckOptions, RunSettings
 
-Progress = Callable[[int, int, str], None]
+Progress = Callable[[int, int | None, str], None]
+"""``progress(done, total, what)``: ``done`` of ``total`` steps finished (total None: not known yet)."""
 
 
 class HarnessError(GradHarnessError):
@@ -296,6 +297,8 @@ def run_campaign(
     )
     if not mutants:
         raise GradHarnessError(f"no mutation operator applies to {target.backward} in {target.label}")
+    if progress is not None:
+        progress(0, len(mutants), "preparing the cases")
     with TaskRunner(executor, jobs=settings.jobs, timeout=settings.timeout) as runner:
         prepared = setup(target, checker, settings, runner)
         proof = prove_harness(target, checker, prepared, runner)

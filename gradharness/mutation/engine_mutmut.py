@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import fnmatch
 import json
 import os
 import re
@@ -68,6 +69,7 @@ _SURVIVED = {0}
 _TIMEOUT = {36, 24, -24, 152, 255}
 _SIGNALLED = {-11, -9}
 _RUNNER = "import sys; from mutmut.__main__ import cli; sys.argv[0] = 'mutmut'; cli()"
+_POLL_SECONDS = 0.5  # how often a running mutmut's results file is read for the progress bar
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,48 @@ def scratch_project(folder: Path) -> Path:
     return folder
 
 
+def mutmut_progress(folder: Path, pattern: str = MUTANT_PATTERN) -> tuple[int, int | None]:
+    """How many of the mutants ``pattern`` names mutmut has run in ``folder``, of how many (None: not generated yet).
+
+    Read from the results file mutmut rewrites after each mutant; a file caught half written
+    counts as not there yet.
+    """
+    meta_path = folder / "mutants" / "gradharness" / "model" / "network.py.meta"
+    try:
+        codes = json.loads(meta_path.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+        ours = [code for name, code in codes.items() if fnmatch.fnmatchcase(name, pattern)]
+    except (OSError, ValueError, AttributeError):
+        return 0, None
+    return sum(code is not None for code in ours), len(ours)
+
+
+def _report(progress: Progress | None, folder: Path, pattern: str) -> None:
+    if progress is not None:
+        done, total = mutmut_progress(folder, pattern)
+        progress(done, total, "mutmut run" if total is not None else "mutmut: generating mutants")
+
+
+def _wait(process: subprocess.Popen, folder: Path, pattern: str, timeout: float, progress: Progress | None) -> None:
+    """Wait for mutmut within ``timeout`` seconds, telling ``progress`` how far it got; kill it on any way out."""
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                process.wait(timeout=min(_POLL_SECONDS, max(deadline - time.monotonic(), 0.0)))
+                _report(progress, folder, pattern)  # the last count: the bar ends full
+                return
+            except subprocess.TimeoutExpired:
+                if time.monotonic() >= deadline:
+                    raise
+            _report(progress, folder, pattern)
+    except subprocess.TimeoutExpired:
+        kill(process)
+        raise GradHarnessError(f"mutmut did not finish within {timeout:g} s (see --mutmut-timeout)") from None
+    except BaseException:
+        kill(process)
+        raise
+
+
 def run_mutmut(
     *,
     max_examples: int = 100,
@@ -113,8 +157,13 @@ def run_mutmut(
     timeout: float = 600.0,
     pattern: str = MUTANT_PATTERN,
     keep: Path | None = None,
+    progress: Progress | None = None,
 ) -> MutmutRun:
-    """Run ``mutmut run`` on the reference backward in a scratch project; bounded by ``timeout`` seconds."""
+    """Run ``mutmut run`` on the reference backward in a scratch project; bounded by ``timeout`` seconds.
+
+    ``progress(done, total, what)`` is called about twice a second while mutmut runs (see
+    :func:`mutmut_progress`).
+    """
     folder = Path(tempfile.mkdtemp(prefix="gradharness-mutmut-")) if keep is None else Path(keep)
     folder.mkdir(parents=True, exist_ok=True)
     try:
@@ -128,14 +177,7 @@ def run_mutmut(
                 cwd=folder, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=environment, start_new_session=True,
             )  # fmt: skip
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                kill(process)
-                raise GradHarnessError(f"mutmut did not finish within {timeout:g} s (see --mutmut-timeout)") from None
-            except BaseException:
-                kill(process)
-                raise
+            _wait(process, folder, pattern, timeout, progress)
         seconds = time.perf_counter() - started
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
         if process.returncode != 0:
@@ -288,6 +330,13 @@ def reference_only(target: Target) -> None:
         raise GradHarnessError("--engine mutmut runs on the built-in reference only; drop PATH or use --engine domain")
 
 
+def _on_our_cases(progress: Progress | None) -> Progress | None:
+    """``progress`` for the run of mutmut's mutants through gradharness's own cases, named as such."""
+    if progress is None:
+        return None
+    return lambda done, total, what: progress(done, total, f"gradharness's cases: {what}")
+
+
 def mutmut_campaign(
     target: Target,
     settings: CampaignSettings,
@@ -305,14 +354,14 @@ def mutmut_campaign(
     started = time.perf_counter()
     domain = run_campaign(target, checker, settings, executor=executor, progress=progress) if with_domain else None
     run = run_mutmut(max_examples=settings.max_examples, jobs=settings.jobs or default_jobs(), timeout=mutmut_timeout,
-                     pattern=pattern)  # fmt: skip
+                     pattern=pattern, progress=progress)  # fmt: skip
     mutants = [as_mutant(r, target) for r in run.results]
     with TaskRunner(executor, jobs=settings.jobs, timeout=settings.timeout) as runner:
         prepared = setup(target, checker, settings, runner)
         proof = prove_harness(target, checker, prepared, runner)
         if not proof.record.passed:
             raise HarnessError(proof.record.message)
-        ours = evaluate_mutants(mutants, prepared, runner)
+        ours = evaluate_mutants(mutants, prepared, runner, _on_our_cases(progress))
     records = [mutmut_record(r, m, e) for r, m, e in zip(run.results, mutants, ours, strict=True)]
     engines = [engine_record(run, settings.max_examples)]
     if domain is not None:

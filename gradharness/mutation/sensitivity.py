@@ -7,8 +7,11 @@
   recording per case the largest threshold at which the checker still calls it wrong (a
   block is wrong at threshold t exactly when its difference exceeds t and the numerical
   noise cannot explain it, and the noise does not depend on t). That gives, for every
-  threshold, the false-failure rate on correct code and the kill rate over the mutants:
-  where the two curves separate is the safe setting.
+  threshold, the false-failure rate on correct code and the kill rate over the mutants,
+  for the checker and for the exercise's bare rule (largest block difference > threshold).
+  A threshold is *safe* for a rule when that rule calls the correct code wrong on none of
+  the cases there and kills as many mutants as at any such threshold (:data:`SAFE_MEANING`);
+  the checker and the bare rule are judged separately.
 """
 
 from __future__ import annotations
@@ -82,10 +85,22 @@ def magnitude_sweep(
     job: Job,
     threshold: float,
     deltas: tuple[float, ...] = DELTAS,
+    progress: Progress | None = None,
 ) -> list[BlockSweepRecord]:
-    """Per block: the fraction of cases (where the block is checkable) on which scaling by (1 + delta) is caught."""
+    """Per block: the fraction of cases (where the block is checkable) on which scaling by (1 + delta) is caught.
+
+    ``progress(done, total, variant)`` is called as each scaled variant finishes.
+    """
     variants = [Variant(f"{b}*(1+{d:g})", scale_block=b, scale=1.0 + d) for b in GRADIENT_NAMES for d in deltas]
-    results = runner.map(variant_task, [job], variants)
+    finished = 0
+
+    def done(index: int, _result: object) -> None:
+        nonlocal finished
+        finished += 1
+        if progress is not None:
+            progress(finished, len(variants), variants[index].id)
+
+    results = runner.map(variant_task, [job], variants, done=done)
     blocks = []
     for i, block in enumerate(GRADIENT_NAMES):
         live = [_checkable(p, block) for p in prepared_cases]
@@ -141,11 +156,33 @@ def threshold_sweep(
     return points, len(counted)
 
 
-def safe_thresholds(points: list[ThresholdPointRecord]) -> list[float]:
-    """Thresholds with no false failure and the best kill rate among those."""
-    clean = [p for p in points if p.false_failures == 0]
-    best = max((p.kill_rate for p in clean), default=None)
-    return [p.threshold for p in clean if best is not None and p.kill_rate == best]
+SAFE_MEANING = "no false failure on the correct code, and the best kill rate among such thresholds"
+"""What a *safe* threshold is, in the words the reports use."""
+
+
+def not_safe(points: list[ThresholdPointRecord], *, bare: bool = False) -> list[str]:
+    """Per point, why its threshold is not safe for the checker (``bare``: the bare rule); "" where it is safe.
+
+    The reasons read ``2.0% false failures`` or ``fewer kills`` (than at a threshold with no false failure).
+    """
+    rates = [(p.bare_false_failures, p.bare_kill_rate) if bare else (p.false_failures, p.kill_rate) for p in points]
+    best = max((kills for false, kills in rates if false == 0), default=None)
+    return [
+        f"{100 * false:.1f}% false failures" if false > 0 else "" if kills == best else "fewer kills"
+        for false, kills in rates
+    ]
+
+
+def safe_thresholds(points: list[ThresholdPointRecord], *, bare: bool = False) -> list[float]:
+    """The thresholds safe for the checker (``bare``: for the bare rule): see :data:`SAFE_MEANING`."""
+    return [p.threshold for p, why in zip(points, not_safe(points, bare=bare), strict=True) if not why]
+
+
+def _from_step(progress: Progress | None, offset: int, total: int) -> Progress | None:
+    """``progress`` for one phase of a longer run: its steps counted from ``offset`` of ``total``."""
+    if progress is None:
+        return None
+    return lambda done, _phase_total, what: progress(offset + done, total, what)
 
 
 def run_sensitivity(
@@ -157,24 +194,36 @@ def run_sensitivity(
     reproduce: str | None = None,
     progress: Progress | None = None,
 ) -> SensitivityRecord:
-    """Both sweeps on the target with the checker under test."""
+    """Both sweeps on the target with the checker under test.
+
+    ``progress(done, total, what)`` counts the steps of both sweeps together: every scaled
+    block, the unmutated code at the lowest threshold, every mutant.
+    """
     started = time.perf_counter()
     operators = select_operators(list(settings.operators) if settings.operators is not None else None)
     mutants = generate_mutants(target.source, target.backward, target.label, operators)
+    scaled = len(GRADIENT_NAMES) * len(DELTAS)
+    steps = scaled + 1 + len(mutants)
+    if progress is not None:
+        progress(0, steps, "preparing the cases")
     with TaskRunner(executor, jobs=settings.jobs, timeout=settings.timeout) as runner:
         prepared = setup(target, checker, settings, runner)
         proof = prove_harness(target, checker, prepared, runner)
         if not proof.record.passed and not proof.checker_at_fault:
             raise HarnessError(proof.record.message)
         cases = list(prepared.prepared.cases)
-        blocks = magnitude_sweep(cases, runner, prepared.job, settings.check.threshold)
+        blocks = magnitude_sweep(
+            cases, runner, prepared.job, settings.check.threshold, progress=_from_step(progress, 0, steps)
+        )
         lowest = replace(
             prepared, job=replace(prepared.job, options=replace(prepared.job.options, threshold=min(THRESHOLDS)))
         )
         baseline = runner.map(variant_task, [lowest.job], [Variant("unmutated")])[0]
         if isinstance(baseline, Lost):
             raise HarnessError(f"the unmutated {target.backward} did not finish ({baseline.reason})")
-        evaluations = evaluate_mutants(mutants, lowest, runner, progress)
+        if progress is not None:
+            progress(scaled + 1, steps, "unmutated")
+        evaluations = evaluate_mutants(mutants, lowest, runner, _from_step(progress, scaled + 1, steps))
     points, counted = threshold_sweep(baseline, list(evaluations))
     return SensitivityRecord(
         target=target.describe(),

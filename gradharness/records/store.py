@@ -61,9 +61,9 @@ def kind_of(cls: type) -> str:
 def _check_envelope(data: Any) -> None:
     if not isinstance(data, dict):
         raise ResultsFormatError(f"it holds {json_type(data)}, not an object")
-    if "schema_version" not in data:
+    found = data.get("schema_version")
+    if found is None:  # absent, or null: nothing says which format this is
         raise ResultsFormatError("it has no schema_version")
-    found = data["schema_version"]
     if found != SCHEMA_VERSION or isinstance(found, bool):
         newer = isinstance(found, int) and not isinstance(found, bool) and found > SCHEMA_VERSION
         hint = " (written by a newer gradharness)" if newer else ""

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
+from gradharness.mutation.sensitivity import SAFE_MEANING, not_safe
 from gradharness.records.mutation import HarnessRecord, MutantRecord, MutateRecord, ScoreRecord, SensitivityRecord
 from gradharness.records.status import MutantStatus
 from gradharness.records.verdict import RunVerdict
@@ -151,6 +152,33 @@ def _delta(value: float | None) -> str:
     return "not caught" if value is None else f"{value:g}"
 
 
+def _safe(why_not: str) -> str:
+    return f"no: {why_not}" if why_not else "safe"
+
+
+def _threshold_sweep(console: Console, record: SensitivityRecord) -> None:
+    """The sweep's table, each threshold judged safe or not for the checker and, apart, for the bare rule."""
+    console.print(
+        f"threshold sweep: false failures on the {record.cases} cases of correct code, "
+        f"kill rate over the {record.mutants} non-equivalent mutants"
+    )
+    sweep = Table(box=None, padding=(0, 1))
+    for column in ("threshold", "false failures", "kill rate", "checker", "bare: false", "bare: kills", "bare rule"):
+        sweep.add_column(column, justify="left" if column in ("checker", "bare rule") else "right")
+    points = record.threshold_sweep
+    why, bare_why = not_safe(points), not_safe(points, bare=True)
+    for point, checker, bare_rule in zip(points, why, bare_why, strict=True):
+        sweep.add_row(f"{point.threshold:g}", _percent(point.false_failures), _percent(point.kill_rate),
+                      _safe(checker), _percent(point.bare_false_failures), _percent(point.bare_kill_rate),
+                      _safe(bare_rule))  # fmt: skip
+    console.print(sweep)
+    safe = ", ".join(f"{p.threshold:g}" for p, w in zip(points, why, strict=True) if not w) or "none"
+    bare = ", ".join(f"{p.threshold:g}" for p, w in zip(points, bare_why, strict=True) if not w) or "none"
+    console.print(f"safe: {SAFE_MEANING}; the checker and the bare rule judged apart")
+    console.print(f"  safe for the checker: {safe}")
+    console.print(f"  safe for the bare rule (difference > threshold): {bare}")
+
+
 def render_sensitivity(console: Console, record: SensitivityRecord) -> None:
     """Smallest detectable delta per block, the detection table, and the threshold sweep."""
     console.print(
@@ -159,33 +187,27 @@ def render_sensitivity(console: Console, record: SensitivityRecord) -> None:
         f"threshold {record.settings.get('threshold'):g}"
     )
     _harness(console, record.harness)
-    table = Table(
-        title="one gradient block scaled by (1 + delta): smallest delta caught on the cases that exercise the block",
-        box=None,
-        padding=(0, 1),
+    # Headings as lines of their own: a table's title would wrap to the table's width.
+    console.print(
+        "one gradient block scaled by (1 + delta): smallest delta caught on the cases that exercise the block"
     )
+    table = Table(box=None, padding=(0, 1))
     for column in ("block", "cases exercising it", "on every case", "on half", "on any"):
         table.add_column(column, justify="left" if column == "block" else "right")
     for block in record.blocks:
         table.add_row(block.block, f"{block.cases} of {record.cases}", _delta(block.smallest_always),
                       _delta(block.smallest_half), _delta(block.smallest_any))  # fmt: skip
     console.print(table)
-    detail = Table(title="fraction of cases caught, per delta", box=None, padding=(0, 1))
+    console.print("fraction of the cases exercising each block on which it is caught, per delta")
+    detail = Table(box=None, padding=(0, 1))
     detail.add_column("delta", justify="right")
     for block in record.blocks:
         detail.add_column(block.block, justify="right")
+    detail.add_row("of cases", *(str(b.cases) for b in record.blocks), end_section=True)
     for i, delta in enumerate(record.deltas):
         detail.add_row(f"{delta:g}", *(f"{b.caught[i]:.2f}" for b in record.blocks))
     console.print(detail)
-    sweep = Table(title=f"threshold sweep ({record.mutants} non-equivalent mutants)", box=None, padding=(0, 1))
-    for column in ("threshold", "false failures", "kill rate", "bare rule: false failures", "bare rule: kill rate"):
-        sweep.add_column(column, justify="right")
-    for point in record.threshold_sweep:
-        sweep.add_row(f"{point.threshold:g}", _percent(point.false_failures), _percent(point.kill_rate),
-                      _percent(point.bare_false_failures), _percent(point.bare_kill_rate))  # fmt: skip
-    console.print(sweep)
-    safe = ", ".join(f"{t:g}" for t in record.safe_thresholds) or "none"
-    console.print(f"safe thresholds (no false failure, best kill rate): {safe}")
+    _threshold_sweep(console, record)
     if record.error:
         console.print(f"[bold yellow]error[/]: {shown_markup(record.error)}")
     if record.reproduce:

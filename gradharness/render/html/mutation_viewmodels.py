@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gradharness.mutation.sensitivity import SAFE_MEANING, not_safe
 from gradharness.records.mutation import MutantRecord, MutateRecord, ScoreRecord, SensitivityRecord
 from gradharness.records.status import MutantStatus
 from gradharness.render.html.viewmodels import Header, Row, environment_rows, flatten_settings
@@ -116,14 +117,17 @@ class SweepRow:
 
 @dataclass(frozen=True)
 class ThresholdRow:
-    """One threshold of the threshold sweep."""
+    """One threshold of the threshold sweep; ``safe`` and ``bare_safe`` judged apart (see SAFE_MEANING)."""
 
     threshold: float
     false_failures: float
     kill_rate: float
     bare_false_failures: float
     bare_kill_rate: float
-    safe: bool
+    safe: bool  # for the checker
+    bare_safe: bool  # for the bare rule
+    why_not: str  # why the checker is not safe here ("" when it is)
+    bare_why_not: str
 
 
 @dataclass(frozen=True)
@@ -135,9 +139,15 @@ class SensitivityView:
     harness: HarnessView | None
     deltas: list[float]
     blocks: list[SweepRow]
+    exercised: str  # how many cases exercise each block: the denominators of the detection curve
     detection_chart: ChartSpec | None
+    detection_overlap: str  # which curves coincide (drawn as one line), "" when none do
     thresholds: list[ThresholdRow]
     threshold_chart: ChartSpec | None
+    threshold_overlap: str
+    safe_meaning: str
+    safe: list[float]
+    bare_safe: list[float]
     mutants: int
     cases: int
     seconds: float
@@ -331,6 +341,123 @@ def _sensitivity_summary(record: SensitivityRecord) -> str:
     return f"smallest relative error caught on every case: {parts}"
 
 
+Line = tuple[str, list[float], list[float]]
+"""One curve of a line chart: label, x values, y values."""
+
+
+def coinciding(lines: list[Line]) -> list[list[str]]:
+    """The labels of curves with the same values at every point, grouped (single curves too), in order."""
+    groups: dict[tuple[tuple[float, ...], tuple[float, ...]], list[str]] = {}
+    for label, xs, ys in lines:
+        groups.setdefault((tuple(xs), tuple(ys)), []).append(label)
+    return list(groups.values())
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def merge_coinciding(lines: list[Line]) -> tuple[list[Line], str]:
+    """Curves that coincide drawn as one line labelled ``a = b = c``, and a sentence naming them.
+
+    One above another, such curves hide all but the top one whatever their markers; one line
+    with every name in its legend entry keeps each of them identifiable.
+    """
+    by_label = {label: (xs, ys) for label, xs, ys in lines}
+    merged: list[Line] = []
+    overlaps: list[str] = []
+    for group in coinciding(lines):
+        xs, ys = by_label[group[0]]
+        merged.append((" = ".join(group), xs, ys))
+        if len(group) > 1:
+            overlaps.append(_joined(group))
+    if not overlaps:
+        return merged, ""
+    first, *rest = overlaps
+    also = "".join(f"; so do {names}" for names in rest)
+    return (
+        merged,
+        f"{first} coincide{also} (the same value at every point): each set is one line, named after all of its curves.",
+    )
+
+
+def exercised_text(record: SensitivityRecord) -> str:
+    """``dW1 on 96 of the 100 cases, db1 on 96, ...``: the cases that exercise each block."""
+    parts = [f"{b.block} on {b.cases}" for b in record.blocks]
+    if parts:
+        parts[0] += f" of the {record.cases} cases"
+    return ", ".join(parts)
+
+
+def threshold_rows(record: SensitivityRecord) -> list[ThresholdRow]:
+    """The sweep's rows, each judged safe or not for the checker and, apart, for the bare rule."""
+    points = record.threshold_sweep
+    why, bare_why = not_safe(points), not_safe(points, bare=True)
+    rows = []
+    for p, checker, bare in zip(points, why, bare_why, strict=True):
+        rows.append(
+            ThresholdRow(
+                p.threshold,
+                p.false_failures,
+                p.kill_rate,
+                p.bare_false_failures,
+                p.bare_kill_rate,
+                safe=not checker,
+                bare_safe=not bare,
+                why_not=checker,
+                bare_why_not=bare,
+            )
+        )
+    return rows
+
+
+def _detection_chart(deltas: list[float], blocks: list[SweepRow]) -> tuple[ChartSpec | None, str]:
+    if not blocks or not deltas:
+        return None, ""
+    lines, note = merge_coinciding([(b.block, deltas, b.caught) for b in blocks])
+    chart = ChartSpec(
+        "line",
+        {
+            "series": lines,
+            "xlabel": "delta: the block scaled by (1 + delta)",
+            "ylabel": "fraction of the cases exercising it caught",
+            "log_x": True,
+            "invert_x": True,
+            "y_range": (-0.03, 1.03),
+            "legend": True,  # one line may stand for every block: its legend entry says which
+        },
+    )
+    return chart, note
+
+
+def _threshold_chart(thresholds: list[ThresholdRow], configured: Any) -> tuple[ChartSpec | None, str]:
+    if not thresholds:
+        return None, ""
+    xs = [t.threshold for t in thresholds]
+    lines, note = merge_coinciding(
+        [
+            ("false failures (checker)", xs, [t.false_failures for t in thresholds]),
+            ("kill rate (checker)", xs, [t.kill_rate for t in thresholds]),
+            ("false failures (bare rule)", xs, [t.bare_false_failures for t in thresholds]),
+            ("kill rate (bare rule)", xs, [t.bare_kill_rate for t in thresholds]),
+        ]
+    )
+    chart = ChartSpec(
+        "line",
+        {
+            "series": lines,
+            "xlabel": "threshold on the relative difference",
+            "ylabel": "rate",
+            "log_x": True,
+            "invert_x": True,
+            "y_range": (-0.03, 1.03),
+            "marker_x": configured if isinstance(configured, (int, float)) else None,
+            "legend": True,
+        },
+    )
+    return chart, note
+
+
 def build_sensitivity_view(record: SensitivityRecord, *, created: datetime) -> SensitivityView:
     """The view of a sensitivity record, with the two charts' data."""
     deltas = list(record.deltas)
@@ -338,56 +465,24 @@ def build_sensitivity_view(record: SensitivityRecord, *, created: datetime) -> S
         SweepRow(b.block, b.cases, list(b.caught), b.smallest_always, b.smallest_half, b.smallest_any)
         for b in record.blocks
     ]
-    safe = set(record.safe_thresholds)
-    thresholds = [
-        ThresholdRow(
-            p.threshold, p.false_failures, p.kill_rate, p.bare_false_failures, p.bare_kill_rate, p.threshold in safe
-        )
-        for p in record.threshold_sweep
-    ]
-    detection = None
-    if blocks and deltas:
-        detection = ChartSpec(
-            "line",
-            {
-                "series": [(b.block, deltas, b.caught) for b in blocks],
-                "xlabel": "delta: the block scaled by (1 + delta)",
-                "ylabel": "fraction of cases caught",
-                "log_x": True,
-                "invert_x": True,
-                "y_range": (-0.03, 1.03),
-            },
-        )
-    sweep = None
-    if thresholds:
-        xs = [t.threshold for t in thresholds]
-        configured = record.settings.get("threshold")
-        sweep = ChartSpec(
-            "line",
-            {
-                "series": [
-                    ("false failures (correct code)", xs, [t.false_failures for t in thresholds]),
-                    ("kill rate (mutants)", xs, [t.kill_rate for t in thresholds]),
-                    ("false failures, bare rule", xs, [t.bare_false_failures for t in thresholds]),
-                    ("kill rate, bare rule", xs, [t.bare_kill_rate for t in thresholds]),
-                ],
-                "xlabel": "threshold on the relative difference",
-                "ylabel": "rate",
-                "log_x": True,
-                "invert_x": True,
-                "y_range": (-0.03, 1.03),
-                "marker_x": configured if isinstance(configured, (int, float)) else None,
-            },
-        )
+    thresholds = threshold_rows(record)
+    detection, detection_overlap = _detection_chart(deltas, blocks)
+    sweep, threshold_overlap = _threshold_chart(thresholds, record.settings.get("threshold"))
     return SensitivityView(
         header=_header(record, "sensitivity", _sensitivity_summary(record), created),
         checker=_checker_rows(record),
         harness=_harness(record),
         deltas=deltas,
         blocks=blocks,
+        exercised=exercised_text(record),
         detection_chart=detection,
+        detection_overlap=detection_overlap,
         thresholds=thresholds,
         threshold_chart=sweep,
+        threshold_overlap=threshold_overlap,
+        safe_meaning=SAFE_MEANING,
+        safe=[t.threshold for t in thresholds if t.safe],
+        bare_safe=[t.threshold for t in thresholds if t.bare_safe],
         mutants=record.mutants,
         cases=record.cases,
         seconds=record.seconds,
