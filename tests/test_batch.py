@@ -179,3 +179,20 @@ def test_run_batch_on_a_dask_cluster() -> None:
             assert runner.map(pow, [2], [3, 10]) == [8, 1024]
     assert [r.verdict for r in records] == [RunVerdict.PASS, RunVerdict.ERROR]
     assert Path(records[0].target["path"]).name == "lowercase_keys_crlf.py"
+
+
+def test_a_report_that_cannot_be_rendered_leaves_the_text_report_whole(tmp_path: Path, monkeypatch) -> None:
+    import gradharness.render.batch as batch_output
+    from gradharness.judge.checks import check_builtin
+    from gradharness.model import network
+
+    record = check_builtin(network.backward_propagation_n_buggy, "buggy", RunSettings(seed=0, max_examples=5))
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("no template")
+
+    monkeypatch.setattr(batch_output, "write_report", broken)
+    [(_, html, text)] = batch_output.write_reports([record], tmp_path)
+    assert html is None
+    assert "FAIL" in (tmp_path / text).read_text(encoding="utf-8")  # the check's result, not the HTML error
+    assert "no template" in next(tmp_path.glob("*.error.txt")).read_text(encoding="utf-8")

@@ -51,7 +51,8 @@ def _html_report(record: CheckRecord, path: Path, rubric: Rubric) -> str | None:
         write_report(record, path, rubric=rubric)
     except Exception as exc:  # a rendering problem must not stop the batch; the JSON is still there
         message = shown(f"{type(exc).__name__}: {exc}", MESSAGE_BYTES)
-        write_text_atomic(path.with_suffix(".txt"), f"HTML report failed: {message}\n")
+        # Beside the text report, not over it: NAME.txt is the file's result as the terminal shows it.
+        write_text_atomic(path.with_name(path.name + ".error.txt"), f"HTML report failed: {message}\n")
         return None
     return path.name
 
