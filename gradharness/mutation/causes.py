@@ -115,9 +115,15 @@ def _words(reference: _ReferenceMutant, blocks: list[str]) -> str:
 @dataclass(frozen=True)
 class _ReferenceMutant:
     mutant: Mutant
-    backward: Callable
     as_if: str  # the reference's line as the mutant changes it
     variable: str | None  # what that line assigns
+    reaches: frozenset[str]  # the gradient blocks the change can reach (every block when unknown)
+
+    @functools.cached_property
+    def backward(self) -> Callable:
+        """The mutated backward pass, compiled on first use (most failures need only a few of them)."""
+        target = reference_target()
+        return compile_function(target, self.mutant.function_source, self.mutant.function_line, target.backward)
 
 
 def _assigned(tree: ast.Module, line: int) -> str | None:
@@ -130,16 +136,36 @@ def _assigned(tree: ast.Module, line: int) -> str | None:
     return None
 
 
+def _reach(function: ast.FunctionDef) -> dict[str, frozenset[str]]:
+    """Per name the reference backward assigns, the gradient blocks computed from it (itself included)."""
+    reads: dict[str, set[str]] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            reads.setdefault(node.targets[0].id, set()).update(
+                n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)
+            )
+
+    @functools.cache
+    def depends(name: str, on: str) -> bool:
+        return name == on or any(depends(read, on) for read in reads.get(name, ()) if read != name)
+
+    return {name: frozenset(g for g in GRADIENT_NAMES if depends(g, name)) for name in reads}
+
+
 @functools.cache
 def reference_mutants() -> tuple[_ReferenceMutant, ...]:
-    """Every mutant of the reference backward pass, compiled once per process."""
+    """Every mutant of the reference backward pass (each compiled when first run), once per process."""
     target = reference_target()
     tree = ast.parse(target.source)
+    function = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == target.backward)
+    reach = _reach(function)
+    everything = frozenset(GRADIENT_NAMES)
     out = []
-    for mutant in generate_mutants(target.source, target.backward, target.label):
-        backward = compile_function(target, mutant.function_source, mutant.function_line, target.backward)
+    for mutant in generate_mutants(target.source, target.backward, target.label, diffs=False):
         changed = mutant.function_source.split("\n")[mutant.line - mutant.function_line]
-        out.append(_ReferenceMutant(mutant, backward, changed.strip(), _assigned(tree, mutant.line)))
+        variable = _assigned(tree, mutant.line)
+        reaches = reach.get(variable, everything) if variable is not None else everything
+        out.append(_ReferenceMutant(mutant, changed.strip(), variable, reaches or everything))
     return tuple(out)
 
 
@@ -170,6 +196,8 @@ def _mutant_causes(
     """The mutants that change only blocks in ``wrong``, and those exactly as the user's, with the blocks they explain."""
     found = []
     for reference in reference_mutants():
+        if not reference.reaches & wrong:
+            continue  # it changes only blocks the user got right: nothing of the user's mistake
         gradients = _gradients_of(reference.backward, case)
         if gradients is None:
             continue
