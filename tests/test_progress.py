@@ -21,7 +21,7 @@ def test_a_bar_on_a_terminal_takes_counts() -> None:
     with progress_bar(Console(file=screen, force_terminal=True, width=100), "mutants") as update:
         assert update is not None
         update(3, 10, "scale_gradient-1")
-    assert "mutants" in screen.getvalue() and "3/10" in screen.getvalue()
+    assert "mutants" in screen.getvalue() and "3/10" in screen.getvalue() and "eta" in screen.getvalue()
 
 
 def test_the_workers_lines_become_counts() -> None:

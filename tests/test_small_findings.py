@@ -36,7 +36,6 @@ import gradharness.bench as bench_package
 from gradharness.cli import mutate as mutate_cli
 from gradharness.cli.cache import CACHE_VARIABLE, HYPOTHESIS_VARIABLE, hypothesis_folder, hypothesis_in_cache
 from gradharness.cli.main import main
-from gradharness.cli.progress import progress_bar
 from gradharness.cli.report import DEFAULT
 from gradharness.errors import GradHarnessError
 from gradharness.model.parameters import GRADIENT_NAMES
@@ -370,14 +369,6 @@ def test_in_a_browser_no_kind_or_verdict_wraps(tmp_path: Path) -> None:
 
 
 # 7. Progress from the long commands: counts, through a callback.
-
-
-def test_the_bar_shows_an_eta() -> None:
-    screen = io.StringIO()
-    with progress_bar(Console(file=screen, force_terminal=True, width=120), "mutants") as update:
-        assert update is not None
-        update(3, 10, "mutmut run")
-    assert "3/10" in screen.getvalue() and "eta" in screen.getvalue()
 
 
 def test_sensitivity_counts_every_step_of_both_sweeps() -> None:

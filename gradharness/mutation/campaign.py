@@ -224,17 +224,24 @@ def mutant_record(
     )
 
 
-def evaluate_mutants(
-    mutants: list[Mutant], prepared: Setup, runner: TaskRunner, progress: Progress | None = None
-) -> list[Evaluation]:
-    """Every mutant's Evaluation, computed in the workers."""
+def counted(progress: Progress | None, labels: list[str]) -> Callable[[int, object], None]:
+    """A runner's ``done`` callback that reports ``(finished, total, label of the task)`` to ``progress``."""
     finished = 0
 
     def done(index: int, _result: object) -> None:
         nonlocal finished
         finished += 1
         if progress is not None:
-            progress(finished, len(mutants), mutants[index].id)
+            progress(finished, len(labels), labels[index])
+
+    return done
+
+
+def evaluate_mutants(
+    mutants: list[Mutant], prepared: Setup, runner: TaskRunner, progress: Progress | None = None
+) -> list[Evaluation]:
+    """Every mutant's Evaluation, computed in the workers."""
+    done = counted(progress, [m.id for m in mutants])
 
     variants = [Variant(m.id, m.function_source, m.function_line) for m in mutants]
     results = runner.map(variant_task, [prepared.job], variants, done=done)

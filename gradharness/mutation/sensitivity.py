@@ -24,7 +24,7 @@ import numpy as np
 
 from gradharness.check.checker import NOISE_SAFETY
 from gradharness.model.parameters import GRADIENT_NAMES, block_slices
-from gradharness.mutation.campaign import HarnessError, Progress, evaluate_mutants, prove_harness, setup
+from gradharness.mutation.campaign import HarnessError, Progress, counted, evaluate_mutants, prove_harness, setup
 from gradharness.mutation.cases import PreparedCase
 from gradharness.mutation.evaluate import Evaluation
 from gradharness.mutation.mutants import generate_mutants
@@ -92,15 +92,7 @@ def magnitude_sweep(
     ``progress(done, total, variant)`` is called as each scaled variant finishes.
     """
     variants = [Variant(f"{b}*(1+{d:g})", scale_block=b, scale=1.0 + d) for b in GRADIENT_NAMES for d in deltas]
-    finished = 0
-
-    def done(index: int, _result: object) -> None:
-        nonlocal finished
-        finished += 1
-        if progress is not None:
-            progress(finished, len(variants), variants[index].id)
-
-    results = runner.map(variant_task, [job], variants, done=done)
+    results = runner.map(variant_task, [job], variants, done=counted(progress, [v.id for v in variants]))
     blocks = []
     for i, block in enumerate(GRADIENT_NAMES):
         live = [_checkable(p, block) for p in prepared_cases]
