@@ -14,7 +14,6 @@ never differ (equivalent candidates).
 from __future__ import annotations
 
 import ast
-import difflib
 import fnmatch
 import json
 import os
@@ -42,7 +41,7 @@ from gradharness.mutation.campaign import (
     setup,
 )
 from gradharness.mutation.evaluate import Evaluation
-from gradharness.mutation.mutants import Mutant
+from gradharness.mutation.mutants import Mutant, unified_diff
 from gradharness.mutation.mutmut_suite import EXAMPLES_VARIABLE
 from gradharness.mutation.runner import TaskRunner
 from gradharness.mutation.target import REFERENCE_LABEL, CheckerSpec, Target
@@ -237,15 +236,7 @@ def as_mutant(result: MutmutResult, target: Target) -> Mutant:
     lines = target.source.split("\n")
     first, last = function.lineno, function.end_lineno or function.lineno
     mutated = lines[: first - 1] + result.function_source.split("\n") + lines[last:]
-    diff = "".join(
-        difflib.unified_diff(
-            [x + "\n" for x in lines],
-            [x + "\n" for x in mutated],
-            fromfile=f"a/{target.label}",
-            tofile=f"b/{target.label}",
-            n=1,
-        )  # fmt: skip
-    )
+    diff = unified_diff(lines, mutated, target.label)
     changed = next((i for i, (a, b) in enumerate(zip(lines, mutated, strict=False)) if a != b), first - 1)
     before, after = lines[changed] if changed < len(lines) else "", mutated[changed] if changed < len(mutated) else ""
     start = next(

@@ -167,6 +167,19 @@ def _overlap(edits: list[_Edit]) -> bool:
     return any((b[0], b[1]) < (a[2], a[3]) for a, b in zip(spans, spans[1:], strict=False))
 
 
+def unified_diff(lines: list[str], mutated: list[str], label: str) -> str:
+    """The unified diff of a mutant against its file, one line of context, as every mutant's ``diff`` shows it."""
+    return "".join(
+        difflib.unified_diff(
+            [line + "\n" for line in lines],
+            [line + "\n" for line in mutated],
+            fromfile=f"a/{label}",
+            tofile=f"b/{label}",
+            n=1,
+        )
+    )
+
+
 def generate_mutants(
     source: str, function_name: str, label: str, operators: list[Operator] | None = None, *, diffs: bool = True
 ) -> list[Mutant]:
@@ -222,19 +235,7 @@ def _make_mutant(
     seen.add(function_source)
     counts[op.name] = counts.get(op.name, 0) + 1
     main = edits[0]
-    diff = (
-        "".join(
-            difflib.unified_diff(
-                [line + "\n" for line in lines],
-                [line + "\n" for line in mutated],
-                fromfile=f"a/{label}",
-                tofile=f"b/{label}",
-                n=1,
-            )
-        )
-        if diffs
-        else ""
-    )
+    diff = unified_diff(lines, mutated, label) if diffs else ""
     new_text = main.text
     return Mutant(
         id=f"{op.name}-{counts[op.name]}",
