@@ -36,6 +36,9 @@ def forward_propagation_n(X, Y, parameters):
 
 
 def test_a_failure_found_before_the_time_limit_is_kept(tmp_path: Path) -> None:
+    from gradharness.properties import drawn
+
+    drawn.forget()  # Hypothesis's own run, not a replay of cases another test left kept
     path = tmp_path / "slow.py"
     path.write_text(SLOW_AFTER_THE_FAILURE)
     record = check_file(path, RunSettings(seed=0), timeout=3.0)
@@ -54,3 +57,22 @@ def test_a_time_limit_before_any_failure_is_still_an_error(tmp_path: Path) -> No
     path.write_text(SLOW_AFTER_THE_FAILURE.replace("if len(_calls) >= 2:", "if True:"))
     record = check_file(path, RunSettings(seed=0), timeout=2.0)
     assert record.verdict is RunVerdict.ERROR and "timed out after 2 s" in (record.error or "")
+
+
+def test_a_failure_the_replay_found_is_kept_when_the_time_limit_ends_hypothesiss_run(tmp_path: Path) -> None:
+    from gradharness.properties import drawn
+
+    path = tmp_path / "slow.py"
+    path.write_text(SLOW_AFTER_THE_FAILURE)
+    drawn.forget()
+    try:
+        check_file(FIXTURES / "correct_seed_style.py", RunSettings(seed=0))  # keeps the cases it drew
+        # The replay fails on the first kept case; every forward after it is slow, so Hypothesis's own run
+        # from the start is cut short before it fails again.
+        record = check_file(path, RunSettings(seed=0), timeout=3.0)
+    finally:
+        drawn.forget()
+    assert record.verdict is RunVerdict.FAIL and record.error is None
+    [failure] = record.failures
+    assert failure.property == "GRADIENT_AGREES" and "dW2" in failure.message
+    assert any("cut short after a failure was found" in note for note in record.target.get("notes", []))

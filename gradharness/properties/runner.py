@@ -131,6 +131,16 @@ class _Tally:
             event(CALL_EVENT, len(self.calls) - 1)
         return len(self.calls) - 1
 
+    def copy(self) -> _Tally:
+        """A copy of the counts so far (a replay's, kept while Hypothesis runs afresh)."""
+        drawn = set(range(len(self.calls))) if self.drawn_calls is None else set(self.drawn_calls)
+        return _Tally(self.max_examples, list(self.calls), drawn, dict(self.first_failures), dict(self.first_raised))
+
+    def restore(self, other: _Tally) -> None:
+        """Take ``other``'s counts as this tally's."""
+        self.calls, self.drawn_calls = other.calls, other.drawn_calls
+        self.first_failures, self.first_raised = other.first_failures, other.first_raised
+
     def reset(self) -> None:
         """Forget every call (a replay that stopped at a failure: Hypothesis's run counts afresh)."""
         self.calls.clear()
@@ -329,9 +339,9 @@ def _checked(
     if kept is not None:
         with _quiet():
             met = replay(kept, lambda value: call(value, tally.begin(tagged=False)))
-        replayed = (list(tally.calls), dict(tally.first_failures), set(range(len(tally.calls))))
+        replayed = tally.copy()  # every replayed call was a drawn one
         if met is None:
-            tally.drawn_calls = replayed[2]
+            tally.restore(replayed)
             return []
         tally.reset()
     drawn: list[Any] = []
@@ -344,11 +354,16 @@ def _checked(
         drawn.append(value)
         call(value, index)
 
-    failures = _run(property_test, tally, shrinking)
+    try:
+        failures = _run(property_test, tally, shrinking)
+    except EvaluatorLost:
+        if isinstance(met, PropertyFailure) and not tally.first_raised:
+            tally.restore(replayed)  # lost before Hypothesis's run failed again: the replay's failure stands
+        raise
     if met is not None and not failures:  # the replay failed, Hypothesis's run did not: the replay's finding
         if not isinstance(met, PropertyFailure):
             raise met
-        tally.calls, tally.first_failures, tally.drawn_calls = replayed
+        tally.restore(replayed)
         return [met]
     if not failures and len(tally.drawn) == len(tally.calls):
         keep_cases(run, drawn, test)
