@@ -46,6 +46,8 @@ class StrategyOptions:
     max_batch: int = 8
     batch_size: int | None = None
     adversarial: bool = False
+    min_layers: int = 2  # the deep target's depth L (weight layers), drawn from min_layers to max_layers
+    max_layers: int = 5
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class RunSettings:
     max_examples: int = 100
     check: CheckOptions = field(default_factory=CheckOptions)
     strategy: StrategyOptions = field(default_factory=StrategyOptions)
+    target: str | None = None
+    """The one target to check (``--target``); None: every target the file implements."""
 
 
 @dataclass(frozen=True)

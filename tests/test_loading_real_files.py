@@ -178,7 +178,7 @@ def test_imports_the_checked_functions_never_use_are_skipped_with_one_note(tmp_p
         import sklearn.datasets
         from init_utils import sigmoid as init_sigmoid, load_dataset
         from reg_utils import compute_cost, predict
-        from dnn_utils import *
+        from planar_utils import *
         import testCases
         import some_course_module_xyz
         train_X, train_Y, test_X, test_Y = load_dataset()
@@ -200,7 +200,7 @@ def test_imports_the_checked_functions_never_use_are_skipped_with_one_note(tmp_p
         "line 2: ModuleNotFoundError: No module named 'sklearn'; 8 more failed"
     )
     assert note.endswith(
-        "(imports not used by the checked functions: dnn_utils, init_utils, reg_utils, sklearn, "
+        "(imports not used by the checked functions: init_utils, planar_utils, reg_utils, sklearn, "
         "some_course_module_xyz, testCases)"
     )
     imports = [f for f in loaded.skipped if f.is_import]
@@ -258,11 +258,11 @@ def test_a_time_limit_raised_while_loading_is_not_skipped_as_failed_module_code(
             "package that provides reg_utils",
         ),
         (
-            "from dnn_utils import *",
+            "from planar_utils import *",
             "linear_activation_cost(A3, Y)",
             "student.py: forward_propagation_n uses linear_activation_cost, which nothing in the file defines: "
-            "line 2 (from dnn_utils import *) would supply it, but failed (ModuleNotFoundError: No module named "
-            "'dnn_utils'): put dnn_utils.py beside the file, or install the package that provides dnn_utils",
+            "line 2 (from planar_utils import *) would supply it, but failed (ModuleNotFoundError: No module named "
+            "'planar_utils'): put planar_utils.py beside the file, or install the package that provides planar_utils",
         ),
     ],
 )

@@ -16,6 +16,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("check",),
     ("records",),
     ("properties",),
+    ("targets",),
     ("usercode",),
     ("isolation",),
     ("judge",),

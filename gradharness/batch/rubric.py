@@ -19,6 +19,10 @@ case; the properties it leaves out are worth nothing::
     gradient_agrees = 6   # the backward pass agrees with the numerical gradient
     student_checker = 2   # the file's own gradient_check_n
     derivative_1d = 2     # the 1-D pair
+
+Without a rubric file, each target's own default points count, for the targets the record has
+(the exercise's when it has none): the exercise's backprop 6, own checker 2 and 1-D pair 2; the
+deep target's L-layer model 6, linear_backward 2 and linear_activation_backward 2.
 """
 
 from __future__ import annotations
@@ -29,9 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradharness.errors import GradHarnessError
-from gradharness.properties.failures import Property
 from gradharness.records.check import CheckRecord, PropertyRecord, PropertyStatus
 from gradharness.records.verdict import RunVerdict
+from gradharness.targets.registry import TARGETS, property_descriptions
 
 __all__ = [
     "DEFAULT_RUBRIC",
@@ -48,21 +52,38 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Rubric:
-    """Points per property (by the Property's name, e.g. ``GRADIENT_AGREES``); ``source`` says where it came from."""
+    """Points per property (by the property's name, e.g. ``GRADIENT_AGREES``); ``source`` says where it came from.
+
+    ``by_target``: the default rubric's points, target by target; a record is scored on the points of the
+    targets it has (``points`` is then the exercise's, for a record with none).
+    """
 
     points: dict[str, float]
     source: str = "default"
+    by_target: dict[str, dict[str, float]] | None = None
 
     @property
     def max_points(self) -> float:
-        """What a file that earns every point scores."""
+        """What a file that earns every point scores (of the exercise, for the default rubric)."""
         return float(sum(self.points.values()))
+
+    def points_for(self, record: CheckRecord) -> dict[str, float]:
+        """The points ``record`` is scored on: the rubric's, or the default's for the targets the record has."""
+        if self.by_target is None:
+            return self.points
+        targets = {prop.target for prop in record.properties} or {"exercise"}
+        return {
+            name: worth
+            for target in self.by_target
+            if target in targets
+            for name, worth in self.by_target[target].items()
+        }
 
 
 DEFAULT_RUBRIC = Rubric(
-    {Property.GRADIENT_AGREES.name: 6.0, Property.STUDENT_CHECKER.name: 2.0, Property.DERIVATIVE_1D.name: 2.0}
+    dict(TARGETS["exercise"].rubric), by_target={name: dict(target.rubric) for name, target in TARGETS.items()}
 )
-"""The exercise's parts: backprop 6, the file's own checker 2, the 1-D pair 2 (10 in all)."""
+"""Each target's own points (the exercise's: backprop 6, the file's own checker 2, the 1-D pair 2; 10 in all)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +123,7 @@ def shown_to_hold(status: PropertyStatus | None, examples: int) -> bool:
 
 
 def _description(name: str) -> str:
-    return Property[name].value if name in Property.__members__ else name
+    return property_descriptions().get(name, name)
 
 
 def score(record: CheckRecord, rubric: Rubric = DEFAULT_RUBRIC) -> Score:
@@ -114,25 +135,26 @@ def score(record: CheckRecord, rubric: Rubric = DEFAULT_RUBRIC) -> Score:
     checked: dict[str, PropertyRecord] = (
         {} if record.verdict is RunVerdict.ERROR else {prop.name: prop for prop in record.properties}
     )
-    order = {name: i for i, name in enumerate(Property.__members__)}
+    points = rubric.points_for(record)
+    order = {name: i for i, name in enumerate(property_descriptions())}
     names = sorted(
-        {*checked, *(name for name, points in rubric.points.items() if points > 0)},
+        {*checked, *(name for name, worth in points.items() if worth > 0)},
         key=lambda name: (order.get(name, len(order)), name),
     )
     parts = []
     for name in names:
         prop = checked.get(name)
         status, examples = (prop.status, prop.examples) if prop else (None, 0)
-        worth = float(rubric.points.get(name, 0.0))
+        worth = float(points.get(name, 0.0))
         earned = worth if shown_to_hold(status, examples) else 0.0
         parts.append(
             PropertyScore(name, prop.description if prop else _description(name), status, examples, earned, worth)
         )
-    return Score(float(sum(part.points for part in parts)), rubric.max_points, parts)
+    return Score(float(sum(part.points for part in parts)), float(sum(points.values())), parts)
 
 
 def _property_names() -> str:
-    return ", ".join(name.lower() for name in Property.__members__)
+    return ", ".join(name.lower() for name in property_descriptions())
 
 
 def parse_rubric(text: str, source: str) -> Rubric:
@@ -144,7 +166,7 @@ def parse_rubric(text: str, source: str) -> Rubric:
     points: dict[str, float] = {}
     for key, value in data.items():
         name = key.upper()
-        if name not in Property.__members__:
+        if name not in property_descriptions():
             raise GradHarnessError(f"rubric {source}: unknown property {key!r}; the properties are {_property_names()}")
         if name in points:
             raise GradHarnessError(f"rubric {source}: {key!r} is given twice")

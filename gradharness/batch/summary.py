@@ -29,10 +29,12 @@ REASON_CHARACTERS = 200
 
 def _smallest_network(record: CheckRecord) -> str | None:
     cases = [f for f in record.failures if f.case is not None]
-    preferred = [f for f in cases if f.property == Property.GRADIENT_AGREES.name] or cases
+    preferred = [f for f in cases if f.gradient_check is not None] or cases  # a wrong gradient's case first
     if not preferred:
         return None
     case = preferred[0].case or {}
+    if "sizes" not in case:  # a building block's case
+        return preferred[0].case_description
     return f"{'-'.join(str(n) for n in case['sizes'])}, m={case['m']}"
 
 
@@ -162,8 +164,9 @@ def summarise(
     settings = records[0].settings if records else {}
     created = datetime.now().astimezone().isoformat(timespec="seconds")
     return BatchSummary(
-        created, settings, counts, rows, interrupted=interrupted, rubric=dict(rubric.points),
-        statistics=class_statistics(rows, rubric.max_points),
+        created, settings, counts, rows, interrupted=interrupted,
+        rubric={name: worth for record in records for name, worth in rubric.points_for(record).items()} or dict(rubric.points),
+        statistics=class_statistics(rows, max((row.max_score for row in rows), default=rubric.max_points)),
     )  # fmt: skip
 
 

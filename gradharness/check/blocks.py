@@ -19,9 +19,10 @@ import numpy as np
 
 from gradharness.check.exclusions import Exclusions
 from gradharness.check.layout import BlockLayout
-from gradharness.check.numerical import ErrorEstimate, NumericalSide
+from gradharness.check.numerical import NumericalSide
 from gradharness.check.result import BlockResult, relative_difference, seed_difference
 from gradharness.check.screening import BlockScreen
+from gradharness.check.step_error import EntryErrors
 from gradharness.check.verdict import NOISE_SAFETY, Verdict, block_verdict, worst
 
 BlockSums = list[list[float]]
@@ -139,7 +140,7 @@ def _screened_result(outcome: BlockScreen, block: slice) -> BlockResult:
     )
 
 
-def _checked_error(error: ErrorEstimate, block: slice, excluded: np.ndarray) -> float:
+def _checked_error(error: EntryErrors, block: slice, excluded: np.ndarray) -> float:
     """Norm of the numerical error over the block's checked entries (``excluded``: over the whole vector)."""
     return float(np.linalg.norm(error.of(block)[~excluded[block]]))
 

@@ -98,10 +98,10 @@ def gradient_check_n(
     )  # fmt: skip
     masks = exclusions(side.gradapprox, side.kink, side.screened, layout)
     verdicts = judge_blocks(grad, side, masks, layout, threshold)
-    return _result(grad, side, masks, verdicts, layout, threshold, max_named)
+    return result_of_stages(grad, side, masks, verdicts, layout, threshold, max_named)
 
 
-def _result(
+def result_of_stages(
     grad: np.ndarray,
     side: NumericalSide,
     masks: Exclusions,
@@ -114,7 +114,7 @@ def _result(
     verdict = verdicts.verdict
     every_entry_checked = masks.clean and not side.screened
     named = worst_entries(
-        layout.sizes, grad, side.gradapprox, verdicts.status, verdicts.allowances, threshold, max_named,
+        layout, grad, side.gradapprox, verdicts.status, verdicts.allowances, threshold, max_named,
         masks.considered, all_passed=every_entry_checked and verdict is Verdict.PASS,
     )  # fmt: skip
     difference = overall_difference(
@@ -133,6 +133,7 @@ def _result(
         blocks=verdicts.blocks,
         worst_entries=named,
         sizes=layout.sizes,
+        shapes=tuple(tuple(shape) for shape in layout.shapes),
         grad=grad,
         gradapprox=side.gradapprox,
         entry_status=entry_status or (Verdict.PASS,) * status.size,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradharness.check.layout import BlockLayout, block_layout
 from gradharness.check.result import EntryReport
 from gradharness.check.verdict import BY_RANK, NOISE_SAFETY, Verdict
-from gradharness.model.parameters import LayerSizes, entry_name
+from gradharness.model.parameters import LayerSizes
 
 
 def worst_entries(
-    sizes: LayerSizes,
+    layout: BlockLayout | LayerSizes,
     grad: np.ndarray,
     gradapprox: np.ndarray,
     status: np.ndarray,
@@ -27,7 +28,10 @@ def worst_entries(
     numerical error allowance, plus the threshold relative to its size). ``status`` holds
     Verdict ranks; entries outside ``considered`` (screened blocks) are skipped.
     ``all_passed``: every entry was checked, finite and PASS (no allowances), as the caller knows.
+    ``layout`` names the entries (``dW2[1, 3]``); the exercise network's sizes stand for its layout.
     """
+    if isinstance(layout, LayerSizes):
+        layout = block_layout(layout)
     if all_passed:
         picked, allowed = _most_different(grad, gradapprox, threshold, count)
         verdicts = [Verdict.PASS] * len(picked)
@@ -37,7 +41,7 @@ def worst_entries(
     return tuple(
         map(
             EntryReport,
-            [entry_name(sizes, index, "d") for index in picked.tolist()],
+            [layout.entry_name(index) for index in picked.tolist()],
             grad[picked].tolist(),
             gradapprox[picked].tolist(),
             allowed[picked].tolist(),

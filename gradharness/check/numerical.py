@@ -20,6 +20,7 @@ from gradharness.check.finite_diff import ForwardN, check_epsilon, cost_of, epsi
 from gradharness.check.layout import BlockLayout
 from gradharness.check.perturbed import UNIT_ROUNDOFF, BasePass, base_pass, perturbed_passes
 from gradharness.check.screening import SCREEN_MIN_ENTRIES, BlockScreen, screen_blocks
+from gradharness.check.step_error import EntryErrors, step_error
 from gradharness.model import network
 from gradharness.model.parameters import PARAMETER_NAMES, LayerSizes, Parameters
 
@@ -111,10 +112,7 @@ class ErrorEstimate:
     def of(self, block: slice) -> np.ndarray:
         """The error estimate of each entry of ``block``."""
         doubled, kink = self._doubled_step(block)
-        moved = np.abs(doubled[block] - self._gradapprox[block])
-        moved = np.where(np.isfinite(moved), moved, np.inf)
-        moved = np.where(kink[block], np.inf, moved)
-        return self.roundoff() / self._steps[block] + moved
+        return step_error(self.roundoff(), self._steps[block], self._gradapprox[block], doubled[block], kink[block])
 
     def _doubled_step(self, block: slice) -> tuple[np.ndarray, np.ndarray]:
         """gradapprox and kink flags at twice the step, with at least ``block`` filled in."""
@@ -195,7 +193,7 @@ class NumericalSide(NamedTuple):
     method: str
     gradapprox: np.ndarray
     kink: np.ndarray
-    error: ErrorEstimate
+    error: EntryErrors
     screened: Mapping[str, BlockScreen] = MappingProxyType({})
 
 

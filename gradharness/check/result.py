@@ -79,6 +79,7 @@ class GradientCheckResult:
     blocks: tuple[BlockResult, ...]
     worst_entries: tuple[EntryReport, ...]
     sizes: LayerSizes | None = None
+    shapes: tuple[tuple[int, ...], ...] = ()  # each block's shape, in the order of ``blocks``
     grad: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
     gradapprox: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
     entry_status: tuple[Verdict, ...] = field(default=(), repr=False, compare=False)
@@ -94,11 +95,11 @@ class GradientCheckResult:
         return tuple(b.name for b in self.blocks if b.verdict is Verdict.WRONG)
 
     def block(self, name: str) -> BlockResult:
-        """The block called ``name`` (``dW1`` or ``W1``)."""
-        wanted = name if name.startswith("d") else "d" + name
-        for candidate in self.blocks:
-            if candidate.name == wanted:
-                return candidate
+        """The block called ``name`` (``dW1`` or ``W1``; ``dx`` or ``x``, also for an array named ``dout``)."""
+        for wanted in (name, "d" + name):
+            for candidate in self.blocks:
+                if candidate.name == wanted:
+                    return candidate
         raise KeyError(f"no block {name!r}; blocks are {', '.join(b.name for b in self.blocks)}")
 
     def summary(self) -> str:

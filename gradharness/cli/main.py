@@ -16,7 +16,7 @@ from gradharness.batch.rubric import Rubric
 from gradharness.cli.batch import batch_check
 from gradharness.cli.cache import hypothesis_in_cache
 from gradharness.cli.mutate import mutate, sensitivity
-from gradharness.cli.options import parse_layer_sizes, positive_finite, read_rubric
+from gradharness.cli.options import parse_layer_sizes, parse_layers, positive_finite, read_rubric
 from gradharness.cli.output import write_gradescope, write_junit, write_results
 from gradharness.cli.progress import from_lines, progress_bar
 from gradharness.cli.report import html_option, report, write_html
@@ -40,6 +40,7 @@ from gradharness.settings import (
     RunSettings,
     StrategyOptions,
 )
+from gradharness.targets.registry import TARGETS
 
 
 class _Stopped(BaseException):
@@ -131,6 +132,14 @@ def main() -> None:
 @click.option("--max-units", type=click.IntRange(min=1), default=6, show_default=True, help="Largest drawn layer size.")
 @click.option("--max-batch", type=click.IntRange(min=1), default=8, show_default=True, help="Largest drawn m.")
 @click.option("--adversarial", is_flag=True, help="Draw stress cases: exact zeros, large weights, saturation.")
+@click.option(
+    "--target", "target", type=click.Choice(list(TARGETS)), default=None,
+    help="Check only this target's functions (default: every target the file implements).",
+)  # fmt: skip
+@click.option(
+    "--layers", "layers", callback=parse_layers, default=None, metavar="MIN:MAX",
+    help="The deep target's depth L, weight layers drawn from MIN to MAX (default 2:5).",
+)  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line.")
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("gradharness-batch"),
@@ -177,7 +186,8 @@ def main() -> None:
 def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: float | None, threshold: float,
           exercise_settings: bool, timeout: float, json_path: Path | None, forward: str, backward: str,
           forward_1d: str, backward_1d: str, layer_sizes: tuple[int | None, ...] | None, output_size: int | None,
-          batch_size: int | None, max_units: int, max_batch: int, adversarial: bool, quiet: bool,
+          batch_size: int | None, max_units: int, max_batch: int, adversarial: bool,
+          target: str | None, layers: tuple[int, int] | None, quiet: bool,
           out_dir: Path, jobs: int | None, dask_address: str | None, isolation_level: str | None, memory_mb: int,
           helpers: Path | None, no_reference: bool, rubric: Rubric, gradescope_path: Path | None,
           junit_path: Path | None, html_path: str | None) -> None:  # fmt: skip
@@ -196,6 +206,7 @@ def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: 
     strategy = StrategyOptions(
         n0=sizes[0], n1=sizes[1], n2=sizes[2], n3=sizes[3], max_units=max_units,
         min_batch=1, max_batch=max_batch, batch_size=batch_size, adversarial=adversarial,
+        **({"min_layers": layers[0], "max_layers": layers[1]} if layers is not None else {}),
     )  # fmt: skip
     try:
         case_strategy(strategy)
@@ -206,6 +217,7 @@ def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: 
         max_examples=max_examples,
         check=CheckOptions(epsilon=epsilon, threshold=threshold, reference=not no_reference),
         strategy=strategy,
+        target=target,
     )
     names = FunctionNames(forward, backward, forward_1d, backward_1d)
     isolation = IsolationSettings(

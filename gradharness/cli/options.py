@@ -42,3 +42,17 @@ def read_rubric(_ctx: click.Context, _param: click.Parameter, value: Path | None
     with exit status 2, before anything is checked.
     """
     return DEFAULT_RUBRIC if value is None else load_rubric(value)
+
+
+def parse_layers(_ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    """``--layers 2:5`` (the deep target's depth L, from MIN to MAX weight layers) or ``--layers 3`` (exactly 3)."""
+    if value is None:
+        return None
+    low, _, high = value.partition(":")
+    try:
+        bounds = (int(low), int(high or low))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not MIN:MAX (whole numbers), e.g. 2:5", param=param) from None
+    if not 1 <= bounds[0] <= bounds[1]:
+        raise click.BadParameter(f"{value!r}: need 1 <= MIN <= MAX", param=param)
+    return bounds

@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 
 from gradharness.check.finite_diff import Perturbations, loop_costs
+from gradharness.check.program import Call, Output, Varied, copied, perturbed_results
 from gradharness.errors import GradHarnessError, exception_name
 from gradharness.isolation.protocol import read_frame, write_frame
-from gradharness.isolation.values import MAX_TEXT, cut, encode_value
+from gradharness.isolation.values import MAX_TEXT, cut, decode_value, encode_value
 from gradharness.model.keys import KeyCaseDict
 from gradharness.model.parameters import unchanged
 from gradharness.records.serialise import decode
@@ -57,6 +58,8 @@ _PRELOADED = (
     "encodings.utf_16", "encodings.utf_8_sig", "tokenize", "concurrent.futures", "concurrent.futures.thread",
     "queue", "weakref", "copyreg", "array", "zlib", "base64", "binascii", "gzip", "uuid", "platform",
     "locale", "unicodedata", "signal", "select", "selectors", "gradharness.usercode.shims.gc_utils",
+    "gradharness.usercode.shims.dnn_utils", "gradharness.usercode.shims.dnn_utils_v2",
+    "gradharness.usercode.shims.testCases_v4a",
     "encodings.ascii", "encodings.utf_32", "encodings.unicode_escape", "encodings.raw_unicode_escape",
     "encodings.charmap", "encodings.cp437", "encodings.iso8859_15", "encodings.hex_codec", "encodings.base64_codec",
 )  # fmt: skip
@@ -155,6 +158,7 @@ class Session:
         self.path, self.names = path, names
         self.loaded: LoadedFile | None = None
         self.caches: OrderedDict[int, tuple[object, tuple, tuple]] = OrderedDict()
+        self.held: OrderedDict[int, tuple[object, list, list]] = OrderedDict()  # the target functions' caches
         self.next_cache = 0
 
     def answer(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -185,7 +189,82 @@ class Session:
             "one_d": found.one_d is not None,
             "checker": _signature(found.checker) if found.checker is not None else None,
             "not_checked": [cut(n, 4 * MAX_TEXT) for n in self.loaded.not_checked],
+            "targets": {
+                target: {name: _signature(function) for name, function in functions.items()}
+                for target, functions in found.targets.items()
+            },
         }
+
+    def _target_function(self, name: object) -> Callable:
+        """A function of another target the file defines (only those can be called by name)."""
+        assert self.loaded is not None
+        for functions in self.loaded.found.targets.values():
+            if isinstance(name, str) and name in functions:
+                return functions[name]
+        raise LookupError(f"the file has no target function {str(name)[:60]!r}")
+
+    def _call(self, message: dict) -> dict:
+        """A target's function on the arguments given; the items of the returned tuple at ``hold`` stay here.
+
+        ``changed``: the arguments the call modified, by index, and the arguments of the calls that made the held
+        values it was given (``held:ID:INDEX``: a backward that writes into its cache writes into them), each with
+        its new value.
+        """
+        function = self._target_function(message["function"])
+        trees = message["arguments"]
+        arguments = [self._argument(tree) for tree in trees]
+        pristine = copied(arguments)
+        returned = function(*arguments)
+        changed = _changes(arguments, pristine, "")
+        changed = {key: value for key, value in changed.items() if not _is_held(trees[int(key)])}  # the user's own
+        for tree in trees:
+            if _is_held(tree) and tree["$held"] in self.held:
+                _, made_from, kept = self.held[tree["$held"]]
+                changed.update(_changes(made_from, kept, f"held:{tree['$held']}:"))
+        held: dict[str, int] = {}
+        if message.get("hold") and isinstance(returned, (tuple, list)):
+            items = list(returned)
+            for index in message["hold"]:
+                if isinstance(index, int) and 0 <= index < len(items):
+                    held[str(index)] = self._hold(items[index], arguments)
+                    items[index] = None
+            returned = tuple(items) if isinstance(returned, tuple) else items
+        return {"returned": encode_value(returned), "held": held, "changed": changed}
+
+    def _argument(self, tree: Any) -> Any:
+        """An argument as the judge sent it: a held value by its id, else the value the tree describes."""
+        if _is_held(tree):
+            if tree["$held"] not in self.held:
+                raise LookupError("a held value that is no longer kept")
+            return self.held[tree["$held"]][0]
+        return decode_value(tree)
+
+    def _hold(self, value: object, arguments: list) -> int:
+        """Keep ``value`` (and the arguments of the call that made it, as they are now) under a new id."""
+        held_id = self.next_cache
+        self.next_cache += 1
+        self.held[held_id] = (value, arguments, copied(arguments))
+        while len(self.held) > KEPT_CACHES:
+            self.held.popitem(last=False)
+        return held_id
+
+    def _perturbed(self, message: dict) -> dict:
+        """A program of target functions run at perturbed copies of one argument of its first call (see
+        :mod:`gradharness.check.program`): the program's result at each, stacked, per group."""
+        program = message["program"]
+        if not isinstance(program, list) or not 1 <= len(program) <= 8:
+            return {"error": "a program of 1 to 8 calls"}
+        functions = {str(step["function"]): self._target_function(step["function"]) for step in program}
+        calls = [
+            Call(str(step["function"]), tuple(_program_argument(a) for a in step["arguments"])) for step in program
+        ]
+        groups = [
+            Varied(int(g["argument"][0]), g["argument"][1], np.asarray(g["indices"]), np.asarray(g["steps"]))
+            for g in message["groups"]
+        ]
+        result = Output(*message["result"])
+        results = perturbed_results(functions, calls, groups, result)
+        return {"results": [[plus, minus] for plus, minus in results]}
 
     def _network(self) -> tuple[Callable, Callable]:
         assert self.loaded is not None
@@ -269,6 +348,37 @@ class Session:
         parameters, gradients, *rest = message["arguments"]
         returned = self.loaded.found.checker(KeyCaseDict(parameters), KeyCaseDict(gradients), *rest)
         return {"returned": encode_value(returned)}
+
+
+def _is_held(tree: object) -> bool:
+    return isinstance(tree, dict) and set(tree) == {"$held"} and isinstance(tree["$held"], int)
+
+
+def _program_argument(tree: Any) -> Any:
+    """An argument of a program's call: an earlier call's output where the judge names one."""
+    if isinstance(tree, dict) and set(tree) == {"$output"} and isinstance(tree["$output"], list):
+        return Output(*tree["$output"])
+    return decode_value(tree)
+
+
+def _same(before: Any, now: Any) -> bool:
+    """Whether ``now`` still holds ``before``'s values (arrays by the side-effect rule, containers item by item)."""
+    if isinstance(before, np.ndarray):
+        return unchanged(before, now)
+    if type(before) in (list, tuple):
+        return type(now) is type(before) and len(now) == len(before) and all(map(_same, before, now))
+    if type(before) is dict:
+        return type(now) is dict and now.keys() == before.keys() and all(_same(v, now[k]) for k, v in before.items())
+    return before is now or before == now
+
+
+def _changes(arguments: list[Any], pristine: list[Any], prefix: str) -> dict[str, Any]:
+    """The arguments that no longer hold their values, by ``prefix`` and index, with their new values."""
+    return {
+        f"{prefix}{i}": encode_value(now)
+        for i, (now, before) in enumerate(zip(arguments, pristine, strict=True))
+        if not _same(before, now)
+    }
 
 
 def _first_line(exc: BaseException) -> str:

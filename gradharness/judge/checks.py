@@ -20,19 +20,22 @@ from gradharness.isolation import warm
 from gradharness.isolation.client import Evaluator
 from gradharness.isolation.jail import resolve_level
 from gradharness.isolation.values import cut
-from gradharness.judge.expected import denied_pairs, unchecked_checker
+from gradharness.judge.expected import denied_pairs, denied_parts, unchecked_checker
 from gradharness.judge.observed import observe_wrong_gradients
-from gradharness.judge.remote import RemoteFunction, RemoteNetwork, one_d_pair
+from gradharness.judge.remote import RemoteFunction, RemoteNetwork, RemotePrograms, RemoteTargetFunction, one_d_pair
 from gradharness.judge.reproduce import demo_command, reproduce_command
 from gradharness.model import network
 from gradharness.properties.properties import NetworkFunctions, Property
-from gradharness.properties.runner import Progress, RunFindings, run_properties
+from gradharness.properties.runner import Progress, RunFindings, run_properties, run_tests
 from gradharness.properties.student_checker import check_student_checker
 from gradharness.records.check import CheckRecord
 from gradharness.records.environment import environment, file_sha256
 from gradharness.records.serialise import to_json
 from gradharness.records.verdict import RunVerdict
 from gradharness.settings import DEFAULT_TIMEOUT, FunctionNames, IsolationSettings, RunSettings
+from gradharness.targets.registry import TARGETS
+from gradharness.targets.specs import SPECS
+from gradharness.targets.target import TargetFunctions
 from gradharness.usercode.discover import with_key_case
 from gradharness.usercode.loader import load_user_file
 from gradharness.usercode.source import check_checkable
@@ -61,12 +64,27 @@ class CheckedFunctions:
     network: NetworkFunctions | None
     one_d: tuple[Callable, Callable] | None
     checker: Callable | None
+    targets: dict[str, TargetFunctions] = field(default_factory=dict)  # the other targets', by target name
 
     def names(self, names: FunctionNames) -> list[str]:
         """The names of the functions checked, as the judge knows them."""
         out = [names.forward_n, names.backward_n] if self.network is not None else []
         out += [names.forward_1d, names.backward_1d] if self.one_d is not None else []
-        return out + ([names.checker_n] if self.checker is not None else [])
+        out += [names.checker_n] if self.checker is not None else []
+        return out + [name for functions in self.targets.values() for name in functions.functions]
+
+    def only(self, target: str | None) -> CheckedFunctions:
+        """These functions with only ``target``'s kept (None: all of them)."""
+        if target is None:
+            return self
+        if target == "exercise":
+            return CheckedFunctions(self.network, self.one_d, self.checker)
+        return CheckedFunctions(None, None, None, {k: v for k, v in self.targets.items() if k == target})
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to check."""
+        return self.network is None and self.one_d is None and not self.targets
 
 
 def _record(
@@ -98,7 +116,27 @@ def _record(
 
 
 def judge(functions: CheckedFunctions, run: RunSettings, notes: list[str], progress: Progress | None) -> RunFindings:
-    """Run every property on the file's functions, then its own checker once its forward is known right."""
+    """Every target's properties on the file's functions: the exercise's, then each other target's."""
+    findings = None
+    if functions.network is not None or functions.one_d is not None:
+        findings = judge_exercise(functions, run, notes, progress)
+    for name, target_functions in functions.targets.items():
+        if findings is not None and findings.cut_short is not None:
+            break  # the evaluator is gone
+        tests = TARGETS[name].tests
+        assert tests is not None
+        found = run_tests(tests(target_functions, run), run, progress)
+        findings = found if findings is None else findings.merged(found)
+        if found.cut_short is not None:
+            notes.append(f"the check was cut short after a failure was found ({found.cut_short})")
+    assert findings is not None, "judge() needs functions to check"
+    return findings
+
+
+def judge_exercise(
+    functions: CheckedFunctions, run: RunSettings, notes: list[str], progress: Progress | None
+) -> RunFindings:
+    """Run every property of the exercise on the file's functions, then its own checker once its forward is right."""
     findings = run_properties(functions.network, functions.one_d, run, progress)
     if findings.cut_short is not None:
         notes.append(
@@ -138,7 +176,31 @@ def _remote_functions(evaluator: Evaluator, hello: dict[str, Any], names: Functi
     if hello.get("checker") is not None and network_pair is not None:
         signature = hello["checker"] if isinstance(hello["checker"], list) else None
         checker = RemoteFunction(evaluator, "checker", names.checker_n, signature)
-    return CheckedFunctions(network_pair, one_d, checker)
+    targets = {}
+    programs = RemotePrograms(evaluator)
+    for name, defined in reported_targets(hello).items():
+        spec = SPECS[name]
+        stand_ins = {function: RemoteTargetFunction(evaluator, spec.function(function)) for function in defined}
+        parts = tuple(part.name for part in spec.parts_in(set(defined)))
+        targets[name] = TargetFunctions(stand_ins, parts, programs)
+    return CheckedFunctions(network_pair, one_d, checker, targets)
+
+
+def reported_targets(hello: dict[str, Any]) -> dict[str, list[str]]:
+    """The other targets' functions the evaluator says the file defines: known targets and names only, for the
+    targets with a complete part (what the evaluator sends is the user's: anything else is left out)."""
+    reported = hello.get("targets")
+    out: dict[str, list[str]] = {}
+    if not isinstance(reported, dict):
+        return out
+    for name, spec in SPECS.items():
+        functions = reported.get(name)
+        if name == "exercise" or not isinstance(functions, dict):
+            continue
+        defined = [function for function in spec.names if function in functions]
+        if spec.parts_in(set(defined)):
+            out[name] = defined
+    return out
 
 
 def _refused(hello: dict[str, Any], path: Path) -> str | None:
@@ -148,14 +210,15 @@ def _refused(hello: dict[str, Any], path: Path) -> str | None:
     raised = hello.get("raised")
     if isinstance(raised, dict):
         return f"{path.name}: loading failed: {cut(raised.get('type'), 100)}: {cut(raised.get('message'), 500)}"
-    if hello.get("network") is not True and hello.get("one_d") is not True:
+    if hello.get("network") is not True and hello.get("one_d") is not True and not reported_targets(hello):
         return f"{path.name}: the evaluator found no functions to check"
     return None
 
 
 def _denied(hello: dict[str, Any], path: Path, names: FunctionNames) -> str | None:
     """An error when the evaluator denies a function pair the source defines (it is the user's to make lie)."""
-    denied = denied_pairs(path, names, hello)
+    reported = {name: dict.fromkeys(defined) for name, defined in reported_targets(hello).items()}
+    denied = denied_pairs(path, names, hello) + denied_parts(path, reported)
     if not denied:
         return None
     return f"{path.name}: the evaluator says there is no {'; no '.join(denied)}, which the file defines"
@@ -210,7 +273,9 @@ def examine(
             refused = _refused(hello, path) or _denied(hello, path, names)
             if refused is not None:
                 return Examined(None, refused, notes=notes, isolation=level)
-            functions = _remote_functions(evaluator, hello, names)
+            functions = _remote_functions(evaluator, hello, names).only(run.target)
+            if functions.empty:
+                return Examined(None, not_implemented(path, run.target), notes=notes, isolation=level)
             findings = judge(functions, run, notes, _progress(evaluator, progress))
     except (EvaluatorLost, GradHarnessError) as exc:
         return Examined(None, f"{path.name}: {exc}", notes=notes, isolation=level)
@@ -237,9 +302,23 @@ def _examine_in_process(
         forward, backward = found.network
         network_pair = NetworkFunctions(with_key_case(forward), backward, names.forward_n, names.backward_n)
     notes += loaded.notes
-    functions = CheckedFunctions(network_pair, found.one_d, found.checker)
+    targets = {
+        name: TargetFunctions.in_process(defined, [part.name for part in SPECS[name].parts_in(set(defined))])
+        for name, defined in found.targets.items()
+    }
+    functions = CheckedFunctions(network_pair, found.one_d, found.checker, targets).only(run.target)
+    if functions.empty:
+        return Examined(None, not_implemented(path, run.target), notes=notes, isolation="none")
     findings = judge(functions, run, notes, _progress(None, progress))
     return Examined(findings, None, found.found(), notes, isolation="none", not_checked=list(loaded.not_checked))
+
+
+def not_implemented(path: Path, target: str | None) -> str:
+    """The error for a file that implements none of the targets asked for, saying what was looked for."""
+    spec = SPECS.get(target or "")
+    if spec is None:
+        return f"{path.name} has no functions to check"
+    return f"{path.name} implements no part of the target {spec.name} ({spec.title}): looked for {spec.looked_for()}"
 
 
 def check_file(

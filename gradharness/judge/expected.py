@@ -14,17 +14,22 @@ from pathlib import Path
 
 from gradharness.errors import GradHarnessError
 from gradharness.settings import FunctionNames
+from gradharness.targets.specs import SPECS
 from gradharness.usercode.source import parse_source, read_user_source
+
+
+def _top_level(path: Path) -> list[ast.stmt]:
+    try:
+        tree, _ = parse_source(read_user_source(path))
+    except (GradHarnessError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    return tree.body
 
 
 def bound_names(path: Path) -> set[str]:
     """The names the file's top level binds (def, class, assignment, import); empty if it cannot be parsed."""
-    try:
-        tree, _ = parse_source(read_user_source(path))
-    except (GradHarnessError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return set()
     names: set[str] = set()
-    for node in tree.body:
+    for node in _top_level(path):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -53,3 +58,17 @@ def unchecked_checker(path: Path, names: FunctionNames, checked: bool) -> str | 
     if checked or names.checker_n not in bound_names(path):
         return None
     return f"{names.checker_n} (the file's own checker) is defined in the file but was not checked"
+
+
+def denied_parts(path: Path, reported: dict[str, dict[str, object]]) -> list[str]:
+    """The parts of the other targets whose functions the source defines (``def`` at its top level) that the
+    evaluator does not report (``reported``: its functions by target), as ``deep's linear_backward``."""
+    defined = {node.name for node in _top_level(path) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    denied = []
+    for spec in SPECS.values():
+        if spec.name == "exercise":
+            continue
+        for part in spec.parts_in(defined):
+            if not set(part.required) <= set(reported.get(spec.name, {})):
+                denied.append(f"{spec.name}'s {part.name} ({', '.join(part.required)})")
+    return denied

@@ -17,11 +17,13 @@ from typing import Any
 import numpy as np
 
 from gradharness.check.finite_diff import Perturbations, PerturbedCosts
+from gradharness.check.program import Call, Output, Varied
 from gradharness.errors import EvaluatorLost, UserRaised
 from gradharness.isolation.client import Evaluator
 from gradharness.isolation.protocol import ProtocolError
-from gradharness.isolation.values import MAX_TEXT, cut, decode_value
+from gradharness.isolation.values import MAX_TEXT, cut, decode_value, encode_value
 from gradharness.model.parameters import Parameters, unchanged
+from gradharness.targets.functions import FunctionSpec
 
 
 class CacheRef:
@@ -266,3 +268,133 @@ _KINDS = {kind.name: kind for kind in (
     inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.VAR_POSITIONAL,
     inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.VAR_KEYWORD,
 )}  # fmt: skip
+
+
+class Held:
+    """A value that stays in the evaluator (a target function's cache): only its id crosses, and comes back.
+
+    ``arguments``: the judge's arguments of the call that made it, which a later call's changes are written into.
+    """
+
+    __slots__ = ("arguments", "id")
+
+    def __init__(self, held_id: int, arguments: tuple[Any, ...]) -> None:
+        self.id, self.arguments = held_id, arguments
+
+
+def _argument_tree(value: Any) -> Any:
+    if isinstance(value, Held):
+        return {"$held": value.id}
+    if isinstance(value, Output):
+        return {"$output": [value.call, value.item]}
+    return encode_value(value)
+
+
+def _write_back_tree(target: Any, value: Any) -> None:
+    """Make ``target`` (the judge's argument) hold ``value`` where it can: arrays in place, dicts by key."""
+    if isinstance(target, np.ndarray):
+        _write_back(target, value)
+    elif isinstance(target, dict) and isinstance(value, dict):
+        for key in [k for k in target if k not in value]:
+            del target[key]
+        for key, item in value.items():
+            if isinstance(target.get(key), np.ndarray):
+                _write_back(target[key], item)
+            else:
+                target[key] = item
+    elif isinstance(target, list) and isinstance(value, list) and len(target) == len(value):
+        for index, item in enumerate(value):
+            if isinstance(target[index], (np.ndarray, dict, list)):
+                _write_back_tree(target[index], item)
+            else:
+                target[index] = item
+
+
+class RemoteTargetFunction:
+    """A target's function in the evaluator, called like the file's own: the items of what it returns that its
+    spec holds (its cache) come back as :class:`Held`; the arguments it modified are modified here too."""
+
+    def __init__(self, evaluator: Evaluator, spec: FunctionSpec) -> None:
+        self._evaluator, self._spec = evaluator, spec
+        self.__name__ = spec.name
+
+    def __call__(self, *arguments: Any) -> Any:
+        message = {
+            "call": "call",
+            "function": self._spec.name,
+            "arguments": [_argument_tree(a) for a in arguments],
+            "hold": list(self._spec.hold),
+        }
+        reply = self._evaluator.call(message)
+        returned = _returned(self._evaluator, reply)
+        held = {a.id: a for a in arguments if isinstance(a, Held)}
+        for where, tree in (reply.get("changed") or {}).items():
+            target = _changed_argument(str(where), arguments, held)
+            if target is not None:
+                _write_back_tree(target, decode_value(tree))
+        kept = reply.get("held") or {}
+        if isinstance(returned, (tuple, list)) and isinstance(kept, dict) and kept:
+            items = list(returned)
+            for index, held_id in kept.items():
+                if str(index).isdigit() and int(index) < len(items) and isinstance(held_id, int):
+                    items[int(index)] = Held(held_id, arguments)
+            returned = tuple(items) if isinstance(returned, tuple) else items
+        return returned
+
+
+def _changed_argument(where: str, arguments: tuple[Any, ...], held: dict[int, Held]) -> Any:
+    """The judge's argument a ``changed`` key names (``3``, or ``held:ID:INDEX``), or None."""
+    parts = where.split(":")
+    try:
+        if len(parts) == 1:
+            return arguments[int(parts[0])]
+        if len(parts) == 3 and parts[0] == "held":
+            return held[int(parts[1])].arguments[int(parts[2])]
+    except (ValueError, IndexError, KeyError):
+        pass
+    return None
+
+
+class RemotePrograms:
+    """Programs of a file's target functions run at perturbed points, in one round trip each
+    (:func:`gradharness.check.program.perturbed_results`, run in the evaluator)."""
+
+    one_round_trip = True
+
+    def __init__(self, evaluator: Evaluator) -> None:
+        self._evaluator = evaluator
+
+    def __call__(
+        self, program: Sequence[Call], groups: Sequence[Varied], result: Output
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(plus, minus) results per group, checked to be what was asked for."""
+        message = {
+            "call": "perturbed",
+            "program": [
+                {"function": c.function, "arguments": [_argument_tree(a) for a in c.arguments]} for c in program
+            ],
+            "groups": [
+                {"argument": [g.argument, g.key], "indices": np.asarray(g.indices), "steps": np.asarray(g.steps)}
+                for g in groups
+            ],
+            "result": [result.call, result.item],
+        }
+        reply = self._evaluator.call(message)
+        if isinstance(reply.get("raised"), dict) or "error" in reply:
+            _returned(self._evaluator, reply)
+        results = reply.get("results")
+        if not isinstance(results, list) or len(results) != len(groups):
+            raise EvaluatorLost(f"the evaluator answered results it was not asked for during: {self._evaluator.step}")
+        out = []
+        for group, pair in zip(groups, results, strict=True):
+            count = len(group.indices)
+            if not (isinstance(pair, list) and len(pair) == 2 and all(_results_of(r, count) for r in pair)):
+                raise EvaluatorLost(
+                    f"the evaluator answered results it was not asked for during: {self._evaluator.step}"
+                )
+            out.append((np.asarray(pair[0], dtype=np.float64), np.asarray(pair[1], dtype=np.float64)))
+        return out
+
+
+def _results_of(value: object, count: int) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f" and (value.shape[:1] == (count,) or count == 0)

@@ -68,6 +68,7 @@ def reproduce_command(
     isolation, default_isolation = isolation or IsolationSettings(), IsolationSettings()
     options: list[Option] = [
         ("--seed", run.seed, None),
+        ("--target", run.target, None),
         ("--max-examples", run.max_examples, _DEFAULT_RUN.max_examples),
         ("--epsilon", run.check.epsilon, None),
         ("--threshold", run.check.threshold, DEFAULT_THRESHOLD),
@@ -77,6 +78,7 @@ def reproduce_command(
         ("--max-units", strategy.max_units, defaults.max_units),
         ("--max-batch", strategy.max_batch, defaults.max_batch),
         ("--adversarial", strategy.adversarial, defaults.adversarial),
+        ("--layers", f"{strategy.min_layers}:{strategy.max_layers}", f"{defaults.min_layers}:{defaults.max_layers}"),
         ("--forward", names.forward_n, default_names.forward_n),
         ("--backward", names.backward_n, default_names.backward_n),
         ("--forward-1d", names.forward_1d, default_names.forward_1d),

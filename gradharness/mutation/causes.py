@@ -295,8 +295,10 @@ def _assigning_lines(path: Path) -> dict[str, tuple[int | None, str]]:
 
 
 def explain_failure(failure: FailureRecord, lines: dict[str, tuple[int | None, str]]) -> FailureRecord:
-    """``failure`` with its likely causes, when it is a wrong gradient on a network case."""
+    """``failure`` with its likely causes, when it is a wrong gradient on a network case of the exercise."""
     if failure.kind is not FailureKind.WRONG or failure.gradient_check is None or failure.case is None:
+        return failure
+    if failure.target != "exercise":  # the other targets' operators do not name causes yet
         return failure
     try:
         case = NetworkCase.from_json(failure.case)

@@ -15,20 +15,20 @@ code returned. Kept values are read-only, and the properties hand copies to the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+import dataclasses
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import astuple
 from typing import Any
 
 import hypothesis
 import numpy as np
 
-from gradharness.model.case import NetworkCase
 from gradharness.settings import RunSettings
 
 KEPT_RUNS = 16
 """Runs kept at most (then forgotten all at once): a batch uses one per test, a sweep of settings a few."""
 
-_kept: dict[Hashable, tuple[NetworkCase, ...]] = {}
+_kept: dict[Hashable, tuple[Any, ...]] = {}
 
 
 def run_key(run: RunSettings, test: str) -> Hashable:
@@ -38,19 +38,27 @@ def run_key(run: RunSettings, test: str) -> Hashable:
 
 
 def _frozen(value: Any) -> Any:
-    """A copy that nobody can change: read-only arrays, tuples for lists."""
-    if isinstance(value, NetworkCase):
-        arrays = [value.X, value.Y, *value.parameters.values()]
-        copies = [np.array(a, copy=True) for a in arrays]
-        for copy in copies:
-            copy.flags.writeable = False
-        X, Y, *values = copies
-        return NetworkCase(value.sizes, X, Y, dict(zip(value.parameters, values, strict=True)))
+    """A copy that nobody can change: read-only arrays, tuples for lists; a case (a frozen dataclass) field by field."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(
+            value, **{f.name: _read_only(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        )
     if isinstance(value, (list, tuple)):
         return tuple(_frozen(item) for item in value)
     if isinstance(value, (int, float, str)):
         return value
     raise TypeError(f"{type(value).__name__} values are not kept")
+
+
+def _read_only(value: Any) -> Any:
+    """A read-only copy of an array, or of each array of a mapping; anything else (sizes, names) as it is."""
+    if isinstance(value, np.ndarray):
+        copy = np.array(value, copy=True)
+        copy.flags.writeable = False
+        return copy
+    if isinstance(value, Mapping):
+        return {key: _read_only(item) for key, item in value.items()}
+    return value
 
 
 def keep_cases(run: RunSettings, values: Sequence[Any], test: str) -> None:

@@ -27,7 +27,7 @@ class Property(Enum):
 class PropertyFailure(AssertionError):
     """A property does not hold on a case."""
 
-    prop: Property = Property.GRADIENT_AGREES
+    prop: Enum = Property.GRADIENT_AGREES  # a target's own property enum for its failures
 
     def __init__(
         self,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +53,7 @@ class NetworkFunctions:
 class CaseOutcome:
     """What one passing case showed: which properties ran, and the checker's verdict."""
 
-    properties: tuple[Property, ...]
+    properties: tuple[Enum, ...]  # Property members, or a target's own
     verdict: Verdict
 
 
@@ -91,34 +93,42 @@ def normalise_gradients(returned: object, case: NetworkCase, backward_name: str)
             raise GradientShapeFailure(
                 f"{backward_name} returned no {name} (keys: {keys})", FailureKind.MALFORMED, case
             )
-        try:
-            given_dtype = np.asarray(value).dtype
-            if given_dtype.kind not in "iuf":  # complex, bool, str, object: np.float64 would drop or parse them
-                raise TypeError(given_dtype.name)
-            array = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise GradientShapeFailure(
-                f"{name} is {_value_type(value)}, not an array of real numbers", FailureKind.MALFORMED, case
-            ) from None
-        expected = shapes[name[1:]]
-        if array.shape != expected:
-            raise GradientShapeFailure(
-                f"{name} has shape {array.shape}, expected {expected} (the shape of {name[1:]}) for {case.describe()}",
-                FailureKind.MALFORMED,
-                case,
-            )
-        given = np.asarray(value).dtype
-        if given.kind == "f" and given.itemsize < 8:
-            # Single precision rounds each entry by ~6e-8 relative: an error the seed's
-            # threshold of 1e-7 cannot resolve, so it is caught here instead.
-            raise GradientShapeFailure(
-                f"{name} is {given.name}: gradients of float64 parameters must be float64 "
-                f"({given.name} keeps about {np.finfo(given).precision} digits)",
-                FailureKind.MALFORMED,
-                case,
-            )
-        gradients[name] = array
+        gradients[name] = gradient_array(
+            name, value, shapes[name[1:]], failure=GradientShapeFailure, case=case,
+            expected=f"(the shape of {name[1:]}) for {case.describe()}",
+        )  # fmt: skip
     return gradients
+
+
+def gradient_array(
+    name: str, value: object, shape: tuple[int, ...], *, failure: type[PropertyFailure], case: Any, expected: str
+) -> np.ndarray:
+    """A returned gradient as a float64 array of ``shape``; raise ``failure`` (MALFORMED) for anything else.
+
+    Real numbers only (a complex, boolean or string array is never converted), and not single precision:
+    ``expected`` says, after the shape, what the shape is of (``(the shape of W1) for sizes 4-5-3-1, m=3``).
+    """
+    try:
+        given = np.asarray(value).dtype
+        if given.kind not in "iuf":  # complex, bool, str, object: np.float64 would drop or parse them
+            raise TypeError(given.name)
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise failure(
+            f"{name} is {_value_type(value)}, not an array of real numbers", FailureKind.MALFORMED, case
+        ) from None
+    if array.shape != shape:
+        raise failure(f"{name} has shape {array.shape}, expected {shape} {expected}", FailureKind.MALFORMED, case)
+    if given.kind == "f" and given.itemsize < 8:
+        # Single precision rounds each entry by ~6e-8 relative: an error the seed's
+        # threshold of 1e-7 cannot resolve, so it is caught here instead.
+        raise failure(
+            f"{name} is {given.name}: gradients of float64 parameters must be float64 "
+            f"({given.name} keeps about {np.finfo(given).precision} digits)",
+            FailureKind.MALFORMED,
+            case,
+        )
+    return array
 
 
 def _forward_cost(

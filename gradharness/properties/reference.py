@@ -39,7 +39,7 @@ def cost_tolerance(X: np.ndarray, Y: np.ndarray, parameters: Parameters) -> floa
     return 2.0 * NOISE_SAFETY * bound
 
 
-def _hint(cost: float, expected: float, m: int, outputs: int) -> str:
+def cost_hint(cost: float, expected: float, m: int, outputs: int) -> str:
     """A likely reason for the mismatch, in parentheses, or ''."""
     if expected == 0 or not math.isfinite(cost):
         return ""
@@ -128,7 +128,7 @@ class ReferenceAudit:
         cost, reference = float(user[k]), float(expected[k])
         raise ForwardReferenceFailure(
             f"{self._name} returns {cost:.6g} where the network's cost is {reference:.6g}"
-            f"{_hint(cost, reference, self._case.m, self._case.Y.shape[0])}{where(k)} for {self._case.describe()}",
+            f"{cost_hint(cost, reference, self._case.m, self._case.Y.shape[0])}{where(k)} for {self._case.describe()}",
             FailureKind.WRONG,
             self._case,
         )

@@ -13,8 +13,9 @@ import contextlib
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from gradharness.errors import EvaluatorLost
 from gradharness.model.case import NetworkCase
 from gradharness.properties.drawn import keep_cases, kept_cases, replay
 from gradharness.properties.properties import (
+    CaseOutcome,
     NetworkFunctions,
     Property,
     PropertyFailure,
@@ -59,7 +61,10 @@ Progress = Callable[[int, int, str], None]
 
 def case_strategy(options: StrategyOptions) -> st.SearchStrategy:
     """The :func:`strategies.network_cases` strategy for these options (validated when called)."""
-    return network_cases(**asdict(options))
+    drawn = asdict(options)
+    for deep_only in ("min_layers", "max_layers"):  # the deep target's depth: the exercise's network has 3 layers
+        drawn.pop(deep_only)
+    return network_cases(**drawn)
 
 
 @dataclass
@@ -73,6 +78,20 @@ class RunFindings:
     seconds: float
     wrong_blocks: dict[str, int] = field(default_factory=dict)
     cut_short: str | None = None  # why the runs stopped after a failure was found (the evaluator was lost)
+
+    def merged(self, other: RunFindings) -> RunFindings:
+        """These findings and ``other``'s (another target's), as one."""
+        diagnoses = Counter(self.diagnoses) + Counter(other.diagnoses)
+        wrong = Counter(self.wrong_blocks) + Counter(other.wrong_blocks)
+        return RunFindings(
+            properties=self.properties + other.properties,
+            failures=self.failures + other.failures,
+            diagnoses={k: int(v) for k, v in sorted(diagnoses.items())},
+            examples=self.examples + other.examples,
+            seconds=self.seconds + other.seconds,
+            wrong_blocks={k: int(v) for k, v in wrong.most_common()},
+            cut_short=self.cut_short or other.cut_short,
+        )
 
 
 CALL_EVENT = "gradharness call"
@@ -104,8 +123,8 @@ _CASE_ORDER = (
 class _Call:
     """What one call of a property test showed."""
 
-    ran: tuple[Property, ...]
-    failed: Property | None = None
+    ran: tuple[Enum, ...]  # a Property, or a target's own property enum
+    failed: Enum | None = None
     verdict: str | None = None  # the checker's verdict when the gradient check held
     wrong_blocks: tuple[str, ...] = ()
     cases: int = 1  # generated cases the call checked: a call of the 1-D test checks several points
@@ -120,8 +139,8 @@ class _Tally:
     calls: list[_Call] = field(default_factory=list)
     drawn_calls: set[int] | None = None  # indices into ``calls``; None: the run left no statistics
     # (property, kind) -> the index of the first call that failed it, and that failing case
-    first_failures: dict[tuple[Property, FailureKind], tuple[int, DrawnFailure]] = field(default_factory=dict)
-    first_raised: dict[tuple[Property, FailureKind], PropertyFailure] = field(default_factory=dict)  # as raised
+    first_failures: dict[tuple[Enum, FailureKind], tuple[int, DrawnFailure]] = field(default_factory=dict)
+    first_raised: dict[tuple[Enum, FailureKind], PropertyFailure] = field(default_factory=dict)  # as raised
 
     def begin(self, *, tagged: bool = True) -> int:
         """Start a call (nothing shown yet, should it end in an error) and tag it for Hypothesis's statistics
@@ -196,7 +215,7 @@ class _Tally:
             counts.update({p: call.cases for p in call.ran})
         return counts
 
-    def found_after(self, prop: Property) -> int:
+    def found_after(self, prop: Enum) -> int:
         """Drawn cases up to and including the first that failed ``prop`` (all of them: found while shrinking)."""
         seen = 0
         for call in self.drawn:
@@ -227,6 +246,7 @@ def _drawn_failure(failure: PropertyFailure) -> DrawnFailure:
         point=list(failure.point) if failure.point is not None else None,
         difference=check.difference if check is not None else None,
         wrong_blocks=list(check.wrong_blocks) if check is not None else [],
+        description=failure.case.describe() if failure.case is not None else None,
     )
 
 
@@ -240,9 +260,12 @@ def gradient_record(check: GradientCheckResult) -> GradientRecord:
         threshold=check.threshold,
         method=check.method,
         blocks=[
-            BlockRecord(b.name, b.difference, b.verdict, b.entries, b.kinks, b.saturated, b.mode, b.exercised)
-            for b in check.blocks
-        ],
+            BlockRecord(
+                b.name, b.difference, b.verdict, b.entries, b.kinks, b.saturated, b.mode, b.exercised,
+                list(shape) if shape is not None else None,
+            )
+            for b, shape in zip(check.blocks, check.shapes or [None] * len(check.blocks), strict=True)
+        ],  # fmt: skip
         worst_entries=[EntryRecord(e.name, e.backprop, e.numerical, e.status) for e in check.worst_entries],
         grad=[float(v) for v in check.grad],
         gradapprox=[float(v) if np.isfinite(v) else None for v in check.gradapprox],
@@ -250,7 +273,7 @@ def gradient_record(check: GradientCheckResult) -> GradientRecord:
     )
 
 
-def _failure_record(failure: PropertyFailure, tally: _Tally) -> FailureRecord:
+def _failure_record(failure: PropertyFailure, tally: _Tally, target: str = "exercise") -> FailureRecord:
     return FailureRecord(
         property=failure.prop.name,
         kind=failure.kind,
@@ -260,6 +283,9 @@ def _failure_record(failure: PropertyFailure, tally: _Tally) -> FailureRecord:
         point=list(failure.point) if failure.point is not None else None,
         gradient_check=gradient_record(failure.check) if failure.check is not None else None,
         first_case=tally.first_case(failure),
+        target=target,
+        description=str(failure.prop.value),
+        case_description=failure.case.describe() if failure.case is not None else None,
     )
 
 
@@ -449,7 +475,7 @@ def points_per_call(max_examples: int) -> int:
     return max(k for k in range(1, min(POINTS_PER_CALL, max_examples) + 1) if max_examples % k == 0)
 
 
-def _status(prop: Property, failed: set[str], tally: _Tally, evaluated: Counter) -> PropertyStatus:
+def _status(prop: Enum, failed: set[str], tally: _Tally, evaluated: Counter) -> PropertyStatus:
     if prop.name in failed:
         return PropertyStatus.FAILED
     if not evaluated[prop]:
@@ -511,23 +537,114 @@ def run_properties(
                 failures += _found_before(lost, tally)
                 cut_short = str(lost)
 
-    drawn = [call for tally in tallies.values() for call in tally.drawn]
-    diagnoses = Counter(verdict for tally in tallies.values() for verdict in tally.verdicts())
-    wrong_blocks = Counter(block for call in drawn for block in call.wrong_blocks)
-    return RunFindings(
-        properties=_property_records(wanted, failures, tallies),
-        failures=failures,
-        diagnoses={k: int(v) for k, v in sorted(diagnoses.items())},
-        wrong_blocks={k: int(v) for k, v in wrong_blocks.most_common()},
-        examples=sum(tally.cases for tally in tallies.values()),
-        seconds=time.perf_counter() - started,
-        cut_short=cut_short,
-    )
+    return _findings(_property_records(wanted, failures, tallies), failures, list(tallies.values()), started, cut_short)
 
 
-def _found_before(lost: EvaluatorLost, tally: _Tally) -> list[FailureRecord]:
+def _found_before(lost: EvaluatorLost, tally: _Tally, target: str = "exercise") -> list[FailureRecord]:
     """The failures a test had found when its evaluator was lost (a time limit while shrinking), as first drawn;
     the loss itself when it had found none."""
     if not tally.first_raised:
         raise lost
-    return [_failure_record(failure, tally) for failure in tally.first_raised.values()]
+    return [_failure_record(failure, tally, target) for failure in tally.first_raised.values()]
+
+
+@dataclass(frozen=True)
+class PropertyTest:
+    """One Hypothesis test of a target: the cases it draws and what it asserts on each.
+
+    ``properties``: what ``check`` asserts, in the order it checks them on a case (on a failing case, those
+    before the failing one held); ``check`` raises a :class:`PropertyFailure` or returns the case's outcome;
+    ``small``: whether a failing case is small enough to stop shrinking early (see ``shrinking.py``).
+    """
+
+    name: str
+    target: str
+    properties: tuple[Enum, ...]
+    strategy: st.SearchStrategy
+    check: Callable[[Any], CaseOutcome]
+    small: Callable[[Any], bool]
+
+
+def _test_failures(
+    test: PropertyTest,
+    run: RunSettings,
+    hypothesis_settings: settings,
+    progress: Progress | None,
+    tally: _Tally,
+    shrinking: ShrinkControl,
+) -> list[FailureRecord]:
+    """Run one target's test on drawn cases, counting into ``tally``; the shrunk failures."""
+    order = test.properties
+
+    def test_call(case: Any, index: int) -> None:
+        if progress is not None:
+            progress(min(index + 1, run.max_examples), run.max_examples, f"{test.name}: {case.describe()}")
+        try:
+            outcome = test.check(case)
+        except PropertyFailure as failure:
+            held = order[: order.index(failure.prop)] if failure.prop in order else ()
+            wrong = tuple(failure.check.wrong_blocks) if failure.check is not None else ()
+            tally.calls[index] = _Call((*held, failure.prop), failure.prop, None, wrong)
+            tally.note_failure(index, failure)
+            shrinking.failing(test.small(case))
+            raise
+        tally.calls[index] = _Call(outcome.properties, verdict=outcome.verdict.value)
+
+    failures = _checked(
+        f"{test.target}:{test.name}", run, test.strategy, hypothesis_settings, tally, shrinking, test_call
+    )
+    return [_failure_record(f, tally, test.target) for f in failures]
+
+
+def run_tests(tests: Sequence[PropertyTest], run: RunSettings, progress: Progress | None = None) -> RunFindings:
+    """Run a target's tests one after another; their findings, counted as :func:`run_properties` counts."""
+    started = time.perf_counter()
+    failures: list[FailureRecord] = []
+    records: list[PropertyRecord] = []
+    tallies: list[_Tally] = []
+    cut_short: str | None = None
+    hypothesis_settings = _hypothesis_settings(run)
+    with shrink_budget(DEFAULT_SHRINK_BUDGET) as shrinking:
+        for test in tests:
+            tally = _Tally(run.max_examples)
+            found: list[FailureRecord] = []
+            try:
+                if cut_short is None:  # else not run: the evaluator is gone
+                    found = _test_failures(test, run, hypothesis_settings, progress, tally, shrinking)
+            except EvaluatorLost as lost:
+                found = _found_before(lost, tally, test.target)
+                cut_short = str(lost)
+            failures += found
+            failed = {f.property for f in found}
+            evaluated = tally.evaluated()
+            records += [
+                PropertyRecord(
+                    str(prop.name), str(prop.value), _status(prop, failed, tally, evaluated), int(evaluated[prop]),
+                    target=test.target,
+                )
+                for prop in test.properties
+            ]  # fmt: skip
+            tallies.append(tally)
+    return _findings(records, failures, tallies, started, cut_short)
+
+
+def _findings(
+    records: list[PropertyRecord],
+    failures: list[FailureRecord],
+    tallies: Sequence[_Tally],
+    started: float,
+    cut_short: str | None,
+) -> RunFindings:
+    """The findings of the tests counted in ``tallies``: drawn cases only, never shrink steps."""
+    drawn = [call for tally in tallies for call in tally.drawn]
+    diagnoses = Counter(verdict for tally in tallies for verdict in tally.verdicts())
+    wrong_blocks = Counter(block for call in drawn for block in call.wrong_blocks)
+    return RunFindings(
+        properties=records,
+        failures=failures,
+        diagnoses={k: int(v) for k, v in sorted(diagnoses.items())},
+        wrong_blocks={k: int(v) for k, v in wrong_blocks.most_common()},
+        examples=sum(tally.cases for tally in tallies),
+        seconds=time.perf_counter() - started,
+        cut_short=cut_short,
+    )

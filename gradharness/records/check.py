@@ -48,6 +48,7 @@ class BlockRecord:
     saturated: int
     mode: str = "full"  # "full" (every entry perturbed) or "screened" (random directional probes)
     exercised: bool = True  # False: the numerical gradient is exactly 0 on every checked entry (nothing compared)
+    shape: list[int] | None = None  # the block's shape (None in records of the exercise written before targets)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class DrawnFailure:
     point: list[float] | None = None
     difference: float | None = None
     wrong_blocks: list[str] = field(default_factory=list)
+    description: str | None = None  # the case in words, as its target describes it
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class FailureRecord:
     ``examples_before``: generated cases (shrink steps not counted) up to and including the first
     that failed this property; all the generated cases when the failure first showed while shrinking.
     ``observed``: the user's gradients on more cases (a wrong gradient's), ``likely_causes`` what
-    explains them. ``first_case``: that first failing generated case, before shrinking (None when the failure first
+    explains them. ``target``: the target whose property failed, ``description`` what that property asserts. ``first_case``: that first failing generated case, before shrinking (None when the failure first
     showed while shrinking, or in records written before it was kept).
     """
 
@@ -137,6 +139,9 @@ class FailureRecord:
     first_case: DrawnFailure | None = None
     observed: list[ObservedCase] = field(default_factory=list)
     likely_causes: list[LikelyCause] = field(default_factory=list)
+    target: str = "exercise"  # the target whose property failed
+    description: str = ""  # what the property asserts ("" in records written before targets: the exercise's)
+    case_description: str | None = None  # the case in words, e.g. "sizes 4-5-3-1 (L=3), m=2"
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,7 @@ class PropertyRecord:
     description: str
     status: PropertyStatus
     examples: int
+    target: str = "exercise"  # the target the property belongs to
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from gradharness.batch.rubric import PropertyScore, Rubric, Score, score_label
 from gradharness.records.check import CheckRecord, FailureRecord, PropertyStatus
 from gradharness.records.verdict import RunVerdict
 from gradharness.render.safe_text import MESSAGE_BYTES, shown
-from gradharness.render.tallies import case_text, cause_text, plural
+from gradharness.render.tallies import cause_text, failure_case_text, plural
 
 NOT_IN_FILE = "not checked: the file does not have the functions this property needs"
 NOT_RUN = "not run: no generated case got as far as this property (an earlier property failed on every case)"
@@ -23,7 +23,7 @@ def _line(text: str) -> str:
 def failure_text(failure: FailureRecord) -> str:
     """A failure: its message, the smallest failing case, its likely causes and the gradient check's difference."""
     lines = [_line(failure.message)]
-    case = case_text(failure.case, failure.point)
+    case = failure_case_text(failure)
     if case:
         lines.append(f"smallest failing case: {case}")
     lines += [f"likely cause: {_line(cause_text(cause))}" for cause in failure.likely_causes]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from gradharness.batch.rubric import DEFAULT_RUBRIC, Rubric, score, score_label
 from gradharness.check.verdict import Verdict
-from gradharness.model.parameters import LayerSizes, block_slices
+from gradharness.model.parameters import LayerSizes, block_slices, parameter_shapes
 from gradharness.properties.failures import Property
-from gradharness.records.check import CheckRecord, FailureRecord, GradientRecord, LikelyCause, PropertyStatus
+from gradharness.records.check import CheckRecord, FailureRecord, LikelyCause, PropertyRecord, PropertyStatus
+from gradharness.targets.specs import SPECS
 
 NOT_EXERCISED = "not exercised"
 """A block's label when its gradient is exactly zero on the case: backprop and numerical 0, nothing compared."""
@@ -58,30 +60,62 @@ def unexercised_blocks(failure: FailureRecord) -> set[str]:
         return set()
     passed = [block for block in check.blocks if block.verdict is Verdict.PASS]
     out = {block.name for block in passed if not block.exercised}
-    slices = _block_slices(failure, check)
+    parts = block_parts(failure)
     for block in passed:
-        part = slices.get(block.name[1:] if block.name.startswith("d") else block.name)
-        if part is not None and all(g == 0 for g in check.grad[part]) and all(a == 0 for a in check.gradapprox[part]):
+        part = parts.get(block.name)
+        if (
+            part is not None
+            and all(g == 0 for g in check.grad[part[0]])
+            and all(a == 0 for a in check.gradapprox[part[0]])
+        ):
             out.add(block.name)
     return out
 
 
-def _block_slices(failure: FailureRecord, check: GradientRecord) -> dict[str, slice]:
-    """Each parameter's entries in the record's flat gradients ({} where the case or the lengths do not fit)."""
-    if failure.case is None or "sizes" not in failure.case:
+def block_parts(failure: FailureRecord) -> dict[str, tuple[slice, tuple[int, ...]]]:
+    """Each block's entries in the record's flat gradients and its shape, by block name ({} where they are not
+    known or the lengths do not fit): from the blocks' shapes, or for an exercise record written before blocks
+    kept their shapes, from the case's sizes."""
+    check = failure.gradient_check
+    if check is None:
         return {}
-    try:
-        slices = block_slices(LayerSizes(*failure.case["sizes"]))
-    except (TypeError, ValueError):
-        return {}
-    total = max((s.stop for s in slices.values()), default=0)
-    return slices if len(check.grad) == len(check.gradapprox) == total else {}
+    parts: dict[str, tuple[slice, tuple[int, ...]]] = {}
+    if check.blocks and all(block.shape is not None for block in check.blocks):
+        start = 0
+        for block in check.blocks:
+            shape = tuple(block.shape or ())
+            size = math.prod(shape)
+            parts[block.name] = (slice(start, start + size), shape)
+            start += size
+    elif failure.case is not None and "sizes" in failure.case:
+        try:
+            sizes = LayerSizes(*failure.case["sizes"])
+        except (TypeError, ValueError):
+            return {}
+        shapes = parameter_shapes(sizes)
+        parts = {f"d{name}": (part, shapes[name]) for name, part in block_slices(sizes).items()}
+    total = max((part.stop for part, _ in parts.values()), default=0)
+    return parts if len(check.grad) == len(check.gradapprox) == total else {}
+
+
+def property_description(failure: FailureRecord) -> str:
+    """What the failed property asserts (records written before targets name the exercise's property only)."""
+    if failure.description:
+        return failure.description
+    return Property[failure.property].value if failure.property in Property.__members__ else failure.property
+
+
+def failure_case_text(failure: FailureRecord) -> str:
+    """The failing case in words: as the target described it, else from the case's data."""
+    return failure.case_description or case_text(failure.case, failure.point)
 
 
 def case_text(case: dict[str, Any] | None, point: list[float] | None) -> str:
     """'sizes 4-5-3-1 (n0-n1-n2-n3), m=3' for a network case, 'x=..., theta=...' for a 1-D point ('' for neither)."""
     if case is not None and "sizes" in case:
-        return f"sizes {'-'.join(str(n) for n in case['sizes'])} (n0-n1-n2-n3), m={case.get('m')}"
+        sizes = case["sizes"]
+        named = "n0-n1-n2-n3" if len(sizes) == 4 and "L" not in case else f"L={len(sizes) - 1}"
+        return f"sizes {'-'.join(str(n) for n in sizes)} ({named}), m={case.get('m')}"
     if point is not None and len(point) == 2:
         return f"x={point[0]!r}, theta={point[1]!r}"
     return ""
@@ -94,7 +128,7 @@ def first_case_text(failure: FailureRecord) -> str:
         return ""
     if first.case == failure.case and first.point == failure.point:
         return "the same case (nothing smaller failed)"
-    text = case_text(first.case, first.point)
+    text = first.description or case_text(first.case, first.point)
     if first.wrong_blocks:
         text += f"; wrong: {', '.join(first.wrong_blocks)}"
     if first.difference is not None:
@@ -120,3 +154,26 @@ def score_line(record: CheckRecord, rubric: Rubric = DEFAULT_RUBRIC) -> str:
     """``score: 4 of 10 points (rubric: default)``."""
     points = score(record, rubric)
     return f"score: {score_label(points.points)} of {score_label(points.max_points)} points (rubric: {rubric.source})"
+
+
+def target_title(target: str) -> str:
+    """What a target is, in words (its name for a target this gradharness does not know)."""
+    spec = SPECS.get(target)
+    return spec.title if spec is not None else target
+
+
+def target_sections(record: CheckRecord) -> list[tuple[str, list[PropertyRecord], list[FailureRecord]]]:
+    """The record's properties and failures by target, in the order of the targets (the exercise first)."""
+    order = {name: index for index, name in enumerate(SPECS)}
+    targets = sorted(
+        {p.target for p in record.properties} | {f.target for f in record.failures},
+        key=lambda t: (order.get(t, len(order)), t),
+    )
+    return [
+        (
+            target,
+            [p for p in record.properties if p.target == target],
+            [f for f in record.failures if f.target == target],
+        )
+        for target in targets
+    ]

@@ -6,7 +6,6 @@ from rich.console import Console
 from rich.table import Table
 
 from gradharness.check.verdict import Verdict
-from gradharness.properties.properties import Property
 from gradharness.records.check import CheckRecord, FailureRecord, PropertyStatus
 from gradharness.records.verdict import RunVerdict
 from gradharness.render.safe_text import shown_markup
@@ -16,8 +15,12 @@ from gradharness.render.tallies import (
     case_counts,
     cause_text,
     checked_cases,
+    failure_case_text,
     first_case_text,
     plural,
+    property_description,
+    target_sections,
+    target_title,
     unexercised_blocks,
 )
 
@@ -38,17 +41,15 @@ _PROPERTY_MARK = {
 
 
 def _case_line(failure: FailureRecord) -> str:
-    if failure.case is not None:
-        n0, n1, n2, n3 = failure.case["sizes"]
-        return f"smallest failing network: sizes {n0}-{n1}-{n2}-{n3} (n0-n1-n2-n3), m={failure.case['m']}"
-    if failure.point is not None:
+    if failure.point is not None and failure.case is None:
         return f"smallest failing point: x={failure.point[0]!r}, theta={failure.point[1]!r}"
-    return ""
+    case = failure_case_text(failure)
+    return f"smallest failing {'network' if failure.target == 'exercise' else 'case'}: {case}" if case else ""
 
 
 def render_failure(console: Console, failure: FailureRecord) -> None:
     """The smallest failing case of one property: what, where, which entries."""
-    description = Property[failure.property].value
+    description = property_description(failure)
     console.print(
         f"[bold red]FAIL[/] {shown_markup(description)}  [dim]({failure.kind.value}, found after {plural(failure.examples_before, 'generated case')})[/]"
     )
@@ -112,11 +113,15 @@ def render_record(console: Console, record: CheckRecord, title: str | None = Non
         f"  [dim]({functions}; {case_counts(record)}, seed {record.settings.get('seed')}, "
         f"{record.seconds:.1f} s{isolation}{scope})[/]"
     )
-    for prop in record.properties:
-        counted = plural(prop.examples, "example")
-        if prop.status is PropertyStatus.STOPPED:
-            counted = f"{STATUS_LABEL[prop.status]}: held on {counted}"
-        console.print(f"  {_PROPERTY_MARK[prop.status]} {shown_markup(prop.description)} [dim]({counted})[/]")
+    sections = target_sections(record)
+    for target, properties, _ in sections:
+        if len(sections) > 1 or target != "exercise":
+            console.print(f"  [bold]{shown_markup(target)}[/]: {shown_markup(target_title(target))}")
+        for prop in properties:
+            counted = plural(prop.examples, "example")
+            if prop.status is PropertyStatus.STOPPED:
+                counted = f"{STATUS_LABEL[prop.status]}: held on {counted}"
+            console.print(f"  {_PROPERTY_MARK[prop.status]} {shown_markup(prop.description)} [dim]({counted})[/]")
     for failure in record.failures:
         console.print()
         render_failure(console, failure)

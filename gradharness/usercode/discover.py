@@ -10,12 +10,13 @@ import inspect
 import re
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradharness.errors import UserCodeError
 from gradharness.model.keys import KeyCaseDict
 from gradharness.settings import FunctionNames
+from gradharness.targets.specs import SPECS, looked_for
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class FoundFunctions:
     names: FunctionNames
     checker: Callable | None = None
     not_checked: tuple[str, ...] = ()
+    targets: dict[str, dict[str, Callable]] = field(default_factory=dict)
+    """The functions of the other targets (``deep``, ...) the file defines, by target and name."""
 
     def found(self) -> list[str]:
         """Names of the functions that will be checked."""
@@ -41,7 +44,7 @@ class FoundFunctions:
             out += [self.names.forward_1d, self.names.backward_1d]
         if self.checker is not None:
             out.append(self.names.checker_n)
-        return out
+        return out + [name for functions in self.targets.values() for name in functions]
 
 
 def with_key_case(forward: Callable) -> Callable:
@@ -173,9 +176,40 @@ def unchecked_parts(module: types.ModuleType, names: FunctionNames, network: obj
     return tuple(parts)
 
 
+def target_functions(module: types.ModuleType) -> dict[str, dict[str, Callable]]:
+    """The functions of every target but the exercise that the file itself defines, for the targets with a part
+    whose required functions are all there (a function imported from a helper module is not the file's to check)."""
+    own: dict[str, Callable] = dict(_own_functions(module))
+    found: dict[str, dict[str, Callable]] = {}
+    for spec in SPECS.values():
+        if spec.name == "exercise":
+            continue
+        functions = {name: own[name] for name in spec.names if name in own}
+        if spec.parts_in(set(functions)):
+            found[spec.name] = functions
+    return found
+
+
+def incomplete_parts(module: types.ModuleType) -> tuple[str, ...]:
+    """The parts of the other targets the file begins but does not complete, one line each."""
+    own = set(_own_functions(module))
+    lines = []
+    for spec in SPECS.values():
+        for part in spec.parts if spec.name != "exercise" else ():
+            present = [name for name in part.required if name in own]
+            if present and len(present) < len(part.required):
+                missing = ", ".join(name for name in part.required if name not in own)
+                lines.append(f"{spec.name}'s {part.name}: {missing} is not in the file")
+    return tuple(lines)
+
+
 def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunctions:
-    """The network pair and the 1-D pair, by name; a half pair, neither, or a renamed network pair is an error."""
+    """The network pair, the 1-D pair and the other targets' functions, by name; a half pair, nothing to check,
+    or a renamed network pair is an error."""
     label = Path(getattr(module, "__file__", None) or f"{module.__name__}.py").name
+    others = target_functions(module)
+    if others and not _has_exercise(module, names):
+        return FoundFunctions(None, None, names, not_checked=incomplete_parts(module), targets=others)
 
     def get(name: str) -> Callable | None:
         value = getattr(module, name, None)
@@ -208,9 +242,10 @@ def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunct
     if renamed is not None:
         raise _renamed_error(label, names, renamed)
     if pairs["network"] is None and pairs["one_d"] is None:
+        others_wanted = "; ".join(part for part in looked_for().split("; ") if not part.startswith("exercise:"))
         raise UserCodeError(
             f"{label} has no functions to check: expected {names.forward_n} and {names.backward_n} "
-            f"(or {names.forward_1d} and {names.backward_1d}); functions defined: {listing}"
+            f"(or {names.forward_1d} and {names.backward_1d}), or {others_wanted}; functions defined: {listing}"
         )
     checker = getattr(module, names.checker_n, None)
     own = isinstance(checker, types.FunctionType) and checker.__code__.co_filename == getattr(module, "__file__", None)
@@ -219,5 +254,12 @@ def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunct
         one_d=pairs["one_d"],
         names=names,
         checker=checker if own and pairs["network"] is not None else None,
-        not_checked=unchecked_parts(module, names, pairs["network"]),
+        not_checked=unchecked_parts(module, names, pairs["network"]) + incomplete_parts(module),
+        targets=others,
     )
+
+
+def _has_exercise(module: types.ModuleType, names: FunctionNames) -> bool:
+    """Whether the file defines any of the exercise's functions under the names asked for."""
+    wanted = (names.forward_n, names.backward_n, names.forward_1d, names.backward_1d)
+    return any(callable(getattr(module, name, None)) for name in wanted)

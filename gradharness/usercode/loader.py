@@ -39,11 +39,19 @@ from gradharness.usercode.missing import (
     undefined,
 )
 from gradharness.usercode.notebook import IPythonStub, count_get_ipython
+from gradharness.usercode.shims import dnn_utils, gc_utils
 from gradharness.usercode.source import UserSource, parse_source, read_user_source
 
 __all__ = ["LoadedFile", "StatementFailure", "load_module", "load_user_file"]
 
-_SHIMS = {"gc_utils": "gradharness.usercode.shims.gc_utils"}
+# Helper modules supplied when a file imports them and none sits beside it: the shim, and what it is.
+_ACTIVATIONS = "the course's sigmoid, relu, sigmoid_backward, relu_backward"
+_SHIMS = {
+    "gc_utils": ("gradharness.usercode.shims.gc_utils", "any layer sizes"),
+    "dnn_utils": ("gradharness.usercode.shims.dnn_utils", _ACTIVATIONS),
+    "dnn_utils_v2": ("gradharness.usercode.shims.dnn_utils_v2", _ACTIVATIONS),
+    "testCases_v4a": ("gradharness.usercode.shims.testCases_v4a", "the course's seeded test cases"),
+}
 
 
 @dataclass
@@ -70,11 +78,11 @@ def _install_shims(tree: ast.Module, folder: Path) -> list[str]:
         name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.stmt) for name in imported_modules(node)
     }
     notes = []
-    for name, shim in _SHIMS.items():
+    for name, (shim, what) in _SHIMS.items():
         if name not in imported or (folder / f"{name}.py").exists() or (folder / name / "__init__.py").exists():
             continue
         sys.modules[name] = importlib.import_module(shim)
-        notes.append(f"{name}.py is not beside the file: using gradharness's compatible {name} (any layer sizes)")
+        notes.append(f"{name}.py is not beside the file: using gradharness's compatible {name} ({what})")
     return notes
 
 
@@ -165,11 +173,14 @@ def load_user_file(path: Path, names: FunctionNames | None = None) -> LoadedFile
         first = failures[0]  # the functions may be what the failed code would have defined
         raise UserCodeError(f"{exc}; module-level code failed at {first.where}: {first.error}") from None
     label = Path(module.__file__ or path).name
-    pairs = _pairs(found)
-    checked = pairs + ([(found.checker, names.checker_n)] if found.checker is not None else [])
-    supplied = supply_helpers(module, [function for function, _ in checked])
-    if supplied:
-        notes.append(helpers_note(supplied))
+    exercise = _pairs(found) + ([(found.checker, names.checker_n)] if found.checker is not None else [])
+    others = [(function, name) for functions in found.targets.values() for name, function in functions.items()]
+    pairs = _pairs(found) + others
+    checked = exercise + others
+    for functions, helpers in ((exercise, gc_utils), (others, dnn_utils)):  # each target's own helpers
+        supplied = supply_helpers(module, [function for function, _ in functions], helpers)
+        if supplied:
+            notes.append(helpers_note(supplied, helpers))
     check_imports(label, checked, module, failures)
     check_statements(label, pairs, module, failures)
     if failures:

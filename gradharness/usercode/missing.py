@@ -73,18 +73,23 @@ def undefined(function: Callable, module: types.ModuleType) -> list[str]:
     return sorted(n for n in global_names(function, module) if n not in module.__dict__ and not hasattr(builtins, n))
 
 
-def supply_helpers(module: types.ModuleType, functions: Iterable[Callable]) -> list[str]:
-    """Put into the module the exercise's helpers the functions use and nothing defines; their names."""
-    needed = sorted({n for f in functions for n in undefined(f, module) if n in EXERCISE_HELPERS})
+def supply_helpers(
+    module: types.ModuleType, functions: Iterable[Callable], helpers: types.ModuleType = gc_utils
+) -> list[str]:
+    """Put into the module the helpers (of the ``helpers`` shim: the exercise's ``gc_utils`` by default) the
+    functions use and nothing defines; their names."""
+    offered = set(getattr(helpers, "__all__", ()))
+    needed = sorted({n for f in functions for n in undefined(f, module) if n in offered})
     for name in needed:
-        module.__dict__[name] = getattr(gc_utils, name)
+        module.__dict__[name] = getattr(helpers, name)
     return needed
 
 
-def helpers_note(supplied: list[str]) -> str:
-    """The one note saying which helpers came from gradharness."""
+def helpers_note(supplied: list[str], helpers: types.ModuleType = gc_utils) -> str:
+    """The one note saying which helpers came from gradharness (from which shim)."""
     verb = "is" if len(supplied) == 1 else "are"
-    return f"{', '.join(supplied)} {verb} not defined in the file: using gradharness's compatible gc_utils"
+    shim = helpers.__name__.rsplit(".", 1)[-1]
+    return f"{', '.join(supplied)} {verb} not defined in the file: using gradharness's compatible {shim}"
 
 
 def failed_import_of(name: str, failures: list[StatementFailure]) -> StatementFailure | None:

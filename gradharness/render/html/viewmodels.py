@@ -16,21 +16,23 @@ from typing import Any
 
 from gradharness.batch.rubric import DEFAULT_RUBRIC, Rubric
 from gradharness.check.verdict import Verdict
-from gradharness.model.parameters import LayerSizes, block_slices, parameter_shapes
-from gradharness.properties.properties import Property
 from gradharness.records.check import CheckRecord, FailureRecord, GradientRecord
 from gradharness.records.verdict import RunVerdict
 from gradharness.render.html.source import SourceView, locate_source
 from gradharness.render.tallies import (
     NOT_EXERCISED,
     STATUS_LABEL,
+    block_parts,
     case_counts,
-    case_text,
     cause_text,
     checked_cases,
+    failure_case_text,
     first_case_text,
     plural,
+    property_description,
     score_line,
+    target_sections,
+    target_title,
     unexercised_blocks,
 )
 
@@ -67,6 +69,7 @@ class PropertyRow:
     description: str
     status: str
     examples: int
+    section: str = ""  # the target this row begins, "deep: the course's L-layer model ...", when there are targets
 
 
 @dataclass(frozen=True)
@@ -209,27 +212,20 @@ def _relative_errors(grad: list[float], approx: list[float | None]) -> list[floa
 
 
 def heat_blocks(failure: FailureRecord) -> list[HeatBlock]:
-    """Per-entry relative error of the wrong blocks, reshaped to each parameter's shape (row-major)."""
+    """Per-entry relative error of the wrong blocks, in each block's shape (row-major; the leading axes of an
+    array of more than two flattened into the rows)."""
     check = failure.gradient_check
-    if check is None or failure.case is None or "sizes" not in failure.case:
-        return []
-    try:
-        sizes = LayerSizes(*failure.case["sizes"])
-    except (TypeError, ValueError):
-        return []
-    slices = block_slices(sizes)
-    shapes = parameter_shapes(sizes)
-    total = sum(rows * cols for rows, cols in shapes.values())
-    if not (len(check.grad) == len(check.gradapprox) == len(check.entry_status) == total):
+    parts = block_parts(failure)
+    if check is None or not parts or len(check.entry_status) != len(check.grad):
         return []
     errors = _relative_errors(check.grad, check.gradapprox)
     blocks = []
     for block in check.blocks:
-        parameter = block.name[1:] if block.name.startswith("d") else block.name
-        if block.verdict is not Verdict.WRONG or parameter not in slices:
+        if block.verdict is not Verdict.WRONG or block.name not in parts:
             continue
-        rows, cols = shapes[parameter]
-        part = slices[parameter]
+        part, shape = parts[block.name]
+        cols = shape[-1] if shape else 1
+        rows = (part.stop - part.start) // max(cols, 1)
         flat_error, flat_status = errors[part], check.entry_status[part]
         blocks.append(
             HeatBlock(
@@ -243,11 +239,17 @@ def heat_blocks(failure: FailureRecord) -> list[HeatBlock]:
     return blocks
 
 
-def _property_text(name: str) -> str:
-    try:
-        return Property[name].value
-    except KeyError:
-        return name
+def property_rows(record: CheckRecord) -> list[PropertyRow]:
+    """The properties, target by target; a section heading begins each target's when the record has another
+    target than the exercise."""
+    sections = target_sections(record)
+    headed = len(sections) > 1 or any(target != "exercise" for target, _, _ in sections)
+    rows = []
+    for target, properties, _ in sections:
+        for index, p in enumerate(properties):
+            section = f"{target}: {target_title(target)}" if headed and index == 0 else ""
+            rows.append(PropertyRow(p.description, STATUS_LABEL[p.status], p.examples, section))
+    return rows
 
 
 def _block_rows(failure: FailureRecord, check: GradientRecord) -> list[BlockRow]:
@@ -269,11 +271,11 @@ def failure_view(failure: FailureRecord) -> FailureView:
     """The view of one failure, with its block table, worst entries and heat map data."""
     check: GradientRecord | None = failure.gradient_check
     view = FailureView(
-        property=_property_text(failure.property),
+        property=property_description(failure),
         kind=failure.kind.value,
         message=failure.message,
         examples_before=failure.examples_before,
-        case=case_text(failure.case, failure.point),
+        case=failure_case_text(failure),
         first_case=first_case_text(failure),
         likely_causes=[cause_text(cause) for cause in failure.likely_causes],
     )
@@ -309,7 +311,7 @@ def _source_notes(record: CheckRecord) -> dict[str, str]:
                 if block.verdict is Verdict.WRONG:
                     notes.setdefault(block.name, f"{block.name} is wrong (block difference {block.difference:.3g})")
         for name in _GRADIENT_NAME.findall(failure.message):
-            notes.setdefault(name, f"{name} is named by: {_property_text(failure.property)} ({failure.kind})")
+            notes.setdefault(name, f"{name} is named by: {property_description(failure)} ({failure.kind})")
     for name, count in record.wrong_blocks.items():
         notes.setdefault(name, f"{name} was wrong in {plural(count, 'failing generated case')}")
     return notes
@@ -356,7 +358,7 @@ def build_check_view(
     )
     return CheckView(
         header=header,
-        properties=[PropertyRow(p.description, STATUS_LABEL[p.status], p.examples) for p in record.properties],
+        properties=property_rows(record),
         failures=[failure_view(f) for f in record.failures],
         wrong_blocks=[Row(name, str(count)) for name, count in record.wrong_blocks.items()],
         diagnoses=[Row(name, str(count)) for name, count in record.diagnoses.items()],

@@ -1,0 +1,15 @@
+"""Every target's functions, by target name (plain data: the evaluator reads it too)."""
+
+from __future__ import annotations
+
+from gradharness.targets.deep.functions import DEEP
+from gradharness.targets.exercise.functions import EXERCISE
+from gradharness.targets.functions import TargetSpec
+
+SPECS: dict[str, TargetSpec] = {spec.name: spec for spec in (EXERCISE, DEEP)}
+"""The targets, in the order a file's are checked and reported."""
+
+
+def looked_for() -> str:
+    """What gradharness looks for in a file, every target's functions in words."""
+    return "; ".join(f"{spec.name}: {spec.looked_for()}" for spec in SPECS.values())
