@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 
 import numpy as np
 from hypothesis import strategies as st
@@ -45,6 +45,7 @@ from strategies._draws import (
 )
 from strategies._liveness import KINK_WINDOW, MARGIN, _live_inputs
 from strategies._packing import BOUNDED, LABELS, Shape, blocks, room_count
+from strategies.network import batch_sizes as network_batch_sizes
 
 HIDDEN_BOUND = 4.0
 """A hidden unit's drawn |Z| is scaled down to at most this (a bias repair may move it by up to twice as much)."""
@@ -67,10 +68,12 @@ _TARGET = 2.0 * ZERO_CLEARANCE  # where a repair puts the example nearest the ki
 
 
 def batch_sizes(fixed: int | None, high: int) -> SearchStrategy[int]:
-    """m: ``fixed``, or 1..high with m = 1 about twice as often as any other m (0 reads as 1); shrinks to 1."""
-    if fixed is not None:
-        return st.just(fixed)
-    return st.integers(min_value=0, max_value=high).map(partial(max, 1))
+    """m: ``fixed``, or drawn in 1..high; shrinks to 1.
+
+    Hypothesis leans towards small draws, which in these cases puts m = 1 in about a fifth of them
+    (tests/test_strategies_deep.py holds it between a tenth and a third).
+    """
+    return st.just(fixed) if fixed is not None else network_batch_sizes(min_size=1, max_size=high)
 
 
 # -- repairs ------------------------------------------------------------------------------------------------
@@ -134,11 +137,11 @@ def planted_zero(P: np.ndarray, b: np.ndarray, unit: int) -> np.ndarray:
     return b
 
 
-def _plant_site(hidden: tuple[int, ...], raw_edge: bytes) -> tuple[int, int] | None:
-    """(layer, unit) where the edge bytes plant an exact zero, or None."""
-    if raw_edge[0] < _PLANT_FROM or not hidden:
+def _plant_site(hidden: tuple[int, ...], plant: bool, where: int) -> tuple[int, int] | None:
+    """(layer, unit) of the hidden units ``hidden`` (units per layer) where an exact zero is planted, or None."""
+    if not plant or not hidden:
         return None
-    index = raw_edge[1] % sum(hidden)
+    index = where % sum(hidden)
     for layer, units in enumerate(hidden, start=1):
         if index < units:
             return layer, index
@@ -151,7 +154,7 @@ def live_network(
 ) -> DeepCase:
     """The drawn network repaired layer by layer (see the module's docstring), with the edge case planted."""
     L = sizes.L
-    site = _plant_site(sizes.dims[1:L], raw_edge)
+    site = _plant_site(sizes.dims[1:L], raw_edge[0] >= _PLANT_FROM, raw_edge[1])
     X = _live_inputs(X)
     A = X
     parameters = {}
@@ -281,7 +284,7 @@ def _clear_entries(Z: np.ndarray) -> np.ndarray:
 
 
 def _block_linear(
-    function: str, activation: str | None, A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, edge: bytes
+    activation: str | None, A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, plant: tuple[bool, int]
 ) -> dict[str, np.ndarray]:
     """A_prev, W, b of a linear block made live; with a ReLU after it, every |Z| clear of 0 but a planted zero."""
     A_prev = _live_inputs(A_prev)
@@ -292,36 +295,75 @@ def _block_linear(
         P = np.dot(W, A_prev)
     if activation == "relu":
         b = clear_biases(P, b)
-        site = _plant_site((W.shape[0],), edge)
+        site = _plant_site((W.shape[0],), *plant)
         if site is not None:
             b = planted_zero(P, b, site[1])
     return {"A_prev": A_prev, "W": W, "b": b}
 
 
+def _block_shapes(function: str, n: int, n_prev: int, m: int) -> dict[str, Shape]:
+    """The shape of each of a block's arrays (the forward's inputs, then the upstream gradient)."""
+    if function in ("relu_backward", "sigmoid_backward"):
+        return {"Z": (n, m), "dA": (n, m)}
+    upstream = "dZ" if function == "linear_backward" else "dA"
+    return {"A_prev": (n_prev, m), "W": (n, n_prev), "b": (n, 1), upstream: (n, m)}
+
+
+def _block_bounds(function: str, shapes: dict[str, Shape]) -> tuple[float, ...]:
+    """The bound of each of a block's arrays, in the order of :func:`_block_shapes`."""
+    bound = {"A_prev": INPUT_BOUND, "b": BIAS_BOUND, "dZ": UPSTREAM_BOUND, "dA": UPSTREAM_BOUND}
+    bound["Z"] = SIGMOID_INPUT_BOUND if function == "sigmoid_backward" else INPUT_BOUND
+    return tuple(weight_bound(shape[1]) if name == "W" else bound[name] for name, shape in shapes.items())
+
+
+@lru_cache(maxsize=64)
+def _block_draws(function: str, units: int, m: int) -> SearchStrategy[bytes] | None:
+    """One packed value with a room for each array at the largest sizes, then the edge bytes (None: too large)."""
+    rooms = tuple(_block_shapes(function, units, units, m).values())
+    size = room_count(rooms) * BOUNDED.width
+    return st.binary(min_size=size + EDGE_BYTES, max_size=size + EDGE_BYTES) if size <= CASE_BYTES else None
+
+
+@lru_cache(maxsize=4096)
+def _block_blocks(function: str, largest: tuple[int, int], n: int, n_prev: int, m: int):
+    """The arrays' names, and where each sits in the packed value's rooms."""
+    units, most = largest
+    rooms = tuple(_block_shapes(function, units, units, most).values())
+    shapes = _block_shapes(function, n, n_prev, m)
+    return tuple(shapes), blocks(BOUNDED, rooms, tuple(shapes.values()), _block_bounds(function, shapes))
+
+
+def _drawn_block_arrays(draw: st.DrawFn, function: str, largest: tuple[int, int], n: int, n_prev: int, m: int):
+    """A block's arrays (one packed value while they fit, else array by array) and the edge bytes."""
+    packed = _block_draws(function, *largest)
+    if packed is None:
+        shapes = _block_shapes(function, n, n_prev, m)
+        bounds = _block_bounds(function, shapes)
+        pairs = zip(shapes.items(), bounds, strict=True)
+        arrays = {name: draw(float_array(shape, bound, False)) for (name, shape), bound in pairs}
+        return arrays, draw(st.binary(min_size=EDGE_BYTES, max_size=EDGE_BYTES))
+    raw = draw(packed)
+    names, layout = _block_blocks(function, largest, n, n_prev, m)
+    return dict(zip(names, layout.decode(raw[:-EDGE_BYTES]), strict=True)), raw[-EDGE_BYTES:]
+
+
 @st.composite
-def block_case_draws(draw: st.DrawFn, function: str, max_units: int, batches: SearchStrategy[int]) -> BlockCase:
+def block_case_draws(draw: st.DrawFn, function: str, max_units: int, max_batch: int) -> BlockCase:
     """One building block's inputs and upstream gradient, drawn with odd sizes and made informative."""
     units = st.integers(min_value=1, max_value=max_units)
     n = draw(units)
-    m = draw(batches)
-    if function in ("relu_backward", "sigmoid_backward"):
-        bound = SIGMOID_INPUT_BOUND if function == "sigmoid_backward" else INPUT_BOUND
-        Z = draw(float_array((n, m), bound, False))
-        edge = draw(st.binary(min_size=EDGE_BYTES, max_size=EDGE_BYTES))
-        if function == "relu_backward":
-            Z = _clear_entries(Z)
-            if edge[0] >= _PLANT_FROM:
-                Z = Z.copy()
-                Z.reshape(-1)[edge[1] % Z.size] = 0.0
-        dA = nonzero(draw(float_array((n, m), UPSTREAM_BOUND, False)))
-        return BlockCase(function, {"Z": Z, "dA": dA})
+    m = draw(batch_sizes(None, max_batch))
+    linear = function not in ("relu_backward", "sigmoid_backward")
+    n_prev = draw(units) if linear else 1
     activation = draw(st.sampled_from(("relu", "sigmoid"))) if function == "linear_activation_backward" else None
-    n_prev = draw(units)
-    A_prev = draw(float_array((n_prev, m), INPUT_BOUND, False))
-    W = draw(float_array((n, n_prev), weight_bound(n_prev), False))
-    b = draw(float_array((n, 1), BIAS_BOUND, False))
-    edge = draw(st.binary(min_size=EDGE_BYTES, max_size=EDGE_BYTES))
-    arrays = _block_linear(function, activation, A_prev, W, b, edge)
+    arrays, edge = _drawn_block_arrays(draw, function, (max_units, max_batch), n, n_prev, m)
     upstream = "dZ" if function == "linear_backward" else "dA"
-    arrays[upstream] = nonzero(draw(float_array((n, m), UPSTREAM_BOUND, False)))
+    arrays[upstream] = nonzero(arrays[upstream])
+    plant = (edge[0] >= _PLANT_FROM, edge[1])
+    if function == "relu_backward":
+        Z = arrays["Z"] = np.array(_clear_entries(arrays["Z"]), copy=True)
+        if plant[0]:
+            Z.reshape(-1)[plant[1] % Z.size] = 0.0
+    elif linear:
+        arrays.update(_block_linear(activation, arrays["A_prev"], arrays["W"], arrays["b"], plant))
     return BlockCase(function, arrays, activation)

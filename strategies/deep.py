@@ -25,7 +25,10 @@ DRAWN_OUTPUTS = 3
 """Without ``output_size``, the output layer has 1 to DRAWN_OUTPUTS units (at most ``max_units``)."""
 
 
-def _checked_sizes(min_layers: object, max_layers: object, max_units: object, output_size: object):
+def _checked_sizes(
+    min_layers: object, max_layers: object, max_units: object, output_size: object
+) -> tuple[int, int, int, int | None]:
+    """The validated size arguments: min_layers, max_layers, max_units, output_size."""
     low = check_at_least("min_layers", min_layers, 1)
     high = check_integer("max_layers", max_layers)
     check_order("min_layers", low, "max_layers", high)
@@ -79,8 +82,8 @@ def deep_cases(
 
     - ``min_layers=2``, ``max_layers=5``, ``max_units=6``, ``output_size=None``: the sizes, as in
       :func:`deep_layer_sizes`.
-    - ``batch_size=None``: an integer >= 1 fixes m; by default m is drawn in 1..max_batch, m = 1
-      about twice as often as any other m.
+    - ``batch_size=None``: an integer >= 1 fixes m; by default m is drawn in 1..max_batch (m = 1 in
+      about a fifth of the cases).
     - ``max_batch=8``: the largest drawn m; at least 1.
 
     Inputs lie in [-2, 2], weights in +-1.5/sqrt(fan_in) (rows capped at an absolute sum of 2) and
@@ -115,7 +118,7 @@ def block_cases(function: str, *, max_units: int = 6, max_batch: int = 8) -> Sea
       (Z, dA), or "linear_activation_backward" (A_prev, W, b, dA, with the activation "relu" or
       "sigmoid" drawn).
     - ``max_units=6``: every size (units, units of the layer before) is drawn in 1..max_units; at least 1.
-    - ``max_batch=8``: m is drawn in 1..max_batch, m = 1 about twice as often as any other m; at least 1.
+    - ``max_batch=8``: m is drawn in 1..max_batch (m = 1 in about a fifth of the cases); at least 1.
 
     The upstream gradient lies in [-1, 1] and is never 0.0 (a 0.0 reads as 1.0). A_prev and W are live
     as in :func:`deep_cases`; relu_backward's Z, and Z = W A_prev + b before a ReLU, are clear of the
@@ -133,4 +136,4 @@ def block_cases(function: str, *, max_units: int = 6, max_batch: int = 8) -> Sea
         raise InvalidArgument(f"function={function!r}; building blocks are {', '.join(map(repr, BLOCK_ARRAYS))}")
     units = check_at_least("max_units", max_units, 1)
     most = check_at_least("max_batch", max_batch, 1)
-    return block_case_draws(function, units, batch_sizes(None, most))
+    return block_case_draws(function, units, most)

@@ -37,7 +37,9 @@ def rest_of_network_cost(layer: int, A: np.ndarray, parameters, Y) -> float:
     """The course's cost of layers layer+1 .. L given A{layer}, through the course's own functions."""
     L = len(parameters) // 2
     for k in range(layer + 1, L + 1):
-        A, _ = deep.linear_activation_forward(A, parameters[f"W{k}"], parameters[f"b{k}"], "relu" if k < L else "sigmoid")
+        A, _ = deep.linear_activation_forward(
+            A, parameters[f"W{k}"], parameters[f"b{k}"], "relu" if k < L else "sigmoid"
+        )
     return deep.compute_cost(A, Y)
 
 
@@ -170,7 +172,7 @@ def check_block(case: deep.BlockCase) -> None:
         assume_clear = True
     checked = 0
     for name in case.inputs:
-        numerical = loop_gradient(lambda: block_objective(case, arrays), arrays[name])  # noqa: B023
+        numerical = loop_gradient(lambda: block_objective(case, arrays), arrays[name])
         gradient_name, mean = GRADIENT_OF[name]
         expected = numerical / case.m if mean else numerical
         if assume_clear:
@@ -266,7 +268,10 @@ def test_deep_case_describes_copies_and_round_trips_through_json():
 
 @pytest.mark.parametrize(
     "X, Y, message",
-    [(np.zeros((3, 2)), np.zeros((1, 2)), r"X has shape \(3, 2\)"), (np.zeros((4, 2)), np.zeros((1, 3)), "Y has shape")],
+    [
+        (np.zeros((3, 2)), np.zeros((1, 2)), r"X has shape \(3, 2\)"),
+        (np.zeros((4, 2)), np.zeros((1, 3)), "Y has shape"),
+    ],
 )
 def test_deep_case_rejects_arrays_that_do_not_fit_its_sizes(X, Y, message):
     _, _, parameters = random_network((4, 5, 3, 1), m=2)
@@ -299,9 +304,19 @@ def test_block_case_describes_and_round_trips_through_json():
         ("tanh_backward", {"Z": np.ones((1, 1)), "dA": np.ones((1, 1))}, None, "unknown block 'tanh_backward'"),
         ("relu_backward", {"Z": np.ones((1, 1))}, None, "takes the arrays Z, dA"),
         ("relu_backward", {"Z": np.ones((1, 1)), "dA": np.ones((1, 1))}, "relu", "takes activation None"),
-        ("linear_activation_backward", {"A_prev": np.ones((2, 1)), "W": np.ones((1, 2)), "b": np.ones((1, 1)), "dA": np.ones((1, 1))}, None, "'relu' or 'sigmoid'"),  # fmt: skip
+        (
+            "linear_activation_backward",
+            {"A_prev": np.ones((2, 1)), "W": np.ones((1, 2)), "b": np.ones((1, 1)), "dA": np.ones((1, 1))},
+            None,
+            "'relu' or 'sigmoid'",
+        ),  # fmt: skip
         ("relu_backward", {"Z": np.ones((2, 1)), "dA": np.ones((1, 1))}, None, r"Z has shape \(2, 1\)"),
-        ("linear_backward", {"A_prev": np.ones((2, 3)), "W": np.ones((1, 3)), "b": np.ones((1, 1)), "dZ": np.ones((1, 3))}, None, r"W has shape \(1, 3\), expected \(1, 2\)"),  # fmt: skip
+        (
+            "linear_backward",
+            {"A_prev": np.ones((2, 3)), "W": np.ones((1, 3)), "b": np.ones((1, 1)), "dZ": np.ones((1, 3))},
+            None,
+            r"W has shape \(1, 3\), expected \(1, 2\)",
+        ),  # fmt: skip
         ("relu_backward", {"Z": np.ones(2), "dA": np.ones((1, 2))}, None, "must be a matrix"),
     ],
 )
@@ -326,7 +341,7 @@ def test_stable_cost_stays_finite_where_the_course_formula_overflows():
     X = np.ones((1, 2))
     parameters = {"W1": np.array([[40.0]]), "b1": np.zeros((1, 1)), "W2": np.array([[1.0]]), "b2": np.array([[0.5]])}
     Y = np.array([[0.0, 1.0]])
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         assert not np.isfinite(course_cost(X, Y, parameters))
     assert deep.stable_cost(X, Y, parameters) == pytest.approx((40.5 + np.log1p(np.exp(-40.5))) / 2, rel=1e-14)
     assert deep.cost_roundoff(X, Y, parameters) == float("inf")
@@ -353,7 +368,7 @@ needs_extended = pytest.mark.skipif(
 @pytest.mark.parametrize("scale", [1.0, 3.0, 8.0])
 def test_cost_roundoff_bounds_the_course_formulas_rounding_error(scale):
     rng = np.random.default_rng(int(scale * 10))
-    checked = 0
+    ratios, sizes = [], []
     for trial in range(120):
         L = 1 + trial % 5
         dims = tuple(int(n) for n in rng.integers(1, 7, size=L + 1))
@@ -366,9 +381,11 @@ def test_cost_roundoff_bounds_the_course_formulas_rounding_error(scale):
             continue
         error = abs(np.longdouble(course) - exact_cost(0, X, parameters, Y))
         assert error <= bound, (dims, float(error), bound)
-        assert bound < 1e-6 * max(1.0, abs(course)) or scale > 3.0  # a bound, not a shrug
-        checked += 1
-    assert checked > 60
+        ratios.append(float(error) / bound)
+        sizes.append(bound / (UNIT_ROUNDOFF * max(1.0, abs(course))))
+    assert len(ratios) > 50
+    # a bound, not a shrug: within a few dozen u of the cost on a typical case, and close to some actual errors
+    assert np.median(sizes) < 200 and max(ratios) > 0.05
 
 
 @needs_extended
@@ -376,7 +393,12 @@ def test_cost_roundoff_covers_the_amplification_of_log_one_minus_AL_near_saturat
     X = np.ones((1, 1))
     Y = np.zeros((1, 1))
     for z in (10.0, 20.0, 30.0, 35.0):
-        parameters = {"W1": np.array([[z / 3]]), "b1": np.zeros((1, 1)), "W2": np.array([[3.0]]), "b2": np.zeros((1, 1))}
+        parameters = {
+            "W1": np.array([[z / 3]]),
+            "b1": np.zeros((1, 1)),
+            "W2": np.array([[3.0]]),
+            "b2": np.zeros((1, 1)),
+        }
         error = abs(np.longdouble(course_cost(X, Y, parameters)) - exact_cost(0, X, parameters, Y))
         bound = deep.cost_roundoff(X, Y, parameters)
         assert error <= bound
@@ -391,7 +413,8 @@ def test_activation_cost_roundoff_bounds_the_stable_costs_rounding_error():
         L = 1 + trial % 5
         dims = tuple(int(n) for n in rng.integers(1, 7, size=L + 1))
         X, Y, parameters = random_network(dims, m=int(rng.integers(1, 9)), scale=4.0, rng=rng)
-        _, caches = deep.L_model_forward(X, parameters)
+        with np.errstate(over="ignore"):
+            _, caches = deep.L_model_forward(X, parameters)
         layer = int(rng.integers(0, L))
         A = X if layer == 0 else caches[layer][0][0]
         error = abs(np.longdouble(deep.activation_cost(layer, A, parameters, Y)) - exact_cost(layer, A, parameters, Y))
@@ -468,7 +491,11 @@ def test_kink_flags_are_exactly_the_entries_whose_passes_cross_a_planted_zero(la
     np.testing.assert_array_equal(flags, loop_kinks(X, parameters, steps))
     assert flags.any()
     # no entry of the planted layer's other units, nor of any later layer, reaches that zero
-    names = [name for name, shape in deep.parameter_shapes(deep.DeepSizes.of(parameters)).items() for _ in range(np.prod(shape))]
+    names = [
+        name
+        for name, shape in deep.parameter_shapes(deep.DeepSizes.of(parameters)).items()
+        for _ in range(np.prod(shape))
+    ]
     later = np.array([int(name[1:]) > layer for name in names])
     assert not flags[later].any()
 
@@ -499,10 +526,11 @@ def test_a_Z_within_its_rounding_margin_is_a_kink_when_a_pass_moves_it():
 
 
 def test_activation_kink_flags_and_costs_match_loops():
-    rng = np.random.default_rng(11)
+    rng = np.random.default_rng(12)
     X, Y, parameters = planted_zero_network(rng, (3, 4, 3, 2), m=3, layer=2, unit=0, example=1)
     _, caches = deep.L_model_forward(X, parameters)
     A1 = caches[1][0][0]
+    assert np.all(np.abs(hidden_Z(X, parameters)[1][:, [0, 2]]) > 1e-3)  # the other examples are clear of the kink
     steps = np.full(A1.size, 1e-6)
     flags = deep.activation_kink_flags(1, A1, parameters, steps)
     expected = np.zeros(A1.size, dtype=bool)
@@ -541,7 +569,10 @@ def test_activation_gradapprox_times_m_is_the_course_dA():
     [
         (lambda X, Y, p: deep.kink_flags(X, Y, p, [1e-6, 1e-6]), "steps has 2 entries"),
         (lambda X, Y, p: deep.kink_flags(X, Y, p, 0.0), "positive finite"),
-        (lambda X, Y, p: deep.activation_cost(2, X, p, Y), "layer 2 has no activation"),
+        (
+            lambda X, Y, p: deep.activation_cost(2, X, p, Y),
+            r"layer=2: the layers of an L=2 network read the activations of 0\.\.1",
+        ),
         (lambda X, Y, p: deep.activation_cost(1, X, p, Y), r"A1 has shape \(3, 2\), expected \(4, m\)"),
         (lambda X, Y, p: deep.stable_cost(X, Y[:, :1], p), r"Y has shape \(1, 1\), expected \(1, 2\)"),
         (lambda X, Y, p: deep.activation_costs(0, X, p, Y, [6], 1e-3), "indices must lie in 0..5"),

@@ -144,3 +144,41 @@ def test_a_result_that_is_not_a_number_is_nan() -> None:
         {"f": lambda x: "0.5"}, [Call("f", (np.zeros(2),))], [Varied(0, None, np.arange(1), np.ones(1))], Output(0)
     )
     assert np.isnan(results[0][0]).all()
+
+
+def test_a_seeded_program_draws_the_same_masks_at_every_perturbed_point() -> None:
+    def forward(X: np.ndarray, keep_prob: float) -> float:
+        mask = np.random.rand(*X.shape) < keep_prob  # the dropout exercise's masks, from numpy's global generator
+        return float(np.sum(X * mask) / keep_prob)
+
+    X = np.ones((3, 4))
+    seeded = perturbed_results(
+        {"f": forward}, [Call("f", (X, 0.5), seed=11)], [Varied(0, None, np.arange(12), np.full(12, 0.25))], Output(0)
+    )
+    plus, minus = seeded[0]
+    derivative = (plus - minus) / 0.5
+    np.random.seed(11)
+    expected = (np.random.rand(3, 4) < 0.5).reshape(-1) / 0.5
+    assert np.allclose(derivative, expected)
+    unseeded = perturbed_results(
+        {"f": forward}, [Call("f", (X, 0.5))], [Varied(0, None, np.arange(12), np.full(12, 0.25))], Output(0)
+    )
+    assert not np.allclose((unseeded[0][0] - unseeded[0][1]) / 0.5, expected)
+
+
+def test_the_evaluator_seeds_numpy_before_a_seeded_call(tmp_path: Path) -> None:
+    path = tmp_path / "draws.py"
+    path.write_text(
+        "import numpy as np\n\ndef relu_backward(dA, cache):\n    return np.random.rand(2)\n", encoding="utf-8"
+    )
+    session = Session(path, FunctionNames())
+    session.answer({"call": "hello"})
+    message = {
+        "call": "call",
+        "function": "relu_backward",
+        "arguments": [encode_value(None), encode_value(None)],
+        "seed": 5,
+    }
+    first, second = (decode_value(session.answer(message)["returned"]) for _ in range(2))
+    np.random.seed(5)
+    assert np.array_equal(first, second) and np.array_equal(first, np.random.rand(2))

@@ -1,11 +1,14 @@
 """How often does the checker blame correct code? Counts verdicts over generated cases.
 
     python -m gradharness.bench.calibration --cases 10000 [--adversarial] [--method loop|batched]
+    python -m gradharness.bench.calibration --target deep --cases 10000
 
 Runs the built-in correct backward pass through the same strategies and checker as
 `gradharness check`; "loop" calls the forward once per perturbation (the path a
 user's file takes), "batched" is the built-in network's fast path. Any WRONG verdict
-is a false failure, printed with its case.
+is a false failure, printed with its case. ``--target deep`` runs the deep target's own
+property checks (every property, not only the gradient's) on the reference's functions,
+``--cases`` for each of its parts: any failure of any property is a false failure.
 """
 
 from __future__ import annotations
@@ -88,6 +91,50 @@ def false_failures(
     return result
 
 
+def deep_false_failures(cases: int, *, random_seed: int = 0) -> dict[str, Calibration]:
+    """The deep target's checks of every part on the reference's own functions, ``cases`` drawn cases each."""
+    from gradharness.model import deep
+    from gradharness.properties.failures import PropertyFailure
+    from gradharness.settings import RunSettings
+    from gradharness.targets.deep.functions import DEEP
+    from gradharness.targets.registry import TARGETS
+    from gradharness.targets.target import TargetFunctions
+
+    functions = {name: getattr(deep, name) for name in DEEP.names}
+    parts = [part.name for part in DEEP.parts_in(set(functions))]
+    tests = TARGETS["deep"].tests
+    assert tests is not None
+    results = {}
+    for test in tests(TargetFunctions.in_process(functions, parts), RunSettings(seed=random_seed)):
+        results[test.name] = _calibrated(test, cases, random_seed, PropertyFailure)
+    return results
+
+
+def _calibrated(test, cases: int, random_seed: int, failure_type: type[Exception]) -> Calibration:
+    """One property test's check on ``cases`` drawn cases: verdicts, and every failure as a false failure."""
+    result = Calibration()
+
+    @seed(random_seed)
+    @settings(max_examples=cases, deadline=None, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(test.strategy)
+    def run(case) -> None:
+        try:
+            outcome = test.check(case)
+        except failure_type as failure:
+            result.verdicts["failed"] += 1
+            result.false_failures.append(f"{case.describe()}: {failure}")
+            return
+        result.verdicts[outcome.verdict.value] += 1
+
+    started = time.perf_counter()
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
 def main() -> None:
     """Command line of the calibration run."""
     parser = argparse.ArgumentParser(
@@ -99,7 +146,16 @@ def main() -> None:
     parser.add_argument("--epsilon", type=float, default=None)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--target", choices=("exercise", "deep"), default="exercise")
     args = parser.parse_args()
+    if args.target == "deep":
+        for part, found in deep_false_failures(args.cases, random_seed=args.seed).items():
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(found.verdicts.items()))
+            print(f"deep {part}: {found.cases} cases (seed {args.seed}): {counts}")
+            print(f"  false failures: {len(found.false_failures)} of {found.cases} ({found.seconds:.0f} s)")
+            for line in found.false_failures[:10]:
+                print("    " + line)
+        return
     outcome = false_failures(
         args.cases,
         adversarial=args.adversarial,

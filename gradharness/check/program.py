@@ -24,10 +24,15 @@ class Output:
 
 @dataclass(frozen=True)
 class Call:
-    """One call of a program: a function by name and its arguments (values, or ``Output`` of an earlier call)."""
+    """One call of a program: a function by name and its arguments (values, or ``Output`` of an earlier call).
+
+    ``seed``: numpy's global random generator is seeded with it just before the call, so that code drawing from
+    it (the dropout exercise's masks) draws the same numbers at every perturbed point (None: left as it is).
+    """
 
     function: str
     arguments: tuple[Any, ...]
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ def run_program(functions: Mapping[str, Callable], program: Sequence[Call]) -> l
     outputs: list[Any] = []
     for call in program:
         arguments = [_resolved(a, outputs) for a in copied(list(call.arguments))]
+        if call.seed is not None:
+            np.random.seed(call.seed)
         outputs.append(functions[call.function](*arguments))
     return outputs
 
@@ -79,7 +86,7 @@ def perturbed_results(
             for side, sign in zip(sides, (1.0, -1.0), strict=True):
                 arguments = list(first.arguments)
                 _move(arguments, group.argument, group.key, int(index), sign * float(step))
-                outputs = run_program(functions, [Call(first.function, tuple(arguments)), *rest])
+                outputs = run_program(functions, [Call(first.function, tuple(arguments), first.seed), *rest])
                 side.append(_real(_item(outputs[result.call], result.item)))
         out.append((_stacked(sides[0]), _stacked(sides[1])))
     return out

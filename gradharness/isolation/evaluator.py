@@ -214,6 +214,8 @@ class Session:
         trees = message["arguments"]
         arguments = [self._argument(tree) for tree in trees]
         pristine = copied(arguments)
+        if _seed(message.get("seed")) is not None:
+            np.random.seed(_seed(message["seed"]))  # the same random numbers as at every perturbed point
         returned = function(*arguments)
         changed = _changes(arguments, pristine, "")
         changed = {key: value for key, value in changed.items() if not _is_held(trees[int(key)])}  # the user's own
@@ -256,7 +258,8 @@ class Session:
             return {"error": "a program of 1 to 8 calls"}
         functions = {str(step["function"]): self._target_function(step["function"]) for step in program}
         calls = [
-            Call(str(step["function"]), tuple(_program_argument(a) for a in step["arguments"])) for step in program
+            Call(str(s["function"]), tuple(_program_argument(a) for a in s["arguments"]), _seed(s.get("seed")))
+            for s in program
         ]
         groups = [
             Varied(int(g["argument"][0]), g["argument"][1], np.asarray(g["indices"]), np.asarray(g["steps"]))
@@ -352,6 +355,10 @@ class Session:
 
 def _is_held(tree: object) -> bool:
     return isinstance(tree, dict) and set(tree) == {"$held"} and isinstance(tree["$held"], int)
+
+
+def _seed(value: object) -> int | None:
+    return value % 2**32 if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _program_argument(tree: Any) -> Any:

@@ -318,7 +318,7 @@ def not_implemented(path: Path, target: str | None) -> str:
     spec = SPECS.get(target or "")
     if spec is None:
         return f"{path.name} has no functions to check"
-    return f"{path.name} implements no part of the target {spec.name} ({spec.title}): looked for {spec.looked_for()}"
+    return f"{path.name} implements no part of the {spec.name} target ({spec.title}): looked for {spec.looked_for()}"
 
 
 def check_file(

@@ -314,9 +314,13 @@ class RemoteTargetFunction:
     """A target's function in the evaluator, called like the file's own: the items of what it returns that its
     spec holds (its cache) come back as :class:`Held`; the arguments it modified are modified here too."""
 
-    def __init__(self, evaluator: Evaluator, spec: FunctionSpec) -> None:
-        self._evaluator, self._spec = evaluator, spec
+    def __init__(self, evaluator: Evaluator, spec: FunctionSpec, seed: int | None = None) -> None:
+        self._evaluator, self._spec, self._seed = evaluator, spec, seed
         self.__name__ = spec.name
+
+    def seeded(self, seed: int) -> RemoteTargetFunction:
+        """This function with numpy's global random generator seeded with ``seed`` just before each call."""
+        return RemoteTargetFunction(self._evaluator, self._spec, seed)
 
     def __call__(self, *arguments: Any) -> Any:
         message = {
@@ -324,6 +328,7 @@ class RemoteTargetFunction:
             "function": self._spec.name,
             "arguments": [_argument_tree(a) for a in arguments],
             "hold": list(self._spec.hold),
+            "seed": self._seed,
         }
         reply = self._evaluator.call(message)
         returned = _returned(self._evaluator, reply)
@@ -371,7 +376,8 @@ class RemotePrograms:
         message = {
             "call": "perturbed",
             "program": [
-                {"function": c.function, "arguments": [_argument_tree(a) for a in c.arguments]} for c in program
+                {"function": c.function, "arguments": [_argument_tree(a) for a in c.arguments], "seed": c.seed}
+                for c in program
             ],
             "groups": [
                 {"argument": [g.argument, g.key], "indices": np.asarray(g.indices), "steps": np.asarray(g.steps)}

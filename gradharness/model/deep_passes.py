@@ -77,7 +77,7 @@ def _forward(start: int, A: Any, parameters: Mapping[str, Any], *, margins: bool
     sizes, weights, biases = _layers(parameters)
     if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < sizes.L:
         raise ValueError(
-            f"layer {start!r} has no activation the rest of an L={sizes.L} network reads (0..{sizes.L - 1})"
+            f"layer={start!r}: the layers of an L={sizes.L} network read the activations of 0..{sizes.L - 1}"
         )
     A = _matrix("X" if start == 0 else f"A{start}", A, sizes.dims[start])
     inputs, outputs, bounds = [A], [], []

@@ -261,7 +261,14 @@ def gradient_record(check: GradientCheckResult) -> GradientRecord:
         method=check.method,
         blocks=[
             BlockRecord(
-                b.name, b.difference, b.verdict, b.entries, b.kinks, b.saturated, b.mode, b.exercised,
+                b.name,
+                b.difference,
+                b.verdict,
+                b.entries,
+                b.kinks,
+                b.saturated,
+                b.mode,
+                b.exercised,
                 list(shape) if shape is not None else None,
             )
             for b, shape in zip(check.blocks, check.shapes or [None] * len(check.blocks), strict=True)

@@ -45,5 +45,9 @@ def gradescope_results(record: CheckRecord, rubric: Rubric = DEFAULT_RUBRIC) -> 
         "test_output_format": TEXT,
         "test_name_format": TEXT,
         "tests": tests,
-        "extra_data": {"verdict": record.verdict.value, "max_score": points.max_points, "rubric": rubric.points_for(record)},
+        "extra_data": {
+            "verdict": record.verdict.value,
+            "max_score": points.max_points,
+            "rubric": rubric.points_for(record),
+        },
     }

@@ -59,5 +59,6 @@ class TargetSpec:
         return [part for part in self.parts if set(part.required) <= defined]
 
     def looked_for(self) -> str:
-        """What a file must define to implement this target, in words."""
-        return " or ".join(" and ".join(part.required) for part in self.parts)
+        """What a file must define to implement this target, in words: ``A and B, C or D``."""
+        parts = [" and ".join(part.required) for part in self.parts]
+        return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} or {parts[-1]}"

@@ -10,6 +10,9 @@ SPECS: dict[str, TargetSpec] = {spec.name: spec for spec in (EXERCISE, DEEP)}
 """The targets, in the order a file's are checked and reported."""
 
 
-def looked_for() -> str:
-    """What gradharness looks for in a file, every target's functions in words."""
-    return "; ".join(f"{spec.name}: {spec.looked_for()}" for spec in SPECS.values())
+def looked_for(*, besides: str | None = None) -> str:
+    """What gradharness looks for in a file, every target's functions (but ``besides``'s) in words:
+    ``the deep target's L_model_forward and L_model_backward, linear_backward, ...``."""
+    return "; or ".join(
+        f"the {spec.name} target's {spec.looked_for()}" for spec in SPECS.values() if spec.name != besides
+    )

@@ -28,6 +28,18 @@ class TargetFunctions:
     parts: tuple[str, ...]
     programs: Programs
 
+    def call(self, name: str, *arguments: object, seed: int | None = None) -> object:
+        """The function ``name`` on ``arguments``; with ``seed``, numpy's global random generator is seeded with it
+        just before the call, where the function runs (the evaluator, for a file's function)."""
+        function = self.functions[name]
+        if seed is None:
+            return function(*arguments)
+        seeded = getattr(function, "seeded", None)
+        if callable(seeded):
+            return seeded(seed)(*arguments)
+        np.random.seed(seed)
+        return function(*arguments)
+
     @classmethod
     def in_process(cls, functions: Mapping[str, Callable], parts: Sequence[str]) -> TargetFunctions:
         """Functions of this process (trusted code: the built-in reference, ``--isolation none``)."""

@@ -242,10 +242,10 @@ def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunct
     if renamed is not None:
         raise _renamed_error(label, names, renamed)
     if pairs["network"] is None and pairs["one_d"] is None:
-        others_wanted = "; ".join(part for part in looked_for().split("; ") if not part.startswith("exercise:"))
         raise UserCodeError(
             f"{label} has no functions to check: expected {names.forward_n} and {names.backward_n} "
-            f"(or {names.forward_1d} and {names.backward_1d}), or {others_wanted}; functions defined: {listing}"
+            f"(or {names.forward_1d} and {names.backward_1d}), or {looked_for(besides='exercise')}; "
+            f"functions defined: {listing}"
         )
     checker = getattr(module, names.checker_n, None)
     own = isinstance(checker, types.FunctionType) and checker.__code__.co_filename == getattr(module, "__file__", None)

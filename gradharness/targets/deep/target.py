@@ -17,6 +17,9 @@ from gradharness.targets.deep.properties import (
 from gradharness.targets.target import Target, TargetFunctions
 from strategies.deep import block_cases, deep_cases
 
+COURSE_OUTPUTS = 1
+"""Output units unless ``--output-size`` says otherwise: the course's L_model_forward asserts AL.shape == (1, m)."""
+
 SMALL_UNITS = 3
 """A failing case with at most this many units per layer and examples stops shrinking early."""
 
@@ -37,7 +40,7 @@ def deep_tests(functions: TargetFunctions, run: RunSettings) -> list[PropertyTes
         model = [p for p in MODEL_ORDER if run.check.reference or p.name != "MODEL_MATCHES"]
         strategy = deep_cases(
             min_layers=options.min_layers, max_layers=options.max_layers, max_units=options.max_units,
-            output_size=options.n3, batch_size=options.batch_size, max_batch=options.max_batch,
+            output_size=options.n3 or COURSE_OUTPUTS, batch_size=options.batch_size, max_batch=options.max_batch,
         )  # fmt: skip
         check = partial(check_model_case, functions, options=run.check)
         tests.append(PropertyTest(MODEL, DEEP.name, tuple(model), strategy, check, _small_model))
