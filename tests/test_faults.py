@@ -418,7 +418,7 @@ def test_two_runs_writing_reports_into_one_folder_keep_every_index_entry(tmp_pat
     with context.Manager() as manager:
         barrier, missing = manager.Barrier(2, timeout=60), manager.list()
         writers = [
-            context.Process(target=_write_rounds, args=(str(folder), label, 40, barrier, missing)) for label in "ab"
+            context.Process(target=_write_rounds, args=(str(folder), label, 16, barrier, missing)) for label in "ab"
         ]
         for writer in writers:
             writer.start()
@@ -427,7 +427,7 @@ def test_two_runs_writing_reports_into_one_folder_keep_every_index_entry(tmp_pat
             writer.kill()
         assert [writer.exitcode for writer in writers] == [0, 0]
         assert list(missing) == []
-    assert len([p for p in folder.glob("*.html") if p.name != "index.html"]) == 80
+    assert len([p for p in folder.glob("*.html") if p.name != "index.html"]) == 32
     assert (folder / LOCK_NAME).exists()
 
 

@@ -104,11 +104,20 @@ def reports(tmp_path_factory):
             error_record(broken, "broken.py: syntax error (line 2): '(' was never closed"), folder=folder / "reports"
         ),
         "check-hostile": write_report(hostile_record(folder), folder=folder / "reports"),
+        "check-deep": write_report(_deep_record(), folder=folder / "reports"),
         "mutate": write_report(mutate_record(), folder=folder / "reports"),
         "sensitivity": write_report(sensitivity_record(), folder=folder / "reports"),
     }
     paths["index"] = folder / "reports" / "index.html"
     return paths
+
+
+def _deep_record():
+    from gradharness.judge.checks import check_file
+    from gradharness.settings import IsolationSettings, RunSettings
+
+    path = Path(__file__).parent / "fixtures" / "user_code" / "deep" / "buggy_sigmoid_backward.py"
+    return check_file(path, RunSettings(seed=0, max_examples=10), isolation=IsolationSettings(level="none"))
 
 
 def _open(browser, path: Path) -> Visit:
@@ -174,6 +183,19 @@ def test_failing_check_report(browser, reports, tmp_path):
     assert page.locator("#reproduce").inner_text() == "gradharness demo --seed 0"
     page.locator("details.setup > summary").click()  # fold the settings for a compact picture
     _screenshot(visit, "check", tmp_path, clip_below="#heatmap-1")
+    page.close()
+
+
+def test_a_deep_target_report_has_its_section_and_its_failures(browser, reports, tmp_path):
+    visit = _open(browser, reports["check-deep"])
+    _clean(visit, reports["check-deep"])
+    _visible_verdict(visit, "FAIL")
+    page = visit.page
+    assert page.locator("#properties tr.section").first.inner_text().startswith("deep: ")
+    headings = page.locator("section.failure h2").all_inner_texts()
+    assert any("sigmoid_backward agrees" in text for text in headings), headings
+    assert page.locator("section.failure svg").count() >= 1  # a heat map of a wrong block, in its own shape
+    _screenshot(visit, "check-deep", tmp_path)
     page.close()
 
 

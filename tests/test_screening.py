@@ -197,7 +197,7 @@ def test_screening_catches_what_the_entry_by_entry_check_catches_on_drawn_cases(
     compared = []
     settled = []
 
-    @settings(max_examples=30, deadline=None, database=None)
+    @settings(max_examples=12, deadline=None, database=None)
     @given(network_cases(min_units=9, max_units=10, max_batch=4))
     def check(case):
         grads = gradients_of(case)
@@ -217,7 +217,7 @@ def test_screening_catches_what_the_entry_by_entry_check_catches_on_drawn_cases(
 
     with np.errstate(all="ignore"):
         check()
-    assert len(compared) >= 100 and set(compared) == {"full"}
+    assert len(compared) >= 40 and set(compared) == {"full"}
     assert settled.count("screened") >= 0.8 * len(settled)
 
 

@@ -2,7 +2,11 @@
 
 The same loop runs in the judge (functions in this process) and in the evaluator (a file's functions, asked for in
 one round trip), so a numerical gradient is computed one way. A program is a few calls in order; an argument of a
-call may be an earlier call's output (``Output``), e.g. ``compute_cost(L_model_forward(X, parameters)[0], Y)``.
+call may be an earlier call's output (``Output``), e.g. ``compute_cost(L_model_forward(X, parameters)[0], Y)``, or
+the first call's argument as moved (``Argument``), e.g. the parameters in
+``compute_cost_with_regularization(forward_propagation(X, parameters)[0], Y, parameters, lambd)``. Where the first
+call's other arguments follow from the moved one by a computation done elsewhere (a reference forward the file does
+not have), the judge gives their values at every perturbed point (``Alongside``).
 """
 
 from __future__ import annotations
@@ -36,17 +40,40 @@ class Call:
 
 
 @dataclass(frozen=True)
+class Argument:
+    """The program's first call's argument at ``position``, as moved at each perturbed point (for a later call that
+    takes it too: both calls see the same moved array)."""
+
+    position: int
+
+
+@dataclass(frozen=True)
+class Alongside:
+    """An argument of the program's first call that takes given values where a group's entries move.
+
+    ``plus[k]`` and ``minus[k]``: its value when the k-th entry moves by +step and by -step (stacked along the
+    leading axis), e.g. a reference forward's output at those parameters, for a file that has no forward.
+    """
+
+    argument: int
+    plus: np.ndarray
+    minus: np.ndarray
+
+
+@dataclass(frozen=True)
 class Varied:
     """Which entries of which argument of the program's first call are moved, each by its step, both ways.
 
     ``argument``: the argument's position; ``key``: the array at that key of a dict argument (None: the argument).
-    ``indices``: flat indices into that array; ``steps``: one step each.
+    ``indices``: flat indices into that array; ``steps``: one step each. ``alongside``: other arguments of the
+    first call that take given values at each of these points.
     """
 
     argument: int
     key: str | None
     indices: np.ndarray
     steps: np.ndarray
+    alongside: tuple[Alongside, ...] = ()
 
 
 def copied(value: Any) -> Any:
@@ -64,7 +91,7 @@ def run_program(functions: Mapping[str, Callable], program: Sequence[Call]) -> l
     """Every call's output, in order; each call gets fresh copies of its arrays."""
     outputs: list[Any] = []
     for call in program:
-        arguments = [_resolved(a, outputs) for a in copied(list(call.arguments))]
+        arguments = [_resolved(a, outputs, program[0].arguments) for a in copied(list(call.arguments))]
         if call.seed is not None:
             np.random.seed(call.seed)
         outputs.append(functions[call.function](*arguments))
@@ -82,17 +109,21 @@ def perturbed_results(
     out = []
     for group in groups:
         sides: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
-        for index, step in zip(group.indices.tolist(), group.steps.tolist(), strict=True):
+        for k, (index, step) in enumerate(zip(group.indices.tolist(), group.steps.tolist(), strict=True)):
             for side, sign in zip(sides, (1.0, -1.0), strict=True):
                 arguments = list(first.arguments)
                 _move(arguments, group.argument, group.key, int(index), sign * float(step))
+                for other in group.alongside:
+                    arguments[other.argument] = (other.plus if sign > 0 else other.minus)[k]
                 outputs = run_program(functions, [Call(first.function, tuple(arguments), first.seed), *rest])
                 side.append(_real(_item(outputs[result.call], result.item)))
         out.append((_stacked(sides[0]), _stacked(sides[1])))
     return out
 
 
-def _resolved(argument: Any, outputs: list[Any]) -> Any:
+def _resolved(argument: Any, outputs: list[Any], first: Sequence[Any]) -> Any:
+    if isinstance(argument, Argument):
+        return copied(first[argument.position])
     return _item(outputs[argument.call], argument.item) if isinstance(argument, Output) else argument
 
 

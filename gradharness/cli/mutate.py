@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from hypothesis.errors import InvalidArgument
 from rich.console import Console
 
@@ -26,6 +27,10 @@ from gradharness.mutation.campaign import run_campaign
 from gradharness.mutation.engine_mutmut import mutmut_campaign
 from gradharness.mutation.export import save_mutation_testing_elements
 from gradharness.mutation.operators import OPERATORS
+from gradharness.mutation.operators_deep import DEEP_OPERATORS
+from gradharness.mutation.reference_campaign import DEFAULT_EXAMPLES, run_reference_campaign
+from gradharness.mutation.reference_mutmut import reference_mutmut_campaign
+from gradharness.mutation.references import REFERENCES, Reference, reference_of, select_operators_of
 from gradharness.mutation.sensitivity import run_sensitivity
 from gradharness.mutation.target import (
     REFERENCE_LABEL,
@@ -50,7 +55,8 @@ def _operators(_ctx: click.Context, param: click.Parameter, value: str | None) -
     if value is None:
         return None
     names = tuple(n.strip() for n in value.split(",") if n.strip())
-    unknown = [n for n in names if n not in OPERATORS]
+    # Names of another target's table pass here; the command checks them against its target's (--target).
+    unknown = [n for n in names if n not in OPERATORS and n not in DEEP_OPERATORS]
     if unknown:
         raise click.BadParameter(
             f"unknown {', '.join(unknown)}; valid operators are {', '.join(OPERATORS)}", param=param
@@ -164,6 +170,8 @@ def _error_record(kind: str, params: dict, message: str, engine: str = "domain")
     backward = params.get("backward", "backward_propagation_n")
     resolved = str(Path(path).resolve()) if path is not None else None
     target = Target(str(path) if path is not None else REFERENCE_LABEL, resolved, "", backward).describe()
+    if isinstance(params.get("reference"), Reference):
+        target = params["reference"].describe()
     checker_file = str(Path(checker_path).resolve()) if checker_path is not None else None
     checker = CheckerSpec(checker_file, params.get("checker_function", "gradient_check_n")).describe()
     settings = {k: v for k, v in params.items() if isinstance(v, (int, float, str, bool, type(None)))}
@@ -185,8 +193,63 @@ def _targets(params: dict):
     return target, checker_spec(params["checker_path"], params["checker_function"])
 
 
+_EXERCISE_ONLY = {"path": "PATH", "checker_path": "--checker", "layer_sizes": "--layer-sizes",
+                  "forward": "--forward", "backward": "--backward"}  # fmt: skip
+"""Options that name the exercise's network or a file of it: refused with --target NAME."""
+
+
+def _chosen_reference(target_name: str | None, reference_name: str | None) -> Reference | None:
+    """The reference ``--target`` and ``--reference`` name (None: the exercise's campaign)."""
+    if reference_name is None and target_name in (None, "exercise"):
+        return None
+    if target_name == "exercise":
+        raise GradHarnessError(f"--reference {reference_name} is not the exercise's: drop it or give its --target")
+    return reference_of(target_name or REFERENCES[str(reference_name)].target, reference_name)
+
+
+def _given(name: str) -> bool:
+    """Whether the option was given (on the command line or in the environment), not left at its default."""
+    return click.get_current_context().get_parameter_source(name) not in (None, ParameterSource.DEFAULT)
+
+
+def _reference_settings(reference: Reference, params: dict, shrink: bool) -> CampaignSettings:
+    """The settings of a campaign on the reference ``--target`` names; the exercise's own options are refused."""
+    refused = [flag for name, flag in _EXERCISE_ONLY.items() if _given(name)]
+    if refused:
+        raise GradHarnessError(
+            f"--target {reference.target} mutates its built-in {reference.label}: drop {', '.join(refused)}"
+        )
+    select_operators_of(reference, params["operators"])  # an unknown name: one line listing the target's
+    return CampaignSettings(
+        seed=params["seed"],
+        max_examples=params["max_examples"] if _given("max_examples") else DEFAULT_EXAMPLES,
+        check=CheckOptions(epsilon=params["epsilon"], threshold=params["threshold"]),
+        strategy=StrategyOptions(max_units=params["max_units"], max_batch=params["max_batch"]),
+        jobs=params["jobs"] or default_jobs(),
+        timeout=params["timeout"],
+        shrink=shrink,
+        operators=params["operators"],
+    )
+
+
 @click.command()
 @_common
+@click.option(
+    "--target",
+    "target_name",
+    type=click.Choice(["exercise", *dict.fromkeys(r.target for r in REFERENCES.values())]),
+    default=None,
+    help="Mutate this target's built-in reference (deep: the course's L-layer backward functions, "
+    f"{DEFAULT_EXAMPLES} cases per part unless --max-examples); default: the exercise's network.",
+)
+@click.option(
+    "--reference",
+    "reference_name",
+    type=click.Choice(list(REFERENCES)),
+    default=None,
+    help="Which of the target's references (deep: deep, the L-layer model; regularised, the L2 and dropout "
+    "backward passes); default: the target's first.",
+)
 @click.option("--engine", type=click.Choice(["domain", "mutmut", "both"]), default="domain", show_default=True,
               help="gradharness's backprop operators, mutmut's generic ones, or both side by side.")  # fmt: skip
 @click.option("--shrink", is_flag=True, help="Let Hypothesis shrink each killed mutant's counterexample (slower).")
@@ -196,23 +259,42 @@ def _targets(params: dict):
               help="Seconds the whole mutmut run may take.")  # fmt: skip
 @click.option("--all", "show_all", is_flag=True, help="Print every mutant's diff, not only the survivors'.")
 @html_option
-def mutate(engine: str, shrink: bool, mte_path: Path | None, mutmut_timeout: float, show_all: bool, **params) -> None:
+def mutate(
+    target_name: str | None,
+    reference_name: str | None,
+    engine: str,
+    shrink: bool,
+    mte_path: Path | None,
+    mutmut_timeout: float,
+    show_all: bool,
+    **params,
+) -> None:
     """Run deliberately broken variants of the backward pass in PATH (default: the built-in reference) against the checker."""
     err = Console(stderr=True, soft_wrap=True)
-    settings = _settings(params, shrink)
     try:
-        target, checker = _targets(params)
-        reproduce = _reproduce("mutate")
-        if engine != "domain" and not checker.builtin:
-            raise GradHarnessError("--engine mutmut runs with the built-in checker; drop --checker")
-        with progress_bar(err, "mutants", quiet=params["quiet"]) as update:
-            if engine == "domain":
-                record = run_campaign(target, checker, settings, progress=update, reproduce=reproduce)
-            else:
-                record = mutmut_campaign(target, settings, with_domain=engine == "both", progress=update,
-                                         mutmut_timeout=mutmut_timeout, reproduce=reproduce)  # fmt: skip
+        reference = _chosen_reference(target_name, reference_name)
     except GradHarnessError as exc:
         _fail(err, str(exc), _error_record("mutate", params, str(exc), engine), params)
+        return
+    settings = _settings(params, shrink) if reference is None else None
+    try:
+        if reference is not None:
+            settings = _reference_settings(reference, params, shrink)
+            with progress_bar(err, "mutants", quiet=params["quiet"]) as update:
+                if engine == "domain":
+                    record = run_reference_campaign(
+                        reference, settings, progress=update, reproduce=_reproduce("mutate")
+                    )
+                else:
+                    record = reference_mutmut_campaign(reference, settings, with_domain=engine == "both",
+                                                       progress=update, mutmut_timeout=mutmut_timeout,
+                                                       reproduce=_reproduce("mutate"))  # fmt: skip
+            source = reference.source()
+        else:
+            record, source = _exercise_campaign(err, settings, params, engine, mutmut_timeout)
+    except GradHarnessError as exc:
+        described = {**params, "reference": reference}
+        _fail(err, str(exc), _error_record("mutate", described, str(exc), engine), params)
         return
     out = Console(highlight=False, soft_wrap=True)
     if params["quiet"]:
@@ -226,9 +308,27 @@ def mutate(engine: str, shrink: bool, mte_path: Path | None, mutmut_timeout: flo
     write_results(record, params["json_path"])
     if mte_path is not None:
         with writing(mte_path):
-            save_mutation_testing_elements(record, target.source, mte_path)
+            save_mutation_testing_elements(record, source, mte_path)
     write_html(record, params["html_path"])
     sys.exit(record.exit_code)
+
+
+def _exercise_campaign(
+    err: Console, settings: CampaignSettings | None, params: dict, engine: str, mutmut_timeout: float
+) -> tuple[MutateRecord, str]:
+    """The exercise's campaign (the built-in network or a file's backward) and the mutated file's text."""
+    assert settings is not None
+    target, checker = _targets(params)
+    reproduce = _reproduce("mutate")
+    if engine != "domain" and not checker.builtin:
+        raise GradHarnessError("--engine mutmut runs with the built-in checker; drop --checker")
+    with progress_bar(err, "mutants", quiet=params["quiet"]) as update:
+        if engine == "domain":
+            record = run_campaign(target, checker, settings, progress=update, reproduce=reproduce)
+        else:
+            record = mutmut_campaign(target, settings, with_domain=engine == "both", progress=update,
+                                     mutmut_timeout=mutmut_timeout, reproduce=reproduce)  # fmt: skip
+    return record, target.source
 
 
 @click.command()

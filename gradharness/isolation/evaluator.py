@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from gradharness.check.finite_diff import Perturbations, loop_costs
-from gradharness.check.program import Call, Output, Varied, copied, perturbed_results
+from gradharness.check.program import Alongside, Argument, Call, Output, Varied, copied, perturbed_results
 from gradharness.errors import GradHarnessError, exception_name
 from gradharness.isolation.protocol import read_frame, write_frame
 from gradharness.isolation.values import MAX_TEXT, cut, decode_value, encode_value
@@ -60,6 +60,8 @@ _PRELOADED = (
     "locale", "unicodedata", "signal", "select", "selectors", "gradharness.usercode.shims.gc_utils",
     "gradharness.usercode.shims.dnn_utils", "gradharness.usercode.shims.dnn_utils_v2",
     "gradharness.usercode.shims.testCases_v4a",
+    "gradharness.usercode.shims.reg_utils",
+    "gradharness.usercode.shims.testCases",
     "encodings.ascii", "encodings.utf_32", "encodings.unicode_escape", "encodings.raw_unicode_escape",
     "encodings.charmap", "encodings.cp437", "encodings.iso8859_15", "encodings.hex_codec", "encodings.base64_codec",
 )  # fmt: skip
@@ -262,9 +264,12 @@ class Session:
             for s in program
         ]
         groups = [
-            Varied(int(g["argument"][0]), g["argument"][1], np.asarray(g["indices"]), np.asarray(g["steps"]))
+            Varied(
+                int(g["argument"][0]), g["argument"][1], np.asarray(g["indices"]), np.asarray(g["steps"]),
+                tuple(Alongside(int(a[0]), np.asarray(a[1]), np.asarray(a[2])) for a in g.get("alongside") or ()),
+            )
             for g in message["groups"]
-        ]
+        ]  # fmt: skip
         result = Output(*message["result"])
         results = perturbed_results(functions, calls, groups, result)
         return {"results": [[plus, minus] for plus, minus in results]}
@@ -362,9 +367,12 @@ def _seed(value: object) -> int | None:
 
 
 def _program_argument(tree: Any) -> Any:
-    """An argument of a program's call: an earlier call's output where the judge names one."""
+    """An argument of a program's call: an earlier call's output, or the first call's moved argument, where the
+    judge names one."""
     if isinstance(tree, dict) and set(tree) == {"$output"} and isinstance(tree["$output"], list):
         return Output(*tree["$output"])
+    if isinstance(tree, dict) and set(tree) == {"$argument"} and isinstance(tree["$argument"], int):
+        return Argument(tree["$argument"])
     return decode_value(tree)
 
 

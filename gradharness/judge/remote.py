@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from gradharness.check.finite_diff import Perturbations, PerturbedCosts
-from gradharness.check.program import Call, Output, Varied
+from gradharness.check.program import Argument, Call, Output, Varied
 from gradharness.errors import EvaluatorLost, UserRaised
 from gradharness.isolation.client import Evaluator
 from gradharness.isolation.protocol import ProtocolError
@@ -287,6 +287,8 @@ def _argument_tree(value: Any) -> Any:
         return {"$held": value.id}
     if isinstance(value, Output):
         return {"$output": [value.call, value.item]}
+    if isinstance(value, Argument):
+        return {"$argument": value.position}
     return encode_value(value)
 
 
@@ -302,11 +304,11 @@ def _write_back_tree(target: Any, value: Any) -> None:
                 _write_back(target[key], item)
             else:
                 target[key] = item
-    elif isinstance(target, list) and isinstance(value, list) and len(target) == len(value):
+    elif isinstance(target, (list, tuple)) and isinstance(value, (list, tuple)) and len(target) == len(value):
         for index, item in enumerate(value):
-            if isinstance(target[index], (np.ndarray, dict, list)):
+            if isinstance(target[index], (np.ndarray, dict, list, tuple)):
                 _write_back_tree(target[index], item)
-            else:
+            elif isinstance(target, list):  # a tuple's arrays are written into; its other items stay
                 target[index] = item
 
 
@@ -380,7 +382,12 @@ class RemotePrograms:
                 for c in program
             ],
             "groups": [
-                {"argument": [g.argument, g.key], "indices": np.asarray(g.indices), "steps": np.asarray(g.steps)}
+                {
+                    "argument": [g.argument, g.key],
+                    "indices": np.asarray(g.indices),
+                    "steps": np.asarray(g.steps),
+                    "alongside": [[a.argument, np.asarray(a.plus), np.asarray(a.minus)] for a in g.alongside],
+                }
                 for g in groups
             ],
             "result": [result.call, result.item],

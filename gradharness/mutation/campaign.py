@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from gradharness.errors import GradHarnessError
 from gradharness.model import network
@@ -248,9 +249,15 @@ def evaluate_mutants(
     return [_evaluation(r, prepared.job.timeout) for r in results]
 
 
+class Described(Protocol):
+    """What a results file says of what was mutated, or of the checker: a target, a reference, a CheckerSpec."""
+
+    def describe(self) -> dict[str, Any]: ...
+
+
 def assemble(
-    target: Target,
-    checker: CheckerSpec,
+    target: Described,
+    checker: Described,
     settings: CampaignSettings,
     engine: str,
     harness: HarnessRecord | None,

@@ -62,6 +62,20 @@ FUNCTION = "backward_propagation_n"
 MUTANT_PATTERN = f"gradharness.model.network.x_{FUNCTION}__mutmut_*"
 """mutmut mutates every function of network.py; only the backward pass's mutants are run."""
 
+Patterns = str | tuple[str, ...]
+"""One mutmut mutant-name pattern, or several (``mutmut run`` takes each)."""
+
+
+def mutmut_config(module_path: str, suite: str) -> dict[str, list[str]]:
+    """A ``[tool.mutmut]`` table as MUTMUT_CONFIG's, mutating ``module_path`` and testing with ``suite``."""
+    return {**MUTMUT_CONFIG, "only_mutate": [module_path], "pytest_add_cli_args_test_selection": [suite]}
+
+
+def mutant_patterns(module: str, functions: tuple[str, ...]) -> tuple[str, ...]:
+    """The mutant-name patterns of ``functions`` of the importable ``module`` (mutmut mutates all its functions)."""
+    return tuple(f"{module}.x_{function}__mutmut_*" for function in functions)
+
+
 # mutmut's exit codes (mutmut/stats.py): 1 and 3 a test failed; 0 all passed; the rest timeouts, signals, no tests.
 _KILLED = {1, 3}
 _SURVIVED = {0}
@@ -80,6 +94,7 @@ class MutmutResult:
     exit_code: int | None
     seconds: float
     function_source: str
+    function: str = FUNCTION  # the function it is a mutant of
 
 
 @dataclass(frozen=True)
@@ -98,49 +113,67 @@ def config_toml(config: dict[str, list[str]] = MUTMUT_CONFIG) -> str:
     return "\n".join(lines) + "\n"
 
 
-def scratch_project(folder: Path) -> Path:
+def scratch_project(folder: Path, config: dict[str, list[str]] = MUTMUT_CONFIG) -> Path:
     """A copy of the gradharness and strategies packages with the mutmut configuration, in ``folder``."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "mutants")
     shutil.copytree(Path(gradharness.__file__).parent, folder / "gradharness", ignore=ignore)
     shutil.copytree(Path(strategies.__file__).parent, folder / "strategies", ignore=ignore)
-    (folder / "pyproject.toml").write_text(config_toml(), encoding="utf-8")
+    (folder / "pyproject.toml").write_text(config_toml(config), encoding="utf-8")
     return folder
 
 
-def mutmut_progress(folder: Path, pattern: str = MUTANT_PATTERN) -> tuple[int, int | None]:
+def _mutated(folder: Path, config: dict[str, list[str]]) -> Path:
+    """Where mutmut writes its copy of the mutated module (its results file beside it, ``.meta`` added)."""
+    return folder / "mutants" / config["only_mutate"][0]
+
+
+def _matches(name: str, pattern: Patterns) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in ((pattern,) if isinstance(pattern, str) else pattern))
+
+
+def mutmut_progress(
+    folder: Path, pattern: Patterns = MUTANT_PATTERN, config: dict[str, list[str]] = MUTMUT_CONFIG
+) -> tuple[int, int | None]:
     """How many of the mutants ``pattern`` names mutmut has run in ``folder``, of how many (None: not generated yet).
 
     Read from the results file mutmut rewrites after each mutant; a file caught half written
     counts as not there yet.
     """
-    meta_path = folder / "mutants" / "gradharness" / "model" / "network.py.meta"
+    meta_path = _mutated(folder, config).with_name(_mutated(folder, config).name + ".meta")
     try:
         codes = json.loads(meta_path.read_text(encoding="utf-8")).get("exit_code_by_key", {})
-        ours = [code for name, code in codes.items() if fnmatch.fnmatchcase(name, pattern)]
+        ours = [code for name, code in codes.items() if _matches(name, pattern)]
     except (OSError, ValueError, AttributeError):
         return 0, None
     return sum(code is not None for code in ours), len(ours)
 
 
-def _report(progress: Progress | None, folder: Path, pattern: str) -> None:
+def _report(progress: Progress | None, folder: Path, pattern: Patterns, config: dict[str, list[str]]) -> None:
     if progress is not None:
-        done, total = mutmut_progress(folder, pattern)
+        done, total = mutmut_progress(folder, pattern, config)
         progress(done, total, "mutmut run" if total is not None else "mutmut: generating mutants")
 
 
-def _wait(process: subprocess.Popen, folder: Path, pattern: str, timeout: float, progress: Progress | None) -> None:
+def _wait(
+    process: subprocess.Popen,
+    folder: Path,
+    pattern: Patterns,
+    timeout: float,
+    progress: Progress | None,
+    config: dict[str, list[str]] = MUTMUT_CONFIG,
+) -> None:
     """Wait for mutmut within ``timeout`` seconds, telling ``progress`` how far it got; kill it on any way out."""
     deadline = time.monotonic() + timeout
     try:
         while True:
             try:
                 process.wait(timeout=min(_POLL_SECONDS, max(deadline - time.monotonic(), 0.0)))
-                _report(progress, folder, pattern)  # the last count: the bar ends full
+                _report(progress, folder, pattern, config)  # the last count: the bar ends full
                 return
             except subprocess.TimeoutExpired:
                 if time.monotonic() >= deadline:
                     raise
-            _report(progress, folder, pattern)
+            _report(progress, folder, pattern, config)
     except subprocess.TimeoutExpired:
         kill(process)
         raise GradHarnessError(f"mutmut did not finish within {timeout:g} s (see --mutmut-timeout)") from None
@@ -154,35 +187,41 @@ def run_mutmut(
     max_examples: int = 100,
     jobs: int = 2,
     timeout: float = 600.0,
-    pattern: str = MUTANT_PATTERN,
+    pattern: Patterns = MUTANT_PATTERN,
     keep: Path | None = None,
     progress: Progress | None = None,
+    config: dict[str, list[str]] = MUTMUT_CONFIG,
+    functions: tuple[str, ...] = (FUNCTION,),
+    variables: dict[str, str] | None = None,
 ) -> MutmutRun:
     """Run ``mutmut run`` on the reference backward in a scratch project; bounded by ``timeout`` seconds.
 
     ``progress(done, total, what)`` is called about twice a second while mutmut runs (see
-    :func:`mutmut_progress`).
+    :func:`mutmut_progress`). ``config`` names the module mutated and the suite; the mutants of ``functions``
+    (those ``pattern`` names) are read back; ``variables`` are set in mutmut's environment (for its suite).
     """
     folder = Path(tempfile.mkdtemp(prefix="gradharness-mutmut-")) if keep is None else Path(keep)
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        scratch_project(folder) if not (folder / "gradharness").exists() else None
+        scratch_project(folder, config) if not (folder / "gradharness").exists() else None
         log_path = folder / "mutmut.log"
-        environment = {**os.environ, EXAMPLES_VARIABLE: str(max_examples), "PYTHONDONTWRITEBYTECODE": "1"}
+        environment = {**os.environ, **(variables or {}), EXAMPLES_VARIABLE: str(max_examples),
+                       "PYTHONDONTWRITEBYTECODE": "1"}  # fmt: skip
         started = time.perf_counter()
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-c", _RUNNER, "run", "--max-children", str(jobs), pattern],
+                [sys.executable, "-c", _RUNNER, "run", "--max-children", str(jobs),
+                 *((pattern,) if isinstance(pattern, str) else pattern)],
                 cwd=folder, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=environment, start_new_session=True,
             )  # fmt: skip
-            _wait(process, folder, pattern, timeout, progress)
+            _wait(process, folder, pattern, timeout, progress, config)
         seconds = time.perf_counter() - started
         log_text = log_path.read_text(encoding="utf-8", errors="replace")
         if process.returncode != 0:
             tail = " ".join(log_text.strip().splitlines()[-3:])[-300:]
             raise GradHarnessError(f"mutmut run exited with code {process.returncode}: {tail}")
-        return MutmutRun(_read_results(folder), seconds, _reported_rate(log_text), log_text)
+        return MutmutRun(_read_results(folder, config, functions), seconds, _reported_rate(log_text), log_text)
     finally:
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -193,57 +232,65 @@ def _reported_rate(log: str) -> float | None:
     return float(match[-1]) if match else None
 
 
-def _read_results(folder: Path) -> tuple[MutmutResult, ...]:
-    meta_path = folder / "mutants" / "gradharness" / "model" / "network.py.meta"
-    mutated_path = folder / "mutants" / "gradharness" / "model" / "network.py"
+def _read_results(
+    folder: Path, config: dict[str, list[str]] = MUTMUT_CONFIG, functions: tuple[str, ...] = (FUNCTION,)
+) -> tuple[MutmutResult, ...]:
+    mutated_path = _mutated(folder, config)
+    meta_path = mutated_path.with_name(mutated_path.name + ".meta")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         mutated = mutated_path.read_text(encoding="utf-8")
     except (OSError, json.JSONDecodeError) as exc:
         raise GradHarnessError(f"mutmut left no readable results in {meta_path.parent}: {exc}") from None
-    sources = _function_sources(mutated)
+    sources = _function_sources(mutated, functions)
+    names = "|".join(re.escape(f) for f in functions)
     results = []
     for name, code in meta.get("exit_code_by_key", {}).items():
         local = name.rpartition(".")[2]
-        match = re.fullmatch(rf"x_{FUNCTION}__mutmut_(\d+)", local)
+        match = re.fullmatch(rf"x_({names})__mutmut_(\d+)", local)
         if match is None or code is None or local not in sources:
             continue  # another function's mutant, or one mutmut did not run
-        renamed = re.sub(rf"^def {re.escape(local)}\(", f"def {FUNCTION}(", sources[local], count=1)
-        results.append(
-            MutmutResult(
-                name, int(match.group(1)), code, float(meta.get("durations_by_key", {}).get(name, 0.0)), renamed
-            )
-        )
-    return tuple(sorted(results, key=lambda r: r.number))
+        function = match.group(1)
+        renamed = re.sub(rf"^def {re.escape(local)}\(", f"def {function}(", sources[local], count=1)
+        seconds = float(meta.get("durations_by_key", {}).get(name, 0.0))
+        results.append(MutmutResult(name, int(match.group(2)), code, seconds, renamed, function))
+    order = {function: index for index, function in enumerate(functions)}
+    return tuple(sorted(results, key=lambda r: (order[r.function], r.number)))
 
 
-def _function_sources(text: str) -> dict[str, str]:
+def _function_sources(text: str, functions: tuple[str, ...] = (FUNCTION,)) -> dict[str, str]:
     # Slicing lines, not ast.get_source_segment: that rescans the text per node (quadratic on
     # mutmut's file of a few hundred functions). Top-level defs start at column 0.
     tree = ast.parse(text)
     lines = text.splitlines(keepends=True)
+    prefixes = tuple(f"x_{function}__mutmut_" for function in functions)
     return {
         node.name: "".join(lines[node.lineno - 1 : node.end_lineno]).rstrip("\n")
         for node in tree.body
-        if isinstance(node, ast.FunctionDef) and node.name.startswith(f"x_{FUNCTION}__mutmut_")
+        if isinstance(node, ast.FunctionDef) and node.name.startswith(prefixes)
     }
 
 
 def as_mutant(result: MutmutResult, target: Target) -> Mutant:
     """A mutmut mutant in our Mutant form: the file's text with the function replaced, and its diff."""
-    tree = ast.parse(target.source)
-    function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == FUNCTION)
-    lines = target.source.split("\n")
+    return mutmut_mutant(result, target.source, target.label)
+
+
+def mutmut_mutant(result: MutmutResult, source: str, label: str, prefix: str = "mutmut") -> Mutant:
+    """:func:`as_mutant` for any file's text (``source``, named ``label`` in diffs); its id ``{prefix}-{number}``."""
+    tree = ast.parse(source)
+    function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == result.function)
+    lines = source.split("\n")
     first, last = function.lineno, function.end_lineno or function.lineno
     mutated = lines[: first - 1] + result.function_source.split("\n") + lines[last:]
-    diff = unified_diff(lines, mutated, target.label)
+    diff = unified_diff(lines, mutated, label)
     changed = next((i for i, (a, b) in enumerate(zip(lines, mutated, strict=False)) if a != b), first - 1)
     before, after = lines[changed] if changed < len(lines) else "", mutated[changed] if changed < len(mutated) else ""
     start = next(
         (i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b), min(len(before), len(after))
     )
     return Mutant(
-        id=f"mutmut-{result.number}",
+        id=f"{prefix}-{result.number}",
         operator="mutmut",
         line=changed + 1,
         column=start + 1,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import difflib
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gradharness.errors import GradHarnessError
 from gradharness.mutation.operators import Operator, Replacement, Scope, select_operators
@@ -113,7 +113,9 @@ def _needs_parentheses(new: ast.AST, old: ast.AST, parent: ast.AST | None) -> bo
         return inner < outer or (inner == outer and parent.right is old)
     if isinstance(parent, ast.Compare):
         return not isinstance(new, ast.BinOp)
-    return isinstance(parent, (ast.UnaryOp, ast.Attribute, ast.Subscript, ast.Await, ast.Starred)) or (
+    if isinstance(parent, ast.Subscript):
+        return parent.value is old  # an index needs none: caches[l + 1]
+    return isinstance(parent, (ast.UnaryOp, ast.Attribute, ast.Await, ast.Starred)) or (
         isinstance(parent, ast.Call) and parent.func is old
     )
 
@@ -131,17 +133,29 @@ def _char_column(lines: list[str], line: int, byte_column: int) -> int:
     return len(lines[line - 1].encode("utf-8")[:byte_column].decode("utf-8", errors="replace"))
 
 
+def _string_in_quotes_of(new: ast.AST, old_text: str) -> str | None:
+    """A string constant written with the quotes of the text it replaces (``"relu"`` for ``"sigmoid"``)."""
+    if not (isinstance(new, ast.Constant) and isinstance(new.value, str)):
+        return None
+    quote = old_text[:1]
+    if quote not in ("'", '"') or any(c in new.value for c in (quote, "\\", "\n")):
+        return None
+    return quote + new.value + quote
+
+
 def _edit(lines: list[str], old: ast.AST, new: ast.AST, scope: Scope) -> _Edit:
     text = ast.unparse(new)
     if _needs_parentheses(new, old, scope.parent(old)):
         text = f"({text})"
-    return _Edit(
+    edit = _Edit(
         old.lineno,  # type: ignore[attr-defined]
         _char_column(lines, old.lineno, old.col_offset),  # type: ignore[attr-defined]
         old.end_lineno,  # type: ignore[attr-defined]
         _char_column(lines, old.end_lineno, old.end_col_offset),  # type: ignore[attr-defined]
         text,
     )
+    quoted = _string_in_quotes_of(new, _span_text(lines, edit))
+    return edit if quoted is None else replace(edit, text=quoted)
 
 
 def _apply(lines: list[str], edits: list[_Edit]) -> list[str]:

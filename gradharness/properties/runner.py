@@ -570,6 +570,7 @@ class PropertyTest:
     strategy: st.SearchStrategy
     check: Callable[[Any], CaseOutcome]
     small: Callable[[Any], bool]
+    block_prefix: str = ""  # how the record's wrong-block counts name this test's blocks ("relu_backward's dZ")
 
 
 def _test_failures(
@@ -590,7 +591,9 @@ def _test_failures(
             outcome = test.check(case)
         except PropertyFailure as failure:
             held = order[: order.index(failure.prop)] if failure.prop in order else ()
-            wrong = tuple(failure.check.wrong_blocks) if failure.check is not None else ()
+            wrong = (
+                tuple(test.block_prefix + b for b in failure.check.wrong_blocks) if failure.check is not None else ()
+            )
             tally.calls[index] = _Call((*held, failure.prop), failure.prop, None, wrong)
             tally.note_failure(index, failure)
             shrinking.failing(test.small(case))

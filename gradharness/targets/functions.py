@@ -29,11 +29,16 @@ class FunctionSpec:
 
 @dataclass(frozen=True)
 class Part:
-    """Functions checked together: ``required`` must all be in the file; ``optional`` are used when they are."""
+    """Functions checked together: ``required`` must all be in the file; ``optional`` are used when they are.
+
+    ``alone``: whether the part by itself makes a file implement the target (False for helpers other programs
+    define too, such as a ``relu_backward``: checked when the file implements the target by another part).
+    """
 
     name: str
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
+    alone: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,12 @@ class TargetSpec:
         return tuple(f.name for f in self.functions)
 
     def parts_in(self, defined: set[str] | frozenset[str]) -> list[Part]:
-        """The parts whose required functions are all ``defined``."""
-        return [part for part in self.parts if set(part.required) <= defined]
+        """The parts whose required functions are all ``defined``, when one of them makes a file implement the
+        target by itself (none otherwise)."""
+        parts = [part for part in self.parts if set(part.required) <= defined]
+        return parts if any(part.alone for part in parts) else []
 
     def looked_for(self) -> str:
         """What a file must define to implement this target, in words: ``A and B, C or D``."""
-        parts = [" and ".join(part.required) for part in self.parts]
+        parts = [" and ".join(part.required) for part in self.parts if part.alone]
         return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} or {parts[-1]}"

@@ -208,7 +208,8 @@ def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunct
     or a renamed network pair is an error."""
     label = Path(getattr(module, "__file__", None) or f"{module.__name__}.py").name
     others = target_functions(module)
-    if others and not _has_exercise(module, names):
+    claimed = {name for functions in others.values() for name in functions}
+    if others and not _has_exercise(module, names, claimed):
         return FoundFunctions(None, None, names, not_checked=incomplete_parts(module), targets=others)
 
     def get(name: str) -> Callable | None:
@@ -259,7 +260,12 @@ def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunct
     )
 
 
-def _has_exercise(module: types.ModuleType, names: FunctionNames) -> bool:
-    """Whether the file defines any of the exercise's functions under the names asked for."""
-    wanted = (names.forward_n, names.backward_n, names.forward_1d, names.backward_1d)
-    return any(callable(getattr(module, name, None)) for name in wanted)
+def _has_exercise(module: types.ModuleType, names: FunctionNames, claimed: set[str]) -> bool:
+    """Whether the file itself defines any of the exercise's functions under the names asked for, other than those
+    another target it implements claims: the regularisation exercise's ``forward_propagation(X, parameters)`` is not
+    the 1-D model's (nor then is a ``backward_propagation`` beside it), nor is a ``backward_propagation`` the file
+    imports from ``reg_utils``."""
+    pairs = ((names.forward_n, names.backward_n), (names.forward_1d, names.backward_1d))
+    wanted = [name for pair in pairs if not claimed & set(pair) for name in pair]
+    own = _own_functions(module)
+    return any(name in own for name in wanted)

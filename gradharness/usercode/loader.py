@@ -28,6 +28,7 @@ from pathlib import Path
 
 from gradharness.errors import Interrupt, UserCodeError
 from gradharness.settings import FunctionNames
+from gradharness.targets.deep.functions import REGULARISATION_NOTEBOOK
 from gradharness.usercode.discover import FoundFunctions, find_functions
 from gradharness.usercode.imports import bound_names, imported_modules, is_import, statement_text
 from gradharness.usercode.missing import (
@@ -51,7 +52,12 @@ _SHIMS = {
     "dnn_utils": ("gradharness.usercode.shims.dnn_utils", _ACTIVATIONS),
     "dnn_utils_v2": ("gradharness.usercode.shims.dnn_utils_v2", _ACTIVATIONS),
     "testCases_v4a": ("gradharness.usercode.shims.testCases_v4a", "the course's seeded test cases"),
+    "reg_utils": ("gradharness.usercode.shims.reg_utils", "the course's 3-layer network, its cost and helpers"),
+    "testCases": ("gradharness.usercode.shims.testCases", "the regularisation notebook's seeded test cases"),
 }
+_SHIMS_FOR = {"reg_utils": REGULARISATION_NOTEBOOK, "testCases": REGULARISATION_NOTEBOOK}
+"""Shims supplied only to a file that defines one of these functions (other notebooks ship a testCases.py of their
+own, and their files' failed imports of these modules are theirs to report)."""
 
 
 @dataclass
@@ -77,9 +83,14 @@ def _install_shims(tree: ast.Module, folder: Path) -> list[str]:
     imported = {
         name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.stmt) for name in imported_modules(node)
     }
+    defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
     notes = []
     for name, (shim, what) in _SHIMS.items():
+        if getattr(sys.modules.get(name), "__name__", None) == shim:
+            del sys.modules[name]  # supplied to an earlier file: this one gets it only where it would itself
         if name not in imported or (folder / f"{name}.py").exists() or (folder / name / "__init__.py").exists():
+            continue
+        if name in _SHIMS_FOR and not defined & set(_SHIMS_FOR[name]):
             continue
         sys.modules[name] = importlib.import_module(shim)
         notes.append(f"{name}.py is not beside the file: using gradharness's compatible {name} ({what})")

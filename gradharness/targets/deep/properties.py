@@ -63,18 +63,29 @@ MODEL_ORDER = (
 )
 """The model's properties in the order a case checks them."""
 
-FAILURES: dict[DeepProperty, type[PropertyFailure]] = {
-    prop: type(f"{prop.name.title().replace('_', '')}Failure", (PropertyFailure,), {"prop": prop})
-    for prop in DeepProperty
-}
+FAILURES: dict[Enum, type[PropertyFailure]] = {}
 """One exception type per property, so Hypothesis shrinks each distinct bug on its own."""
 
 
-def _fail(prop: DeepProperty, message: str, kind: FailureKind, case: Any, check: GradientCheckResult | None = None):
+def register_failures(properties: type[Enum]) -> None:
+    """One exception type for each of ``properties`` (the deep target's, or those of its other parts' modules),
+    raised by the helpers here for it."""
+    FAILURES.update(
+        {
+            prop: type(f"{prop.name.title().replace('_', '')}Failure", (PropertyFailure,), {"prop": prop})
+            for prop in properties
+        }
+    )
+
+
+register_failures(DeepProperty)
+
+
+def _fail(prop: Enum, message: str, kind: FailureKind, case: Any, check: GradientCheckResult | None = None):
     return FAILURES[prop](message, kind, case, check)
 
 
-def _called(prop: DeepProperty, case: Any, name: str, function: Callable, *arguments: Any) -> Any:
+def _called(prop: Enum, case: Any, name: str, function: Callable, *arguments: Any) -> Any:
     """``function(*arguments)``; whatever the user's code raises is ``prop``'s failure (CRASHED)."""
     try:
         return function(*arguments)
@@ -86,7 +97,7 @@ def _called(prop: DeepProperty, case: Any, name: str, function: Callable, *argum
         raise _fail(prop, describe_exception(name, exc), FailureKind.CRASHED, case) from None
 
 
-def _pair(prop: DeepProperty, case: Any, name: str, returned: object, what: str) -> tuple[Any, Any]:
+def _pair(prop: Enum, case: Any, name: str, returned: object, what: str) -> tuple[Any, Any]:
     if not isinstance(returned, (tuple, list)) or len(returned) != 2:
         raise _fail(prop, f"{name} returned {type(returned).__name__}, expected {what}", FailureKind.MALFORMED, case)
     return returned[0], returned[1]
@@ -98,7 +109,7 @@ def _close(value: np.ndarray, expected: np.ndarray, scale: float) -> bool:
     return value.shape == expected.shape and bool(np.all(np.abs(value - expected) <= tolerance))
 
 
-def _activation_output(prop: DeepProperty, case: Any, name: str, value: object, expected: np.ndarray, what: str):
+def _activation_output(prop: Enum, case: Any, name: str, value: object, expected: np.ndarray, what: str):
     """A forward's returned array checked against the reference's ``expected`` (shape and values)."""
     array = gradient_array(
         name, value, expected.shape, failure=FAILURES[prop], case=case, expected=f"for {case.describe()}"
@@ -160,17 +171,8 @@ def _as_costs(results: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 
 def _activation_costs(layer: int, A: np.ndarray, case: deep.DeepCase, group: Perturbations) -> tuple:
-    parameters = case.copy_parameters()
     assert group.indices is not None and group.steps is not None
-    sides = []
-    for sign in (1.0, -1.0):
-        costs = []
-        for index, step in zip(group.indices.tolist(), group.steps.tolist(), strict=True):
-            moved = np.array(A, dtype=np.float64, copy=True)
-            moved.reshape(-1)[index] += sign * step
-            costs.append(deep.activation_cost(layer, moved, parameters, case.Y))
-        sides.append(np.asarray(costs, dtype=np.float64))
-    return sides[0], sides[1]
+    return deep.activation_costs(layer, A, case.parameters, case.Y, group.indices, group.steps)
 
 
 def model_gradients(returned: object, case: deep.DeepCase) -> dict[str, np.ndarray]:
@@ -238,9 +240,7 @@ def _model_matches(case: deep.DeepCase, AL: np.ndarray, reference_AL: np.ndarray
         raise _fail(prop, message, FailureKind.WRONG, case)
 
 
-def _unchanged(
-    prop: DeepProperty, case: Any, given: Mapping[str, Any], pristine: Mapping[str, Any], during: str
-) -> None:
+def _unchanged(prop: Enum, case: Any, given: Mapping[str, Any], pristine: Mapping[str, Any], during: str) -> None:
     for label, before in pristine.items():
         if not unchanged(before, given[label]):
             message = f"{label} was modified in place during {during}"
@@ -320,7 +320,7 @@ def _model_agreement(
     return result
 
 
-def _finite(prop: DeepProperty, gradients: Mapping[str, np.ndarray], case: Any) -> None:
+def _finite(prop: Enum, gradients: Mapping[str, np.ndarray], case: Any) -> None:
     for name, value in gradients.items():
         if not np.all(np.isfinite(value)):
             index = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
@@ -377,7 +377,10 @@ def _block_cache(prop: DeepProperty, fns: TargetFunctions, case: deep.BlockCase)
     if forward not in fns.functions:
         return course, inputs
     returned = _called(prop, case, forward, fns.functions[forward], *arguments)
-    output, cache = _pair(prop, case, forward, returned, "(output, cache)")
+    if isinstance(returned, (tuple, list)) and len(returned) == 2:
+        output, cache = returned
+    else:  # a forward that makes no cache (the exercise's relu): the course's cache, on its output's inputs
+        output, cache = returned, course
     _activation_output(prop, case, forward, output, expected, what)
     return cache, inputs
 

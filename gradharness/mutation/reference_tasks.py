@@ -1,0 +1,302 @@
+"""Worker side of a reference's campaign: build one variant of the reference's functions and run its target's tests.
+
+A variant is the reference module with one function's source replaced (a mutant), or with the planted
+bugs, or unchanged. Every mutated function is re-created over one copy of the module's globals, so a
+mutant of ``relu_backward`` is also what ``linear_activation_backward`` and ``L_model_backward`` call.
+The variant's functions, with the reference's forward functions, are judged by the target's property
+tests (:func:`gradharness.properties.runner.run_tests`), as ``gradharness check`` judges a file:
+killed means some property failed.
+
+A survivor is only believed equivalent when every call the tests made of a mutated function returned
+exactly what the reference returns on a copy of the same arguments, bit for bit, on the campaign's
+cases and on a second draw (another seed).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import copy
+import importlib
+import os
+import time
+import types
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from gradharness.errors import GradHarnessError
+from gradharness.mutation.evaluate import Evaluation
+from gradharness.mutation.references import Planted, Reference
+from gradharness.mutation.tasks import TaskTimeout, time_limit
+from gradharness.properties.runner import RunFindings, run_tests
+from gradharness.records.status import FailureKind, KillKind, MutantStatus
+from gradharness.settings import RunSettings
+from gradharness.targets.registry import TARGETS
+from gradharness.targets.target import TargetFunctions
+
+_CRASHES = (FailureKind.CRASHED, FailureKind.MALFORMED)
+
+
+@dataclass(frozen=True)
+class ReferenceJob:
+    """What every variant of one campaign shares: the reference, the tests' settings, the second draw's."""
+
+    reference: Reference
+    run: RunSettings
+    probe: RunSettings  # the second draw a survivor must also agree on to be believed equivalent
+    timeout: float
+
+
+@dataclass(frozen=True)
+class ReferenceVariant:
+    """One variant: a mutant's function source (``function`` at ``line``), the planted bugs, or the reference."""
+
+    id: str
+    parts: tuple[str, ...]  # the target's parts to run (those the change can reach)
+    function: str | None = None
+    source: str | None = None
+    line: int = 1
+    planted: bool = False
+
+
+def _scaled_returns(function: Callable, planted: Planted) -> Callable:
+    """``function`` with the planted factors applied to the items it returns."""
+
+    def planted_bugs(*arguments: Any) -> Any:
+        returned = function(*arguments)
+        items = dict(returned) if isinstance(returned, Mapping) else list(returned)
+        for item, factor in planted.factors:
+            items[item] = items[item] * factor  # type: ignore[index]
+        return items if isinstance(returned, Mapping) else tuple(items)
+
+    return planted_bugs
+
+
+def _rebound(function: Callable, namespace: dict[str, Any]) -> Callable:
+    """The same code with ``namespace`` as its globals (so it calls the variant's functions)."""
+    assert isinstance(function, types.FunctionType)
+    rebound = types.FunctionType(
+        function.__code__, namespace, function.__name__, function.__defaults__, function.__closure__
+    )
+    rebound.__kwdefaults__ = function.__kwdefaults__
+    rebound.__doc__ = function.__doc__
+    return rebound
+
+
+def variant_namespace(reference: Reference, variant: ReferenceVariant) -> dict[str, Any]:
+    """The module's globals with the variant's change, every mutated function re-created over them."""
+    module = importlib.import_module(reference.module)
+    namespace = dict(vars(module))
+    changed: set[str] = set()
+    if variant.source is not None:
+        assert variant.function is not None
+        tree = ast.parse(variant.source)
+        ast.increment_lineno(tree, variant.line - 1)  # tracebacks point at the file's lines
+        exec(compile(tree, reference.label, "exec"), namespace)
+        changed.add(variant.function)
+    if variant.planted:
+        planted = reference.planted
+        for name in planted.functions:
+            namespace[name] = _scaled_returns(getattr(module, name), planted)
+            changed.add(name)
+    for name in reference.functions:
+        if name not in changed:
+            namespace[name] = _rebound(getattr(module, name), namespace)
+    return namespace
+
+
+ROUNDING_ULPS = 64
+"""Results agree "to rounding" when every entry is within this many units in the last place of its array's largest
+entry: the same function computed in another order (``np.exp(+Z)`` for ``1 - sigmoid``'s symmetric product)."""
+
+
+SAME_RESULTS = "bit for bit"
+SAME_TO_ROUNDING = f"to rounding (every entry within {ROUNDING_ULPS} units in the last place of its array's largest)"
+"""How an equivalent candidate's results agreed with the reference's: its Evaluation's message."""
+
+
+class Comparison:
+    """Counts the calls of a variant's functions and whether each returned what the reference returns."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.differed: set[str] = set()  # functions whose result differed beyond rounding
+        self.rounded: set[str] = set()  # functions whose result agreed only to rounding
+
+    @property
+    def identical(self) -> bool:
+        """Every call (there was at least one) returned the reference's result, at least to rounding."""
+        return self.calls > 0 and not self.differed
+
+    @property
+    def exact(self) -> bool:
+        """Every call returned the reference's result bit for bit."""
+        return self.identical and not self.rounded
+
+    def twin(self, name: str, mine: Callable, reference: Callable) -> Callable:
+        """``mine``, also checked against ``reference`` on a copy of the same arguments at each call."""
+
+        def compared(*arguments: Any) -> Any:
+            copies = copy.deepcopy(arguments)
+            result = mine(*arguments)  # whatever it raises is the tests' finding
+            self.calls += 1
+            try:
+                expected = reference(*copies)
+            except Exception:  # the reference fails where the variant did not: that is a difference
+                self.differed.add(name)
+                return result
+            if not same(result, expected):
+                (self.rounded if same(result, expected, ulps=ROUNDING_ULPS) else self.differed).add(name)
+            return result
+
+        return compared
+
+
+def _same_arrays(a: np.ndarray, b: np.ndarray, ulps: int) -> bool:
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if ulps == 0 or a.dtype.kind not in "fc":
+        try:
+            return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+        except TypeError:
+            return bool(np.array_equal(a, b))
+    finite = np.isfinite(b)
+    if not (np.array_equal(finite, np.isfinite(a)) and np.array_equal(a[~finite], b[~finite], equal_nan=True)):
+        return False
+    scale = float(np.max(np.abs(b[finite]), initial=0.0))
+    return bool(np.all(np.abs(a[finite] - b[finite]) <= ulps * np.finfo(b.dtype).eps * scale))
+
+
+def same(a: object, b: object, *, ulps: int = 0) -> bool:
+    """Equal results, item by item: arrays of one dtype and shape, bit for bit (NaN where NaN) or, with ``ulps``,
+    within that many units in the last place of the array's largest entry; dict keys as the targets read them
+    (in either letter case)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and _same_arrays(a, b, ulps)
+    if isinstance(a, Mapping):
+        if not isinstance(b, Mapping):
+            return False
+        mine, theirs = ({str(k).lower(): v for k, v in m.items()} for m in (a, b))
+        return (
+            len(mine) == len(a)
+            and list(mine) == list(theirs)
+            and all(same(mine[k], theirs[k], ulps=ulps) for k in mine)
+        )
+    if isinstance(a, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y, ulps=ulps) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float):
+        close = ulps > 0 and abs(a - b) <= ulps * float(np.finfo(float).eps) * abs(b)
+        return bool((np.isnan(a) and np.isnan(b)) or a == b or close)
+    return type(a) is type(b) and a == b
+
+
+def variant_functions(
+    reference: Reference, variant: ReferenceVariant, comparison: Comparison | None = None
+) -> dict[str, Callable]:
+    """Every function of the target: the variant's mutated ones (each a twin when ``comparison``), the module's rest."""
+    module = importlib.import_module(reference.module)
+    names = TARGETS[reference.target].spec.names
+    functions = {name: getattr(module, name) for name in names if hasattr(module, name)}
+    if variant.source is None and not variant.planted:
+        return functions
+    namespace = variant_namespace(reference, variant)
+    for name in reference.functions:
+        mine = namespace[name]
+        functions[name] = comparison.twin(name, mine, getattr(module, name)) if comparison is not None else mine
+    return functions
+
+
+def findings_of(
+    reference: Reference, functions: Mapping[str, Callable], parts: tuple[str, ...], run: RunSettings
+) -> RunFindings:
+    """The target's property tests of ``parts`` on these functions, part by part, up to the first part that fails.
+
+    A kill needs one failing property; the parts after it would only make the same finding slower.
+    """
+    tests = TARGETS[reference.target].tests
+    assert tests is not None
+    findings: RunFindings | None = None
+    for part in parts:
+        found = run_tests(tests(TargetFunctions.in_process(functions, (part,)), run), run)
+        findings = found if findings is None else findings.merged(found)
+        if found.failures:
+            break
+    if findings is None:
+        raise GradHarnessError("a variant must run at least one part of its target")
+    return findings
+
+
+def evaluation_of(findings: RunFindings, identical: bool, seconds: float) -> Evaluation:
+    """An Evaluation of the tests' findings: killed when a property found a wrong value, crashed when only crashes."""
+    failures = findings.failures
+    wrong = [f for f in failures if f.kind not in _CRASHES]
+    crashes = [f for f in failures if f.kind in _CRASHES]
+    status = MutantStatus.KILLED if wrong else MutantStatus.CRASHED if crashes else MutantStatus.SURVIVED
+    evaluation = Evaluation(
+        status=status,
+        cases_killed=len(wrong),
+        cases_crashed=len(crashes),
+        cases=findings.examples,
+        identical=identical and status is MutantStatus.SURVIVED,
+        seconds=seconds,
+        shrunk=bool(failures),
+    )
+    detecting = wrong or crashes
+    if not detecting:
+        return evaluation
+    first = min(detecting, key=lambda f: f.examples_before)
+    others = len(detecting) - 1
+    more = f" (and {others} more propert{'y' if others == 1 else 'ies'})" if others else ""
+    return Evaluation(
+        status=status,
+        kill_kind=KillKind(first.kind.value),
+        message=f"{first.property}: {first.message}{more}",
+        examples_to_kill=first.examples_before,
+        counterexample=first.case,
+        cases_killed=evaluation.cases_killed,
+        cases_crashed=evaluation.cases_crashed,
+        cases=evaluation.cases,
+        seconds=seconds,
+        shrunk=True,
+    )
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        yield
+
+
+def reference_variant_task(job: ReferenceJob, variant: ReferenceVariant) -> Evaluation:
+    """Judge one variant on the target's tests of its parts; never raises for anything the variant does."""
+    started = time.perf_counter()
+    try:
+        with _quiet(), time_limit(job.timeout):
+            comparison = Comparison()
+            functions = variant_functions(job.reference, variant, comparison)
+            findings = findings_of(job.reference, functions, variant.parts, job.run)
+            if findings.failures or not comparison.identical:
+                return evaluation_of(findings, False, time.perf_counter() - started)
+            probe = findings_of(job.reference, functions, variant.parts, job.probe)
+            identical = comparison.identical and not probe.failures
+            evaluation = evaluation_of(findings, identical, time.perf_counter() - started)
+            if probe.failures:
+                caught = evaluation_of(probe, False, 0.0).message
+                message = f"survived the {findings.examples} cases; a second draw (seed {job.probe.seed}) catches it: {caught}"
+                return replace(evaluation, message=message)
+            return (
+                replace(evaluation, message=SAME_RESULTS if comparison.exact else SAME_TO_ROUNDING)
+                if identical
+                else evaluation
+            )
+    except TaskTimeout:
+        return Evaluation(MutantStatus.TIMED_OUT, KillKind.TIMEOUT, f"did not finish within {job.timeout:g} s")
+    except SystemExit as exc:
+        return Evaluation(MutantStatus.CRASHED, KillKind.CRASHED, f"called sys.exit({exc.code!r})")
+    except GradHarnessError as exc:
+        return Evaluation(MutantStatus.CRASHED, KillKind.CRASHED, str(exc))
+    except Exception as exc:  # compiling the variant, or a failure outside the properties
+        return Evaluation(MutantStatus.CRASHED, KillKind.CRASHED, f"{type(exc).__name__}: {exc}")

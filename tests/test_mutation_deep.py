@@ -1,0 +1,307 @@
+"""Mutation testing of the deep target's reference: its operators, the variants, the campaign and the command.
+
+The quick tests run single variants in this process; the whole campaign (``gradharness mutate --target deep``,
+under 30 s) is marked slow.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shlex
+import time
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from gradharness.cli.main import main
+from gradharness.errors import GradHarnessError
+from gradharness.model import deep
+from gradharness.mutation.campaign import HarnessError
+from gradharness.mutation.evaluate import Evaluation
+from gradharness.mutation.mutants import generate_mutants
+from gradharness.mutation.operators import OPERATORS
+from gradharness.mutation.operators_deep import DEEP_OPERATORS, select_deep_operators
+from gradharness.mutation.reference_campaign import (
+    prove_reference_harness,
+    reference_mutants,
+    run_reference_campaign,
+)
+from gradharness.mutation.reference_tasks import (
+    ReferenceJob,
+    ReferenceVariant,
+    reference_variant_task,
+    same,
+    variant_namespace,
+)
+from gradharness.mutation.references import DEEP_REFERENCE, all_parts, parts_reaching
+from gradharness.records.mutation import MutateRecord
+from gradharness.records.status import KillKind, MutantStatus
+from gradharness.records.store import load
+from gradharness.records.verdict import RunVerdict
+from gradharness.settings import CampaignSettings, RunSettings
+from gradharness.targets.deep.functions import MODEL
+
+SOURCE = DEEP_REFERENCE.source()
+
+
+def _mutants_of(operator: str, function: str, source: str = SOURCE):
+    return generate_mutants(source, function, DEEP_REFERENCE.label, select_deep_operators([operator]))
+
+
+def _lines(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines()}
+
+
+# operator, the function, a line of the reference, and what the line must become
+EXPECTED_EDITS = [
+    ("dAL_sign_flipped", "L_model_backward", "dAL = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))",
+     "dAL = np.divide(Y, AL) - np.divide(1 - Y, 1 - AL)"),
+    ("cache_index_off_by_one", "L_model_backward", "current_cache = caches[l]", "current_cache = caches[l + 1]"),
+    ("cache_index_off_by_one", "L_model_backward", "current_cache = caches[l]", "current_cache = caches[l - 1]"),
+    ("gradient_key_off_by_one", "L_model_backward", 'grads["dA" + str(l)] = dA_prev_temp',
+     'grads["dA" + str(l + 1)] = dA_prev_temp'),
+    ("gradient_key_off_by_one", "L_model_backward", 'grads["dW" + str(l + 1)] = dW_temp',
+     'grads["dW" + str(l)] = dW_temp'),
+    ("gradient_key_off_by_one", "L_model_backward", 'grads["db" + str(l + 1)] = db_temp',
+     'grads["db" + str(l + 2)] = db_temp'),
+    ("relu_mask_on_upstream", "relu_backward", "dZ[Z <= 0] = 0", "dZ[dA <= 0] = 0"),
+    ("sigmoid_without_one_minus_s", "sigmoid_backward", "dZ = dA * s * (1 - s)", "dZ = dA * s"),
+    ("db_summed_over_every_axis", "linear_backward", "db = 1.0 / m * np.sum(dZ, axis=1, keepdims=True)",
+     "db = 1.0 / m * np.sum(dZ)"),
+    ("activation_swapped", "linear_activation_backward", "dZ = relu_backward(dA, activation_cache)",
+     "dZ = sigmoid_backward(dA, activation_cache)"),
+    ("activation_swapped", "L_model_backward", 'dA_prev_temp, dW_temp, db_temp = linear_activation_backward(grads["dA" + str(l + 1)], current_cache, "relu")',
+     'dA_prev_temp, dW_temp, db_temp = linear_activation_backward(grads["dA" + str(l + 1)], current_cache, "sigmoid")'),
+    ("drop_one_over_m", "linear_backward", "dW = 1.0 / m * np.dot(dZ, A_prev.T)", "dW = np.dot(dZ, A_prev.T)"),
+    ("drop_one_over_m", "linear_backward", "db = 1.0 / m * np.sum(dZ, axis=1, keepdims=True)",
+     "db = np.sum(dZ, axis=1, keepdims=True)"),
+    ("m_instead_of_one_over_m", "linear_backward", "dW = 1.0 / m * np.dot(dZ, A_prev.T)",
+     "dW = m * np.dot(dZ, A_prev.T)"),
+    ("drop_transpose", "linear_backward", "dA_prev = np.dot(W.T, dZ)", "dA_prev = np.dot(W, dZ)"),
+    ("drop_transpose", "linear_backward", "dW = 1.0 / m * np.dot(dZ, A_prev.T)", "dW = 1.0 / m * np.dot(dZ, A_prev)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("operator", "function", "before", "after"), EXPECTED_EDITS, ids=[f"{e[0]}:{e[3]}" for e in EXPECTED_EDITS]
+)
+def test_operator_plants_the_mistake(operator: str, function: str, before: str, after: str) -> None:
+    assert before in _lines(SOURCE)
+    found = [m for m in _mutants_of(operator, function) if after in _lines(m.function_source)]
+    assert found, f"{operator}: no mutant of {function} turns {before!r} into {after!r}"
+    assert all(before not in _lines(m.function_source) for m in found)
+
+
+def test_the_table_of_edits_covers_every_operator_each_with_a_before_after_docstring() -> None:
+    assert {e[0] for e in EXPECTED_EDITS} == set(DEEP_OPERATORS)
+    for name, op in DEEP_OPERATORS.items():
+        assert op.name == name and "->" in op.summary, name
+
+
+def test_the_exercise_table_is_left_alone() -> None:
+    assert all(op.function.__module__ == "gradharness.mutation.operators" for op in OPERATORS.values())
+    assert "dAL_sign_flipped" not in OPERATORS
+
+
+def test_an_unknown_operator_lists_the_deep_ones() -> None:
+    with pytest.raises(GradHarnessError, match="valid operators for --target deep are .*dAL_sign_flipped"):
+        select_deep_operators(["scale_gradient"])
+
+
+def test_operators_only_change_what_they_name() -> None:
+    # the loop variable's neighbours only inside the loop: caches[L - 1] before it is not touched
+    assert all("caches[L - 1]" in m.function_source for m in _mutants_of("cache_index_off_by_one", "L_model_backward"))
+    keys = _mutants_of("gradient_key_off_by_one", "L_model_backward")
+    assert len(keys) == 8 and all('grads["dW" + str(L)]' in m.function_source for m in keys)
+    assert _mutants_of("relu_mask_on_upstream", "sigmoid_backward") == []
+    assert [m.replacement for m in _mutants_of("db_summed_over_every_axis", "linear_backward")] == ["np.sum(dZ)"]
+    assert _mutants_of("activation_swapped", "L_model_backward")[0].replacement == '"relu"'  # the sigmoid layer, in the file's quotes
+
+
+def test_a_loop_index_is_replaced_without_parentheses() -> None:
+    (mutant, _) = _mutants_of("cache_index_off_by_one", "L_model_backward")
+    assert mutant.replacement in ("l - 1", "l + 1")
+    ast.parse(mutant.function_source.strip())
+
+
+def test_mutants_are_numbered_across_the_reference_functions() -> None:
+    found = reference_mutants(DEEP_REFERENCE, select_deep_operators(None))
+    ids = [f.mutant.id for f in found]
+    assert len(ids) == len(set(ids)) >= 20
+    assert {f.function for f in found} == set(DEEP_REFERENCE.functions)
+    assert all(f.mutant.diff.startswith("--- a/gradharness/model/deep.py") for f in found)
+
+
+def test_a_mutant_runs_the_parts_its_function_reaches() -> None:
+    assert set(parts_reaching(DEEP_REFERENCE, "relu_backward")) == {
+        "relu_backward", "linear_activation_backward", MODEL
+    }  # fmt: skip
+    assert parts_reaching(DEEP_REFERENCE, "L_model_backward") == (MODEL,)
+    assert set(parts_reaching(DEEP_REFERENCE, "linear_backward")) == {
+        "linear_backward", "linear_activation_backward", MODEL
+    }  # fmt: skip
+    assert len(all_parts(DEEP_REFERENCE)) == 5
+
+
+def test_a_mutated_block_is_what_the_functions_above_it_call() -> None:
+    (mutant,) = _mutants_of("relu_mask_on_upstream", "relu_backward")
+    variant = ReferenceVariant("m", (), "relu_backward", mutant.function_source, mutant.function_line)
+    namespace = variant_namespace(DEEP_REFERENCE, variant)
+    Z = np.array([[-1.0, 2.0]])
+    dA = np.array([[3.0, -4.0]])
+    cache = ((np.ones((1, 2)), np.ones((1, 1)), np.zeros((1, 1))), Z)
+    assert np.array_equal(namespace["relu_backward"](dA, Z), [[3.0, 0.0]])  # masked where dA <= 0
+    mutated = namespace["linear_activation_backward"](dA, cache, "relu")
+    reference = deep.linear_activation_backward(dA, cache, "relu")
+    assert not np.array_equal(mutated[1], reference[1])
+    assert deep.relu_backward(dA, Z).tolist() == [[0.0, -4.0]]  # the module itself is untouched
+
+
+def test_results_compare_bit_for_bit() -> None:
+    a = {"dW1": np.array([[1.0, np.nan]]), "db1": (np.zeros((1, 1)), 2.0)}
+    assert same(a, {"dW1": np.array([[1.0, np.nan]]), "db1": (np.zeros((1, 1)), 2.0)})
+    assert not same(a, {"dW1": np.array([[1.0 + 1e-16 * 2, np.nan]]), "db1": (np.zeros((1, 1)), 2.0)})
+    assert not same(np.zeros((2, 1)), np.zeros((2,)))
+    assert not same(np.zeros(2), np.zeros(2, dtype=np.float32))
+    assert not same((1, 2), [1, 2])
+
+
+def _variant_of(function: str, before: str, after: str) -> ReferenceVariant:
+    tree = ast.parse(SOURCE)
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+    lines = SOURCE.split("\n")[node.lineno - 1 : node.end_lineno]
+    text = "\n".join(lines)
+    assert before in text
+    return ReferenceVariant(function, parts_reaching(DEEP_REFERENCE, function), function,
+                            text.replace(before, after), node.lineno)  # fmt: skip
+
+
+QUICK = RunSettings(seed=0, max_examples=8, target="deep")
+QUICK_JOB = ReferenceJob(DEEP_REFERENCE, QUICK, RunSettings(seed=1, max_examples=8, target="deep"), 60.0)
+
+
+def test_the_same_function_written_otherwise_is_equivalent() -> None:
+    variant = _variant_of("linear_backward", "dW = 1.0 / m *", "dW = 1 / m *")
+    evaluation = reference_variant_task(QUICK_JOB, variant)
+    assert evaluation.status is MutantStatus.SURVIVED and evaluation.identical, evaluation.message
+
+
+def test_a_survivor_with_other_results_is_not_called_equivalent() -> None:
+    variant = _variant_of("linear_backward", "dA_prev = np.dot(W.T, dZ)", "dA_prev = np.dot(W.T, dZ) * (1 + 1e-13)")
+    evaluation = reference_variant_task(QUICK_JOB, variant)
+    assert evaluation.status is MutantStatus.SURVIVED and not evaluation.identical
+
+
+def test_a_wrong_mutant_is_killed_with_its_property_and_smallest_case() -> None:
+    variant = _variant_of("sigmoid_backward", "dZ = dA * s * (1 - s)", "dZ = dA * s")
+    evaluation = reference_variant_task(QUICK_JOB, variant)
+    assert evaluation.status is MutantStatus.KILLED and evaluation.kill_kind is KillKind.WRONG
+    assert evaluation.message and "SIGMOID_BACKWARD" in evaluation.message or "MODEL_AGREES" in evaluation.message
+    assert evaluation.examples_to_kill is not None and evaluation.examples_to_kill >= 1
+    assert evaluation.counterexample is not None and evaluation.shrunk
+
+
+def test_a_crashing_mutant_is_a_crash_kill() -> None:
+    variant = _variant_of(
+        "L_model_backward", 'grads["dA" + str(l + 1)], current_cache', 'grads["dA" + str(l)], current_cache'
+    )
+    evaluation = reference_variant_task(QUICK_JOB, variant)
+    assert evaluation.status is MutantStatus.CRASHED and evaluation.kill_kind is KillKind.CRASHED
+    assert "KeyError" in (evaluation.message or "")
+
+
+def test_the_planted_bugs_are_caught_and_the_reference_passes() -> None:
+    everything = all_parts(DEEP_REFERENCE)
+    unmutated = reference_variant_task(QUICK_JOB, ReferenceVariant("unmutated", everything))
+    planted = reference_variant_task(QUICK_JOB, ReferenceVariant("planted", everything, planted=True))
+    assert unmutated.status is MutantStatus.SURVIVED and unmutated.cases == 5 * QUICK.max_examples
+    assert planted.status is MutantStatus.KILLED
+    harness = prove_reference_harness(DEEP_REFERENCE, unmutated, planted)
+    assert harness.passed and "planted bugs (dW * 2 and db * 4 in linear_backward)" in harness.message
+
+
+def test_the_harness_proof_refuses_a_failing_reference_or_an_uncaught_plant() -> None:
+    passing = Evaluation(MutantStatus.SURVIVED, cases=40)
+    with pytest.raises(HarnessError, match="unmutated reference gradharness/model/deep.py fails"):
+        prove_reference_harness(DEEP_REFERENCE, Evaluation(MutantStatus.KILLED, KillKind.WRONG, "wrong"), passing)
+    with pytest.raises(HarnessError, match="do not catch the planted bugs"):
+        prove_reference_harness(DEEP_REFERENCE, passing, passing)
+
+
+def test_a_campaign_on_some_operators_kills_every_mutant_and_records_them() -> None:
+    settings = CampaignSettings(seed=0, max_examples=8, jobs=2,
+                                operators=("dAL_sign_flipped", "sigmoid_without_one_minus_s", "db_summed_over_every_axis"))  # fmt: skip
+    record = run_reference_campaign(DEEP_REFERENCE, settings)
+    assert record.harness is not None and record.harness.passed
+    assert record.verdict is RunVerdict.PASS and record.exit_code == 0
+    assert record.target["target"] == "deep" and record.target["path"] == "builtin:gradharness/model/deep.py"
+    assert record.checker["function"] == "gradharness.check_arrays" and record.exercise_case is None
+    statuses = {m.id: m.status for m in record.mutants}
+    assert statuses == {
+        "dAL_sign_flipped-1": MutantStatus.KILLED,
+        "sigmoid_without_one_minus_s-1": MutantStatus.KILLED,
+        "db_summed_over_every_axis-1": MutantStatus.CRASHED,  # a scalar db: malformed
+    }
+    assert next(m for m in record.mutants if m.operator == "dAL_sign_flipped").description.startswith(
+        "L_model_backward, line "
+    )
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_mutate_target_deep_prints_its_verdict_line_and_writes_json_and_html(tmp_path) -> None:
+    results, html = tmp_path / "deep.json", tmp_path / "deep.html"
+    result = _run("mutate", "--target", "deep", "-q", "--operators", "relu_mask_on_upstream", "--max-examples", "8",
+                  "--json", str(results), "--html", str(html))  # fmt: skip
+    assert result.exit_code == 0, result.output + result.stderr
+    assert result.stdout.strip() == "PASS mutation score 100.0% (1 mutants)"
+    record = load(results, MutateRecord)
+    assert record.target["function"].startswith("L_model_backward") and record.settings["max_examples"] == 8
+    words = shlex.split(record.reproduce or "")
+    assert words[:2] == ["gradharness", "mutate"] and words[words.index("--target") + 1] == "deep"
+    page = html.read_text(encoding="utf-8")
+    assert "relu_mask_on_upstream-1" in page and "gradharness/model/deep.py" in page
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["mutate", "--target", "deep", "my_file.py"], "drop PATH"),
+        (["mutate", "--target", "deep", "--layer-sizes", "4,5,3,1"], "drop --layer-sizes"),
+        (["mutate", "--target", "deep", "--checker", "c.py"], "drop --checker"),
+        (["mutate", "--target", "exercise", "--reference", "deep"], "is not the exercise's"),
+        (["mutate", "--target", "deep", "--operators", "scale_gradient"], "valid operators for --target deep are"),
+    ],
+)
+def test_options_of_the_exercise_are_refused_in_one_line(args: list[str], message: str) -> None:
+    result = _run(*args)
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("gradharness: error:") and message in lines[0], result.stderr
+
+
+def test_an_unknown_target_is_a_usage_error() -> None:
+    result = _run("mutate", "--target", "nope")
+    assert result.exit_code == 2 and "'nope' is not one of" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_deep_campaign_kills_every_non_equivalent_mutant_in_under_30_s(tmp_path) -> None:
+    started = time.perf_counter()
+    result = _run("mutate", "--target", "deep", "--jobs", "2", "--json", str(tmp_path / "deep.json"))
+    seconds = time.perf_counter() - started
+    print(f"gradharness mutate --target deep: {seconds:.1f} s wall")
+    assert result.exit_code == 0, result.output
+    assert seconds < 30
+    data = json.loads((tmp_path / "deep.json").read_text())
+    record = load(tmp_path / "deep.json", MutateRecord)
+    assert data["verdict"] == "pass" and record.harness is not None and record.harness.passed
+    assert len(record.mutants) >= 20 and {m.operator for m in record.mutants} == set(DEEP_OPERATORS)
+    undetected = [m.id for m in record.mutants if not m.status.detected and m.status is not MutantStatus.EQUIVALENT]
+    assert undetected == []
+    assert record.score is not None and record.score.score == 1.0 and record.score.killed > record.score.crashed
+    assert "PASS in" in result.stdout and "harness: the unmutated gradharness/model/deep.py passes" in result.stdout
