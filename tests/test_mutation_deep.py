@@ -23,27 +23,39 @@ from gradharness.mutation.evaluate import Evaluation
 from gradharness.mutation.mutants import generate_mutants
 from gradharness.mutation.operators import OPERATORS
 from gradharness.mutation.operators_deep import DEEP_OPERATORS, select_deep_operators
+from gradharness.mutation.operators_regularised import REGULARISED_OPERATORS, select_regularised_operators
 from gradharness.mutation.reference_campaign import (
     prove_reference_harness,
     reference_mutants,
     run_reference_campaign,
 )
+from gradharness.mutation.reference_mutmut import reference_mutmut_campaign
 from gradharness.mutation.reference_tasks import (
+    SAME_BUT_AT_KINKS,
+    Comparison,
     ReferenceJob,
     ReferenceVariant,
+    nudged,
     reference_variant_task,
     same,
     variant_namespace,
 )
-from gradharness.mutation.references import DEEP_REFERENCE, all_parts, parts_reaching
+from gradharness.mutation.references import (
+    DEEP_REFERENCE,
+    REGULARISED_REFERENCE,
+    all_parts,
+    parts_reaching,
+    reference_of,
+)
 from gradharness.records.mutation import MutateRecord
 from gradharness.records.status import KillKind, MutantStatus
 from gradharness.records.store import load
 from gradharness.records.verdict import RunVerdict
 from gradharness.settings import CampaignSettings, RunSettings
-from gradharness.targets.deep.functions import MODEL
+from gradharness.targets.deep.functions import DROPOUT, MODEL, REGULARISATION
 
 SOURCE = DEEP_REFERENCE.source()
+REGULARISED_SOURCE = REGULARISED_REFERENCE.source()
 
 
 def _mutants_of(operator: str, function: str, source: str = SOURCE):
@@ -100,6 +112,47 @@ def test_the_table_of_edits_covers_every_operator_each_with_a_before_after_docst
         assert op.name == name and "->" in op.summary, name
 
 
+# operator, the function, a line of the regularisation exercise's reference, and what the line must become
+REGULARISED_EDITS = [
+    ("regularisation_term_dropped", "backward_propagation_with_regularization",
+     "dW3 = 1.0 / m * np.dot(dZ3, A2.T) + lambd / m * W3", "dW3 = 1.0 / m * np.dot(dZ3, A2.T)"),
+    ("regularisation_term_dropped", "backward_propagation_with_regularization",
+     "dW1 = 1.0 / m * np.dot(dZ1, X.T) + lambd / m * W1", "dW1 = 1.0 / m * np.dot(dZ1, X.T)"),
+    ("lambd_without_m", "backward_propagation_with_regularization",
+     "dW2 = 1.0 / m * np.dot(dZ2, A1.T) + lambd / m * W2", "dW2 = 1.0 / m * np.dot(dZ2, A1.T) + lambd * W2"),
+    ("dropout_mask_dropped", "backward_propagation_with_dropout", "dA2 = dA2 * D2", "dA2 = dA2"),
+    ("dropout_mask_dropped", "backward_propagation_with_dropout", "dA1 = dA1 * D1", "dA1 = dA1"),
+    ("keep_prob_division_dropped", "backward_propagation_with_dropout", "dA1 = dA1 / keep_prob", "dA1 = dA1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("operator", "function", "before", "after"), REGULARISED_EDITS, ids=[f"{e[0]}:{e[3]}" for e in REGULARISED_EDITS]
+)
+def test_regularisation_operator_plants_the_mistake(operator: str, function: str, before: str, after: str) -> None:
+    assert before in _lines(REGULARISED_SOURCE)
+    operators = select_regularised_operators([operator])
+    mutants = generate_mutants(REGULARISED_SOURCE, function, REGULARISED_REFERENCE.label, operators)
+    found = [m for m in mutants if after in _lines(m.function_source) and before not in _lines(m.function_source)]
+    assert found, f"{operator}: no mutant of {function} turns {before!r} into {after!r}"
+
+
+def test_the_regularisation_table_of_edits_covers_every_operator() -> None:
+    assert {e[0] for e in REGULARISED_EDITS} == set(REGULARISED_OPERATORS)
+    assert all("->" in op.summary for op in REGULARISED_OPERATORS.values())
+    found = reference_mutants(REGULARISED_REFERENCE, select_regularised_operators(None))
+    assert {f.function for f in found} == set(REGULARISED_REFERENCE.functions) and len(found) == 10
+
+
+def test_the_deep_target_has_two_references() -> None:
+    assert reference_of("deep") is DEEP_REFERENCE
+    assert reference_of("deep", "regularised") is REGULARISED_REFERENCE
+    with pytest.raises(GradHarnessError, match="its references are deep, regularised"):
+        reference_of("deep", "nope")
+    assert set(all_parts(REGULARISED_REFERENCE)) == {REGULARISATION, DROPOUT}
+    assert parts_reaching(REGULARISED_REFERENCE, "backward_propagation_with_dropout") == (DROPOUT,)
+
+
 def test_the_exercise_table_is_left_alone() -> None:
     assert all(op.function.__module__ == "gradharness.mutation.operators" for op in OPERATORS.values())
     assert "dAL_sign_flipped" not in OPERATORS
@@ -117,7 +170,9 @@ def test_operators_only_change_what_they_name() -> None:
     assert len(keys) == 8 and all('grads["dW" + str(L)]' in m.function_source for m in keys)
     assert _mutants_of("relu_mask_on_upstream", "sigmoid_backward") == []
     assert [m.replacement for m in _mutants_of("db_summed_over_every_axis", "linear_backward")] == ["np.sum(dZ)"]
-    assert _mutants_of("activation_swapped", "L_model_backward")[0].replacement == '"relu"'  # the sigmoid layer, in the file's quotes
+    assert (
+        _mutants_of("activation_swapped", "L_model_backward")[0].replacement == '"relu"'
+    )  # the sigmoid layer, in the file's quotes
 
 
 def test_a_loop_index_is_replaced_without_parentheses() -> None:
@@ -168,6 +223,33 @@ def test_results_compare_bit_for_bit() -> None:
     assert not same((1, 2), [1, 2])
 
 
+def test_arguments_have_their_exact_zeros_moved_both_ways() -> None:
+    cache = ((np.array([[0.0, 1.0]]), np.zeros((1, 1), dtype=np.int64)), np.array([[-0.0, 2.0]]))
+    up = nudged(cache, 1e-300)
+    assert up[0][0].tolist() == [[1e-300, 1.0]] and up[1].tolist() == [[1e-300, 2.0]]
+    assert up[0][1].dtype == np.int64 and up[0][1].tolist() == [[0]]  # integer arrays as they are
+    assert nudged({"lambd": 0.0, "keep": 0.5}, -1e-300) == {"lambd": -1e-300, "keep": 0.5}
+    assert cache[1].tolist() == [[-0.0, 2.0]]  # the arguments themselves are untouched
+
+
+def test_a_difference_only_at_a_relu_kink_is_told_apart_from_a_real_one() -> None:
+    def strict(dA, Z):
+        dZ = np.array(dA, copy=True)
+        dZ[Z < 0] = 0
+        return dZ
+
+    def wrong(dA, Z):
+        return np.array(dA, copy=True)
+
+    dA, Z = np.array([[1.0, 2.0, 3.0]]), np.array([[-1.0, 0.0, 1.0]])
+    at_kinks = Comparison()
+    at_kinks.twin("relu_backward", strict, deep.relu_backward)(dA, Z)
+    assert at_kinks.identical and at_kinks.agreement == SAME_BUT_AT_KINKS
+    real = Comparison()
+    real.twin("relu_backward", wrong, deep.relu_backward)(dA, Z)
+    assert not real.identical and "relu_backward returned other results" in real.difference
+
+
 def _variant_of(function: str, before: str, after: str) -> ReferenceVariant:
     tree = ast.parse(SOURCE)
     node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
@@ -189,9 +271,17 @@ def test_the_same_function_written_otherwise_is_equivalent() -> None:
 
 
 def test_a_survivor_with_other_results_is_not_called_equivalent() -> None:
-    variant = _variant_of("linear_backward", "dA_prev = np.dot(W.T, dZ)", "dA_prev = np.dot(W.T, dZ) * (1 + 1e-13)")
+    variant = _variant_of("linear_backward", "dA_prev = np.dot(W.T, dZ)", "dA_prev = np.dot(W.T, dZ) * (1 + 1e-11)")
     evaluation = reference_variant_task(QUICK_JOB, variant)
     assert evaluation.status is MutantStatus.SURVIVED and not evaluation.identical
+    assert "linear_backward returned other results than the reference's" in (evaluation.message or "")
+
+
+def test_the_same_function_to_rounding_is_equivalent() -> None:
+    variant = _variant_of("sigmoid_backward", "s = 1 / (1 + np.exp(-Z))", "s = 1 / (1 + np.exp(+Z))")  # 1 - s
+    evaluation = reference_variant_task(QUICK_JOB, variant)
+    assert evaluation.status is MutantStatus.SURVIVED and evaluation.identical
+    assert (evaluation.message or "").startswith("to rounding")
 
 
 def test_a_wrong_mutant_is_killed_with_its_property_and_smallest_case() -> None:
@@ -247,6 +337,17 @@ def test_a_campaign_on_some_operators_kills_every_mutant_and_records_them() -> N
     assert next(m for m in record.mutants if m.operator == "dAL_sign_flipped").description.startswith(
         "L_model_backward, line "
     )
+
+
+def test_a_campaign_on_the_regularisation_reference_kills_its_mutants() -> None:
+    settings = CampaignSettings(seed=0, max_examples=8, jobs=2, operators=("lambd_without_m", "dropout_mask_dropped"))
+    record = run_reference_campaign(REGULARISED_REFERENCE, settings)
+    assert record.harness is not None and record.harness.passed, record.harness
+    assert record.target["reference"] == "regularised" and record.verdict is RunVerdict.PASS
+    assert {m.operator: m.status for m in record.mutants} == {
+        "lambd_without_m": MutantStatus.KILLED, "dropout_mask_dropped": MutantStatus.KILLED
+    }  # fmt: skip
+    assert len(record.mutants) == 5
 
 
 def _run(*args: str):
@@ -305,3 +406,23 @@ def test_the_deep_campaign_kills_every_non_equivalent_mutant_in_under_30_s(tmp_p
     assert undetected == []
     assert record.score is not None and record.score.score == 1.0 and record.score.killed > record.score.crashed
     assert "PASS in" in result.stdout and "harness: the unmutated gradharness/model/deep.py passes" in result.stdout
+
+
+@pytest.mark.slow
+def test_mutmut_runs_on_the_deep_reference_and_its_equivalents_are_told() -> None:
+    settings = CampaignSettings(seed=0, max_examples=10, jobs=2)
+    record = reference_mutmut_campaign(DEEP_REFERENCE, settings, functions=("relu_backward", "sigmoid_backward"),
+                                       mutmut_timeout=300)  # fmt: skip
+    assert record.engine == "mutmut" and record.harness is not None and record.harness.passed
+    assert len(record.mutants) >= 15 and all(m.operator == "mutmut" for m in record.mutants)
+    assert all(m.diff.startswith("--- a/gradharness/model/deep.py") for m in record.mutants)
+    ids = [m.id for m in record.mutants]
+    assert len(ids) == len(set(ids)) and all(
+        i.startswith(("mutmut-relu_backward-", "mutmut-sigmoid_backward-")) for i in ids
+    )
+    equivalent = {m.replacement: m.equivalence for m in record.mutants if m.status is MutantStatus.EQUIVALENT}
+    assert any("np.exp(+Z)" in r and "to rounding" in (e or "") for r, e in equivalent.items()), equivalent
+    assert any("Z < 0" in r and "kink" in (e or "") for r, e in equivalent.items()), equivalent
+    assert record.verdict is RunVerdict.PASS, [
+        m.description for m in record.mutants if m.status is MutantStatus.SURVIVED
+    ]

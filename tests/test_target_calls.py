@@ -169,13 +169,13 @@ def test_a_seeded_program_draws_the_same_masks_at_every_perturbed_point() -> Non
 def test_the_evaluator_seeds_numpy_before_a_seeded_call(tmp_path: Path) -> None:
     path = tmp_path / "draws.py"
     path.write_text(
-        "import numpy as np\n\ndef relu_backward(dA, cache):\n    return np.random.rand(2)\n", encoding="utf-8"
+        "import numpy as np\n\ndef linear_backward(dZ, cache):\n    return np.random.rand(2)\n", encoding="utf-8"
     )
     session = Session(path, FunctionNames())
     session.answer({"call": "hello"})
     message = {
         "call": "call",
-        "function": "relu_backward",
+        "function": "linear_backward",
         "arguments": [encode_value(None), encode_value(None)],
         "seed": 5,
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gradharness.judge.checks import check_file
@@ -123,3 +124,33 @@ def test_the_readme_lists_every_function_of_every_target() -> None:
         assert f"| `{spec.name}` |" in table
         for function in spec.functions:
             assert f"`{function.signature()}`" in table, function.signature()
+
+
+def test_a_cost_right_at_the_drawn_point_only_fails_the_reference_property() -> None:
+    from gradharness.check.program import perturbed_results
+    from gradharness.model import deep
+    from gradharness.properties.failures import PropertyFailure
+    from gradharness.settings import CheckOptions
+    from gradharness.targets.deep.properties import check_model_case
+    from gradharness.targets.target import TargetFunctions
+
+    functions = {name: getattr(deep, name) for name in ("L_model_forward", "compute_cost", "L_model_backward")}
+
+    def tilted(program, groups, result):  # the perturbed costs of a forward that scales them by 1.001
+        return [(plus * 1.001, minus * 1.001) for plus, minus in perturbed_results(functions, program, groups, result)]
+
+    case = deep.DeepCase(
+        deep.DeepSizes((2, 3, 1)),
+        np.array([[1.0, -0.5], [0.25, 2.0]]),
+        np.array([[1.0, 0.0]]),
+        {"W1": np.array([[0.5, -0.3], [0.2, 0.8], [-0.6, 0.4]]), "b1": np.array([[0.1], [0.2], [0.3]]),
+         "W2": np.array([[0.7, -0.2, 0.5]]), "b2": np.array([[0.05]])},
+    )  # fmt: skip
+    honest = TargetFunctions.in_process(functions, ["L-layer model"])
+    assert check_model_case(honest, case, CheckOptions()).verdict.value == "pass"
+    with pytest.raises(PropertyFailure) as raised:
+        check_model_case(TargetFunctions(functions, ("L-layer model",), tilted), case, CheckOptions())
+    assert raised.value.prop.name == "MODEL_MATCHES" and "W1[0, 0] + " in raised.value.message
+    with pytest.raises(PropertyFailure) as unaudited:  # --no-reference: the backward is then found wrong
+        check_model_case(TargetFunctions(functions, ("L-layer model",), tilted), case, CheckOptions(reference=False))
+    assert unaudited.value.prop.name == "MODEL_AGREES"

@@ -28,6 +28,7 @@ from gradharness.mutation.engine_mutmut import mutmut_campaign
 from gradharness.mutation.export import save_mutation_testing_elements
 from gradharness.mutation.operators import OPERATORS
 from gradharness.mutation.operators_deep import DEEP_OPERATORS
+from gradharness.mutation.operators_regularised import REGULARISED_OPERATORS
 from gradharness.mutation.reference_campaign import DEFAULT_EXAMPLES, run_reference_campaign
 from gradharness.mutation.reference_mutmut import reference_mutmut_campaign
 from gradharness.mutation.references import REFERENCES, Reference, reference_of, select_operators_of
@@ -56,7 +57,7 @@ def _operators(_ctx: click.Context, param: click.Parameter, value: str | None) -
         return None
     names = tuple(n.strip() for n in value.split(",") if n.strip())
     # Names of another target's table pass here; the command checks them against its target's (--target).
-    unknown = [n for n in names if n not in OPERATORS and n not in DEEP_OPERATORS]
+    unknown = [n for n in names if n not in OPERATORS and n not in DEEP_OPERATORS and n not in REGULARISED_OPERATORS]
     if unknown:
         raise click.BadParameter(
             f"unknown {', '.join(unknown)}; valid operators are {', '.join(OPERATORS)}", param=param

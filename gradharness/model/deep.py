@@ -30,6 +30,7 @@ from gradharness.model.deep_passes import (
     cost_roundoff,
     gradapprox,
     kink_flags,
+    perturbed_costs,
     stable_cost,
 )
 from gradharness.model.deep_sizes import (
@@ -67,6 +68,7 @@ __all__ = [
     "parameter_count",
     "parameter_names",
     "parameter_shapes",
+    "perturbed_costs",
     "relu",
     "relu_backward",
     "sigmoid",

@@ -331,6 +331,15 @@ def gradapprox(X: np.ndarray, Y: np.ndarray, parameters: Mapping[str, Any], step
     return _centred(forward, passes, Y, h)
 
 
+def perturbed_costs(
+    X: np.ndarray, Y: np.ndarray, parameters: Mapping[str, Any], steps: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`stable_cost` with each flat entry (W1, b1, ..., bL row-major) moved by +``steps[e]``, and by
+    -``steps[e]``: all the passes at once, as (costs at +step, costs at -step)."""
+    forward, passes, _ = _parameter_passes(X, parameters, steps)
+    return _costs(forward, passes, Y)
+
+
 def activation_kink_flags(layer: int, A: np.ndarray, parameters: Mapping[str, Any], steps: Any) -> np.ndarray:
     """Per entry of A (row-major): does perturbing it by +-step straddle a kink of a later ReLU layer?"""
     _, passes, _ = _activation_passes(layer, A, parameters, steps)

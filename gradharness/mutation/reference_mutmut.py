@@ -58,18 +58,23 @@ def reference_mutmut_campaign(
     mutmut_timeout: float = 600.0,
     progress: Progress | None = None,
     reproduce: str | None = None,
+    functions: tuple[str, ...] | None = None,
 ) -> MutateRecord:
-    """``--engine mutmut`` on ``reference`` (or ``both``: the domain campaign first, then mutmut, in one record)."""
+    """``--engine mutmut`` on ``reference`` (or ``both``: the domain campaign first, then mutmut, in one record).
+
+    ``functions``: mutmut's mutants of these of the reference's functions only (default: all of them).
+    """
     started = time.perf_counter()
+    mutated = functions if functions is not None else reference.functions
     domain = run_reference_campaign(reference, settings, executor=executor, progress=progress) if with_domain else None
     run = run_mutmut(
         max_examples=settings.max_examples,
         jobs=settings.jobs or default_jobs(),
         timeout=mutmut_timeout,
-        pattern=mutant_patterns(reference.module, reference.functions),
+        pattern=mutant_patterns(reference.module, mutated),
         progress=progress,
         config=mutmut_config(reference.label, reference.mutmut_suite),
-        functions=reference.functions,
+        functions=mutated,
         variables={TARGET_VARIABLE: reference.target, MODULE_VARIABLE: reference.module},
     )
     source = reference.source()

@@ -113,9 +113,34 @@ ROUNDING_ULPS = 64
 entry: the same function computed in another order (``np.exp(+Z)`` for ``1 - sigmoid``'s symmetric product)."""
 
 
+NUDGE = 1e-300
+"""Where results differ, every exact zero of the arguments is moved to +NUDGE and to -NUDGE and both are called
+again: a mutant that then agrees differs only at exact zeros (a ReLU kink, where either value is a derivative)."""
+
 SAME_RESULTS = "bit for bit"
 SAME_TO_ROUNDING = f"to rounding (every entry within {ROUNDING_ULPS} units in the last place of its array's largest)"
+SAME_BUT_AT_KINKS = (
+    f"except on arguments holding exact zeros, and on those too once each zero is moved to +-{NUDGE:g} "
+    "(a ReLU kink, where the derivative is undefined and either value is a subgradient)"
+)
 """How an equivalent candidate's results agreed with the reference's: its Evaluation's message."""
+
+
+def nudged(value: Any, step: float) -> Any:
+    """A copy of ``value`` (arrays, floats, and tuples, lists and dicts of them) with every exact zero float at ``step``."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind != "f":
+            return value.copy()
+        moved = value.copy()
+        moved[moved == 0] = step
+        return moved
+    if isinstance(value, float):
+        return step if value == 0 else value
+    if isinstance(value, Mapping):
+        return type(value)({k: nudged(v, step) for k, v in value.items()}) if isinstance(value, dict) else value
+    if isinstance(value, (tuple, list)):
+        return type(value)(nudged(v, step) for v in value)
+    return copy.deepcopy(value)
 
 
 class Comparison:
@@ -125,16 +150,39 @@ class Comparison:
         self.calls = 0
         self.differed: set[str] = set()  # functions whose result differed beyond rounding
         self.rounded: set[str] = set()  # functions whose result agreed only to rounding
+        self.kinks: set[str] = set()  # functions whose result differed only at exact zeros of the arguments
 
     @property
     def identical(self) -> bool:
-        """Every call (there was at least one) returned the reference's result, at least to rounding."""
+        """Every call (there was at least one) returned the reference's result, to rounding or but at kinks."""
         return self.calls > 0 and not self.differed
 
     @property
-    def exact(self) -> bool:
-        """Every call returned the reference's result bit for bit."""
-        return self.identical and not self.rounded
+    def agreement(self) -> str:
+        """How the results agreed (:data:`SAME_RESULTS`, :data:`SAME_TO_ROUNDING` or :data:`SAME_BUT_AT_KINKS`)."""
+        return SAME_BUT_AT_KINKS if self.kinks else SAME_TO_ROUNDING if self.rounded else SAME_RESULTS
+
+    @property
+    def difference(self) -> str:
+        """Which functions returned other results than the reference's, in words."""
+        return (
+            f"every property held, but {', '.join(sorted(self.differed))} returned other results than the reference's"
+        )
+
+    def _record(self, name: str, arguments: tuple, result: object, expected: object, mine: Callable, theirs: Callable):
+        if same(result, expected):
+            return
+        if same(result, expected, ulps=ROUNDING_ULPS):
+            self.rounded.add(name)
+            return
+        try:
+            at_kinks_only = all(
+                same(mine(*nudged(arguments, step)), theirs(*nudged(arguments, step)), ulps=ROUNDING_ULPS)
+                for step in (NUDGE, -NUDGE)
+            )
+        except Exception:  # either fails off the kink: a difference
+            at_kinks_only = False
+        (self.kinks if at_kinks_only else self.differed).add(name)
 
     def twin(self, name: str, mine: Callable, reference: Callable) -> Callable:
         """``mine``, also checked against ``reference`` on a copy of the same arguments at each call."""
@@ -144,12 +192,11 @@ class Comparison:
             result = mine(*arguments)  # whatever it raises is the tests' finding
             self.calls += 1
             try:
-                expected = reference(*copies)
+                expected = reference(*copy.deepcopy(copies))
             except Exception:  # the reference fails where the variant did not: that is a difference
                 self.differed.add(name)
                 return result
-            if not same(result, expected):
-                (self.rounded if same(result, expected, ulps=ROUNDING_ULPS) else self.differed).add(name)
+            self._record(name, copies, result, expected, mine, reference)
             return result
 
         return compared
@@ -278,8 +325,11 @@ def reference_variant_task(job: ReferenceJob, variant: ReferenceVariant) -> Eval
             comparison = Comparison()
             functions = variant_functions(job.reference, variant, comparison)
             findings = findings_of(job.reference, functions, variant.parts, job.run)
-            if findings.failures or not comparison.identical:
+            if findings.failures:
                 return evaluation_of(findings, False, time.perf_counter() - started)
+            if not comparison.identical:
+                evaluation = evaluation_of(findings, False, time.perf_counter() - started)
+                return replace(evaluation, message=comparison.difference) if variant.source is not None else evaluation
             probe = findings_of(job.reference, functions, variant.parts, job.probe)
             identical = comparison.identical and not probe.failures
             evaluation = evaluation_of(findings, identical, time.perf_counter() - started)
@@ -287,11 +337,7 @@ def reference_variant_task(job: ReferenceJob, variant: ReferenceVariant) -> Eval
                 caught = evaluation_of(probe, False, 0.0).message
                 message = f"survived the {findings.examples} cases; a second draw (seed {job.probe.seed}) catches it: {caught}"
                 return replace(evaluation, message=message)
-            return (
-                replace(evaluation, message=SAME_RESULTS if comparison.exact else SAME_TO_ROUNDING)
-                if identical
-                else evaluation
-            )
+            return replace(evaluation, message=comparison.agreement if identical else comparison.difference)
     except TaskTimeout:
         return Evaluation(MutantStatus.TIMED_OUT, KillKind.TIMEOUT, f"did not finish within {job.timeout:g} s")
     except SystemExit as exc:

@@ -130,10 +130,15 @@ def _activation_output(prop: Enum, case: Any, name: str, value: object, expected
 
 
 def _model_costs(
-    fns: TargetFunctions, case: deep.DeepCase, parameters: dict[str, np.ndarray], groups: Sequence[Perturbations]
+    fns: TargetFunctions,
+    case: deep.DeepCase,
+    parameters: dict[str, np.ndarray],
+    groups: Sequence[Perturbations],
+    audited: bool,
 ) -> PerturbedCosts:
     """The costs at perturbed points, in one round trip for the blocks the file's functions reach (W1 ... bL and
-    X) and by the reference for the hidden activations A1 ... A(L-1)."""
+    X) and by the reference for the hidden activations A1 ... A(L-1). ``audited``: each of the file's costs is
+    compared with the course's at the same point (a forward right at the drawn point only cannot pass)."""
     X, Y = case.X, case.Y
     program: list[Call] = [Call("L_model_forward", (X, parameters))]
     if "compute_cost" in fns.functions:
@@ -149,12 +154,43 @@ def _model_costs(
     for group in groups:
         if not group.block.startswith("A"):
             plus, minus = next(answered)
-            out.append((_as_costs(plus, Y), _as_costs(minus, Y)))
+            costs = (_as_costs(plus, Y), _as_costs(minus, Y))
+            if audited:
+                _audit(case, group, costs)
+            out.append(costs)
             continue
         layer = int(group.block[1:])
         A = activations[layer][0][0]  # the input of layer l + 1 (its linear cache's A_prev)
         out.append(_activation_costs(layer, A, case, group))
     return out
+
+
+def _audit(case: deep.DeepCase, group: Perturbations, costs: tuple[np.ndarray, np.ndarray]) -> None:
+    """Raise MODEL_MATCHES at the first perturbed point where the file's cost is not the course's."""
+    assert group.indices is not None and group.steps is not None
+    if group.block == "X":
+        expected = deep.activation_costs(0, case.X, case.parameters, case.Y, group.indices, group.steps)
+    else:
+        names = list(case.parameters)
+        start = sum(np.size(case.parameters[name]) for name in names[: names.index(group.block)])
+        steps = np.full(sum(np.size(v) for v in case.parameters.values()), 1e-6)  # the others' are not read
+        steps[start + np.asarray(group.indices)] = group.steps
+        plus, minus = deep.perturbed_costs(case.X, case.Y, case.parameters, steps)
+        expected = (plus[start + group.indices], minus[start + group.indices])
+    tolerance = 2.0 * NOISE_SAFETY * deep.cost_roundoff(case.X, case.Y, case.parameters)
+    for side, (got, want) in zip(("+", "-"), zip(costs, expected, strict=True), strict=True):
+        off = ~(np.abs(got - want) <= tolerance + 64 * UNIT_ROUNDOFF * np.abs(want))
+        if np.any(off & np.isfinite(want)):
+            k = int(np.flatnonzero(off & np.isfinite(want))[0])
+            index = np.unravel_index(
+                int(group.indices[k]), np.shape(case.X if group.block == "X" else case.parameters[group.block])
+            )
+            where = f"{group.block}[{', '.join(map(str, index))}] {side} {group.steps[k]:.3g}"
+            message = (
+                f"compute_cost(L_model_forward(X, parameters)[0], Y) returns {got[k]:.6g} at {where} where the "
+                f"course's cost is {want[k]:.6g} for {case.describe()}"
+            )
+            raise _fail(DeepProperty.MODEL_MATCHES, message, FailureKind.WRONG, case)
 
 
 def _varied_argument(block: str) -> tuple[int, str | None]:
@@ -300,7 +336,7 @@ def _model_agreement(
     per_example = {name: float(case.m) for name in point if name not in case.parameters}
 
     def costs(groups: Sequence[Perturbations]) -> PerturbedCosts:
-        return _scaled(_model_costs(fns, case, case.copy_parameters(), groups), groups, per_example)
+        return _scaled(_model_costs(fns, case, case.copy_parameters(), groups, options.reference), groups, per_example)
 
     try:
         result = check_arrays(
