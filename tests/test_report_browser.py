@@ -104,7 +104,7 @@ def reports(tmp_path_factory):
             error_record(broken, "broken.py: syntax error (line 2): '(' was never closed"), folder=folder / "reports"
         ),
         "check-hostile": write_report(hostile_record(folder), folder=folder / "reports"),
-        "check-deep": write_report(_deep_record(), folder=folder / "reports"),
+        "check-deep": write_report(_deep_record(folder), folder=folder / "reports"),
         "mutate": write_report(mutate_record(), folder=folder / "reports"),
         "sensitivity": write_report(sensitivity_record(), folder=folder / "reports"),
     }
@@ -112,11 +112,13 @@ def reports(tmp_path_factory):
     return paths
 
 
-def _deep_record():
+def _deep_record(folder: Path):
+    from deep_mistakes import mistake_file
+
     from gradharness.judge.checks import check_file
     from gradharness.settings import IsolationSettings, RunSettings
 
-    path = Path(__file__).parent / "fixtures" / "user_code" / "deep" / "buggy_sigmoid_backward.py"
+    path = mistake_file("buggy_sigmoid_backward.py", folder)
     return check_file(path, RunSettings(seed=0, max_examples=10), isolation=IsolationSettings(level="none"))
 
 

@@ -1,4 +1,5 @@
-"""The ``deep`` target on files written as students and researchers write them (tests/fixtures/user_code/deep/).
+"""The ``deep`` target on files written as students and researchers write them (tests/fixtures/user_code/deep/, and
+each mistake of tests/deep_mistakes.py made in the course-structure file).
 
 Correct files in several styles pass; each mistake fails the property of the function it is in, naming the wrong
 gradients, with the smallest failing case. Most run the file in this process (the fixtures are trusted); the
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from deep_mistakes import MISTAKES as MISTAKE_FILES
+from deep_mistakes import mistake_file
 
 from gradharness.judge.checks import check_file
 from gradharness.records.check import CheckRecord, PropertyStatus
@@ -34,9 +37,18 @@ MISTAKES = {
 }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _mistakes(tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder = tmp_path_factory.mktemp("deep")
+    MADE.update({name: mistake_file(name, folder) for name in MISTAKE_FILES})
+
+
+MADE: dict[str, Path] = {}
+
+
 def _check(name: str, seed: int = 0, isolation: IsolationSettings = IN_PROCESS, **run: object) -> CheckRecord:
     settings = RunSettings(seed=seed, max_examples=int(run.pop("max_examples", 25)), **run)  # type: ignore[arg-type]
-    return check_file(DEEP / name, settings, isolation=isolation, timeout=120)
+    return check_file(MADE.get(name, DEEP / name), settings, isolation=isolation, timeout=120)
 
 
 @pytest.mark.parametrize("name", CORRECT)
