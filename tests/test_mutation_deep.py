@@ -32,6 +32,8 @@ from gradharness.mutation.reference_campaign import (
 from gradharness.mutation.reference_mutmut import reference_mutmut_campaign
 from gradharness.mutation.reference_tasks import (
     SAME_BUT_AT_KINKS,
+    SAME_RESULTS,
+    UNDER_OTHER_KEYS,
     Comparison,
     ReferenceJob,
     ReferenceVariant,
@@ -248,6 +250,27 @@ def test_a_difference_only_at_a_relu_kink_is_told_apart_from_a_real_one() -> Non
     real = Comparison()
     real.twin("relu_backward", wrong, deep.relu_backward)(dA, Z)
     assert not real.identical and "relu_backward returned other results" in real.difference
+
+
+def test_keys_in_another_letter_case_are_the_same_results_and_said_to_be() -> None:
+    renamed = Comparison()
+    renamed.twin("grads", lambda: {"dw1": np.ones(1)}, lambda: {"dW1": np.ones(1)})()
+    assert renamed.identical and renamed.agreement == f"{SAME_RESULTS}, {UNDER_OTHER_KEYS}"
+    exact = Comparison()
+    exact.twin("grads", lambda: {"dW1": np.ones(1)}, lambda: {"dW1": np.ones(1)})()
+    assert exact.agreement == SAME_RESULTS
+
+
+def test_a_key_the_tests_never_read_is_named_not_counted_as_a_difference() -> None:
+    extra = Comparison()
+    extra.twin(
+        "grads", lambda: {"dW1": np.ones(1), "XXdZ1XX": np.zeros(1)}, lambda: {"dW1": np.ones(1), "dZ1": np.ones(1)}
+    )()
+    assert extra.identical and "the tests read none of the others: XXdZ1XX, dZ1" in extra.agreement
+    wrong = Comparison()
+    wrong.twin("grads", lambda: {"dW1": np.zeros(1), "XX": np.zeros(1)}, lambda: {"dW1": np.ones(1)})()
+    assert not wrong.identical
+    assert not same({"dW1": np.ones(1)}, {"dW1": np.ones(1), "db1": np.ones(1)})  # strict unless asked
 
 
 def _variant_of(function: str, before: str, after: str) -> ReferenceVariant:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from gradharness.errors import GradHarnessError
 from gradharness.settings import FunctionNames
-from gradharness.targets.specs import SPECS
+from gradharness.targets.specs import SPECS, claimed
+from gradharness.usercode.discover import exercise_defined
 from gradharness.usercode.source import parse_source, read_user_source
 
 
@@ -41,8 +42,14 @@ def bound_names(path: Path) -> set[str]:
 
 
 def denied_pairs(path: Path, names: FunctionNames, hello: dict) -> list[str]:
-    """The function pairs the source defines that the evaluator says are not there."""
+    """The function pairs the source defines that the evaluator says are not there (none where the file
+    implements another target and defines none of the exercise's functions that target does not claim: the
+    evaluator then looks for no exercise pair, as ``usercode.discover.find_functions`` decides)."""
     bound = bound_names(path)
+    defined = {node.name for node in _top_level(path) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    others = claimed(defined)
+    if others and not exercise_defined(defined, names, others):
+        return []
     denied = []
     for key, pair in (
         ("network", (names.forward_n, names.backward_n)),

@@ -17,6 +17,10 @@ two costs, and exact perturbed passes (their outputs and kink flags).
   whether a pass moves the input of a kept ReLU across zero or to within its rounding margin of zero (twice the
   bound of Z above, carried through the layers: ours and a user's evaluation may each be off by it). A dropped
   unit's ReLU is no kink: its output is multiplied by 0 whatever its input.
+- :func:`hidden_activations`, :func:`activation_costs` and :func:`activation_kink_flags` do the same for the rest
+  of the network after a hidden layer, as a function of that layer's activation before dropout (relu(Z1) or
+  relu(Z2)): the course's dA1 and dA2, after their mask and 1 / keep_prob, are m times the gradient of the cost
+  with respect to it.
 """
 
 from __future__ import annotations

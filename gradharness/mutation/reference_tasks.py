@@ -8,8 +8,10 @@ tests (:func:`gradharness.properties.runner.run_tests`), as ``gradharness check`
 killed means some property failed.
 
 A survivor is only believed equivalent when every call the tests made of a mutated function returned
-exactly what the reference returns on a copy of the same arguments, bit for bit, on the campaign's
-cases and on a second draw (another seed).
+what the reference returns on a copy of the same arguments, on the campaign's cases and on a second draw
+(another seed): bit for bit, or to rounding (:data:`ROUNDING_ULPS`), or but where an argument is exactly
+zero (a ReLU kink: :data:`NUDGE`); dict keys in either letter case, and keys the tests never read aside
+(:class:`Comparison`).
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ SAME_BUT_AT_KINKS = (
     f"except on arguments holding exact zeros, and on those too once each zero is moved to +-{NUDGE:g} "
     "(a ReLU kink, where the derivative is undefined and either value is a subgradient)"
 )
+UNDER_OTHER_KEYS = "under keys in another letter case (which the targets read as the same)"
 """How an equivalent candidate's results agreed with the reference's: its Evaluation's message."""
 
 
@@ -144,13 +147,19 @@ def nudged(value: Any, step: float) -> Any:
 
 
 class Comparison:
-    """Counts the calls of a variant's functions and whether each returned what the reference returns."""
+    """Counts the calls of a variant's functions and whether each returned what the reference returns.
+
+    Only survivors are judged by it: every property held, so a dict key one side returns and the other does not
+    is a key the target's tests never read (had they read it, the variant would have failed).
+    """
 
     def __init__(self) -> None:
         self.calls = 0
         self.differed: set[str] = set()  # functions whose result differed beyond rounding
         self.rounded: set[str] = set()  # functions whose result agreed only to rounding
         self.kinks: set[str] = set()  # functions whose result differed only at exact zeros of the arguments
+        self.renamed: set[str] = set()  # functions that returned a dict's entries under keys in another case
+        self.unread: set[str] = set()  # dict keys only one side returned (none the tests read)
 
     @property
     def identical(self) -> bool:
@@ -159,8 +168,13 @@ class Comparison:
 
     @property
     def agreement(self) -> str:
-        """How the results agreed (:data:`SAME_RESULTS`, :data:`SAME_TO_ROUNDING` or :data:`SAME_BUT_AT_KINKS`)."""
-        return SAME_BUT_AT_KINKS if self.kinks else SAME_TO_ROUNDING if self.rounded else SAME_RESULTS
+        """How the results agreed: bit for bit, to rounding or but at kinks, and under which keys."""
+        words = SAME_BUT_AT_KINKS if self.kinks else SAME_TO_ROUNDING if self.rounded else SAME_RESULTS
+        if self.renamed:
+            words += f", {UNDER_OTHER_KEYS}"
+        if self.unread:
+            words += f", on every key both return (the tests read none of the others: {', '.join(sorted(self.unread))})"
+        return words
 
     @property
     def difference(self) -> str:
@@ -170,19 +184,31 @@ class Comparison:
         )
 
     def _record(self, name: str, arguments: tuple, result: object, expected: object, mine: Callable, theirs: Callable):
-        if same(result, expected):
-            return
-        if same(result, expected, ulps=ROUNDING_ULPS):
+        unread: set[str] = set()
+        if same(result, expected, unread=unread):
+            pass
+        elif same(result, expected, ulps=ROUNDING_ULPS, unread=unread):
             self.rounded.add(name)
+        elif self._at_kinks_only(arguments, mine, theirs, unread):
+            self.kinks.add(name)
+        else:
+            self.differed.add(name)
             return
+        self.unread |= unread
+        if not _same_keys(result, expected):
+            self.renamed.add(name)
+
+    @staticmethod
+    def _at_kinks_only(arguments: tuple, mine: Callable, theirs: Callable, unread: set[str]) -> bool:
         try:
-            at_kinks_only = all(
-                same(mine(*nudged(arguments, step)), theirs(*nudged(arguments, step)), ulps=ROUNDING_ULPS)
+            return all(
+                same(
+                    mine(*nudged(arguments, step)), theirs(*nudged(arguments, step)), ulps=ROUNDING_ULPS, unread=unread
+                )
                 for step in (NUDGE, -NUDGE)
             )
         except Exception:  # either fails off the kink: a difference
-            at_kinks_only = False
-        (self.kinks if at_kinks_only else self.differed).add(name)
+            return False
 
     def twin(self, name: str, mine: Callable, reference: Callable) -> Callable:
         """``mine``, also checked against ``reference`` on a copy of the same arguments at each call."""
@@ -202,6 +228,17 @@ class Comparison:
         return compared
 
 
+def _same_keys(a: object, b: object) -> bool:
+    """The same dict keys, letter case included, wherever both have a key in either case."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        theirs = {str(k).lower(): k for k in b}
+        common = [k for k in a if str(k).lower() in theirs]
+        return all(theirs[str(k).lower()] == k and _same_keys(a[k], b[theirs[str(k).lower()]]) for k in common)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return all(_same_keys(x, y) for x, y in zip(a, b, strict=False))
+    return True
+
+
 def _same_arrays(a: np.ndarray, b: np.ndarray, ulps: int) -> bool:
     if a.dtype != b.dtype or a.shape != b.shape:
         return False
@@ -217,23 +254,32 @@ def _same_arrays(a: np.ndarray, b: np.ndarray, ulps: int) -> bool:
     return bool(np.all(np.abs(a[finite] - b[finite]) <= ulps * np.finfo(b.dtype).eps * scale))
 
 
-def same(a: object, b: object, *, ulps: int = 0) -> bool:
+def _same_mappings(a: Mapping, b: Mapping, ulps: int, unread: set[str] | None) -> bool:
+    mine, theirs = ({str(k).lower(): (k, v) for k, v in m.items()} for m in (a, b))
+    if len(mine) != len(a) or len(theirs) != len(b):
+        return False  # two keys in one letter case: not what a target reads
+    if mine.keys() != theirs.keys():
+        if unread is None:
+            return False
+        unread |= {str(mine[k][0]) for k in mine.keys() - theirs.keys()}
+        unread |= {str(theirs[k][0]) for k in theirs.keys() - mine.keys()}
+    return all(same(mine[k][1], theirs[k][1], ulps=ulps, unread=unread) for k in mine.keys() & theirs.keys())
+
+
+def same(a: object, b: object, *, ulps: int = 0, unread: set[str] | None = None) -> bool:
     """Equal results, item by item: arrays of one dtype and shape, bit for bit (NaN where NaN) or, with ``ulps``,
-    within that many units in the last place of the array's largest entry; dict keys as the targets read them
-    (in either letter case)."""
+    within that many units in the last place of the array's largest entry; dict keys as the targets read them (in
+    either letter case). With ``unread``, keys only one dict has are added to it instead of making a difference."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and _same_arrays(a, b, ulps)
     if isinstance(a, Mapping):
-        if not isinstance(b, Mapping):
-            return False
-        mine, theirs = ({str(k).lower(): v for k, v in m.items()} for m in (a, b))
-        return (
-            len(mine) == len(a)
-            and list(mine) == list(theirs)
-            and all(same(mine[k], theirs[k], ulps=ulps) for k in mine)
-        )
+        return isinstance(b, Mapping) and _same_mappings(a, b, ulps, unread)
     if isinstance(a, (tuple, list)):
-        return type(a) is type(b) and len(a) == len(b) and all(same(x, y, ulps=ulps) for x, y in zip(a, b, strict=True))
+        return (
+            type(a) is type(b)
+            and len(a) == len(b)
+            and all(same(x, y, ulps=ulps, unread=unread) for x, y in zip(a, b, strict=True))
+        )
     if isinstance(a, float) and isinstance(b, float):
         close = ulps > 0 and abs(a - b) <= ulps * float(np.finfo(float).eps) * abs(b)
         return bool((np.isnan(a) and np.isnan(b)) or a == b or close)

@@ -16,3 +16,16 @@ def looked_for(*, besides: str | None = None) -> str:
     return "; or ".join(
         f"the {spec.name} target's {spec.looked_for()}" for spec in SPECS.values() if spec.name != besides
     )
+
+
+def claimed(defined: set[str] | frozenset[str]) -> set[str]:
+    """The functions (required or optional) of the parts of targets other than the exercise that the functions
+    ``defined`` implement: names the exercise's discovery leaves to those targets (the regularisation part's
+    ``forward_propagation(X, parameters)`` is not the exercise's 1-D model). Empty: no such part."""
+    return {
+        name
+        for spec in SPECS.values()
+        if spec.name != "exercise"
+        for part in spec.parts_in(defined)
+        for name in (*part.required, *part.optional)
+    }

@@ -16,7 +16,7 @@ from pathlib import Path
 from gradharness.errors import UserCodeError
 from gradharness.model.keys import KeyCaseDict
 from gradharness.settings import FunctionNames
-from gradharness.targets.specs import SPECS, looked_for
+from gradharness.targets.specs import SPECS, claimed, looked_for
 
 
 @dataclass(frozen=True)
@@ -208,8 +208,7 @@ def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunct
     or a renamed network pair is an error."""
     label = Path(getattr(module, "__file__", None) or f"{module.__name__}.py").name
     others = target_functions(module)
-    claimed = {name for functions in others.values() for name in functions}
-    if others and not _has_exercise(module, names, claimed):
+    if others and not _has_exercise(module, names, claimed(set(_own_functions(module)))):
         return FoundFunctions(None, None, names, not_checked=incomplete_parts(module), targets=others)
 
     def get(name: str) -> Callable | None:
@@ -262,10 +261,14 @@ def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunct
 
 def _has_exercise(module: types.ModuleType, names: FunctionNames, claimed: set[str]) -> bool:
     """Whether the file itself defines any of the exercise's functions under the names asked for, other than those
-    another target it implements claims: the regularisation exercise's ``forward_propagation(X, parameters)`` is not
-    the 1-D model's (nor then is a ``backward_propagation`` beside it), nor is a ``backward_propagation`` the file
-    imports from ``reg_utils``."""
+    the parts of other targets it implements claim (``claimed``): the regularisation exercise's
+    ``forward_propagation(X, parameters)`` is not the 1-D model's (nor then is a ``backward_propagation`` beside
+    it), nor is a ``backward_propagation`` the file imports from ``reg_utils``. The judge expects the same
+    (:func:`gradharness.judge.expected.denied_pairs`)."""
+    return exercise_defined(set(_own_functions(module)), names, claimed)
+
+
+def exercise_defined(defined: set[str], names: FunctionNames, claimed: set[str]) -> bool:
+    """Whether ``defined`` has one of the exercise's functions of a pair none of whose names is ``claimed``."""
     pairs = ((names.forward_n, names.backward_n), (names.forward_1d, names.backward_1d))
-    wanted = [name for pair in pairs if not claimed & set(pair) for name in pair]
-    own = _own_functions(module)
-    return any(name in own for name in wanted)
+    return any(name in defined for pair in pairs if not claimed & set(pair) for name in pair)

@@ -1,21 +1,18 @@
-"""The properties of the ``deep`` target's regularisation exercise (deeplearning.ai course 2, week 1): L2
-regularisation and dropout on the notebook's 3-layer network, one check per case.
+"""The properties of the ``deep`` target's regularisation exercise (deeplearning.ai course 2, week 1,
+"Regularization"), and the checks of its L2 part: the notebook's 3-layer network, one check per case.
 
 Each part is checked as the L-layer model is (:mod:`gradharness.targets.deep.properties`, whose helpers these
-reuse): its cost is the course's, its gradients dW1 ... db3 have their shapes, it leaves its inputs alone, and the
-backward agrees with the numerical gradient of the file's own program, through the evaluator:
+reuse): its cost is the course's, its gradients dW1 ... db3 (and dA1, dA2 when it returns them) have their
+shapes, it leaves its inputs alone, and the backward agrees with the numerical gradient of the file's own program,
+through the evaluator; dA1 and dA2 with that of the reference network's cost as a function of the activation (the
+course's dA are gradients of the summed loss: m times the cost's). The dropout part's checks are in
+:mod:`gradharness.targets.deep.dropout`.
 
-- L2: ``compute_cost_with_regularization(forward_propagation(X, parameters)[0], Y, parameters, lambd)``, the
-  parameters moved in both calls (:class:`~gradharness.check.program.Argument`); ``forward_propagation`` is the
-  file's own when it defines one, else the reference's (reg_utils', which the notebook imports), whose A3 at every
-  perturbed point the judge computes and gives alongside (:class:`~gradharness.check.program.Alongside`).
-- dropout: ``compute_cost(forward_propagation_with_dropout(X, parameters, keep_prob)[0], Y)`` (the reference's
-  reg_utils ``compute_cost`` unless the file defines one), numpy's global generator seeded with the case's seed
-  just before every call of the forward, so every perturbed point draws the same masks. A forward that is not
-  deterministic under a fixed seed fails a property of its own, before any gradient is compared. The kinks set
-  aside are those of the ReLUs the masks keep: the masks are known once the file's A3 is the course's for the
-  masks ``np.random.rand`` draws after the case's seed, or after the course's own ``np.random.seed(1)``, which the
-  notebook's ``forward_propagation_with_dropout`` calls first.
+The L2 part's program is ``compute_cost_with_regularization(forward_propagation(X, parameters)[0], Y, parameters,
+lambd)``, the parameters moved in both calls (:class:`~gradharness.check.program.Argument`);
+``forward_propagation`` is the file's own when it defines one, else the reference's (reg_utils', which the
+notebook imports), whose A3 at every perturbed point the judge computes and gives alongside
+(:class:`~gradharness.check.program.Alongside`).
 """
 
 from __future__ import annotations
@@ -38,19 +35,15 @@ from gradharness.errors import describe_exception, raised_by_user_code
 from gradharness.model import deep
 from gradharness.model import regularised as reference
 from gradharness.model.keys import matching_key
-from gradharness.model.regularised_case import DropoutCase, RegularisationCase
+from gradharness.model.regularised_case import RegularisationCase
 from gradharness.model.regularised_passes import (
     NAMES,
     Masks,
     activation_costs,
     activation_kink_flags,
-    dropout_cost_roundoff,
-    dropout_masks,
     hidden_activations,
-    kink_flags,
     l2_cost_roundoff,
     l2_term,
-    masked_forward,
     perturbed_passes,
 )
 from gradharness.properties.failures import PropertyFailure
@@ -63,7 +56,6 @@ from gradharness.targets.deep.properties import (
     UNIT_ROUNDOFF,
     _activation_output,
     _called,
-    _close,
     _fail,
     _finite,
     _pair,
@@ -72,8 +64,6 @@ from gradharness.targets.deep.properties import (
 )
 from gradharness.targets.target import TargetFunctions
 
-COURSE_SEED = 1
-"""The seed the notebook's forward_propagation_with_dropout gives numpy's global generator before its masks."""
 ACTIVATION_LAYERS = (1, 2)
 """The hidden layers whose activations' gradients (the course's dA1, dA2) are checked when a backward returns them."""
 HINT_TOLERANCE = 1e-7
@@ -84,7 +74,6 @@ FORWARD, COST, BACKWARD = (
     "compute_cost_with_regularization",
     "backward_propagation_with_regularization",
 )
-DROPOUT_FORWARD, DROPOUT_BACKWARD = "forward_propagation_with_dropout", "backward_propagation_with_dropout"
 
 
 class RegularisationProperty(Enum):
@@ -95,7 +84,10 @@ class RegularisationProperty(Enum):
         "compute_cost_with_regularization returns the course's cross-entropy plus lambd / (2m) times the sum of the "
         "squared weights (forward_propagation the network's A3)"
     )
-    L2_SHAPES = "backward_propagation_with_regularization returns dW1 ... db3, each with its shape, in float64"
+    L2_SHAPES = (
+        "backward_propagation_with_regularization returns dW1 ... db3 (and dA1, dA2 when it returns them), each with "
+        "its shape, in float64"
+    )
     L2_UNCHANGED = (
         "forward_propagation, compute_cost_with_regularization and backward_propagation_with_regularization leave X, "
         "Y and the parameters unchanged"
@@ -113,7 +105,10 @@ class RegularisationProperty(Enum):
         "forward_propagation_with_dropout returns the course's A3 for the masks np.random.rand draws, and "
         "compute_cost the course's cross-entropy"
     )
-    DROPOUT_SHAPES = "backward_propagation_with_dropout returns dW1 ... db3, each with its shape, in float64"
+    DROPOUT_SHAPES = (
+        "backward_propagation_with_dropout returns dW1 ... db3 (and dA1, dA2 when it returns them), each with its "
+        "shape, in float64"
+    )
     DROPOUT_UNCHANGED = (
         "forward_propagation_with_dropout, compute_cost and backward_propagation_with_dropout leave X, Y and the "
         "parameters unchanged"
@@ -141,14 +136,14 @@ MATCHES = (P.L2_MATCHES, P.DROPOUT_MATCHES)
 # -- shared -------------------------------------------------------------------------------------------------
 
 
-def _scalar(prop: Enum, case: Any, name: str, returned: object) -> float:
+def scalar_cost(prop: Enum, case: Any, name: str, returned: object) -> float:
     try:
         return cost_of(returned)
     except (TypeError, ValueError) as exc:
         raise _fail(prop, f"{name}: {str(exc).replace('forward', name)}", FailureKind.MALFORMED, case) from None
 
 
-def _A3(prop: Enum, case: Any, name: str, value: object) -> np.ndarray:
+def output_A3(prop: Enum, case: Any, name: str, value: object) -> np.ndarray:
     shape = (case.sizes.dims[-1], case.m)
     return gradient_array("A3", value, shape, failure=FAILURES[prop], case=case, expected=f"for {case.describe()}")
 
@@ -175,19 +170,19 @@ def parameter_gradients(prop: Enum, function: str, returned: object, case: Any) 
     return gradients
 
 
-def _pristine(case: Any, X: np.ndarray, Y: np.ndarray, parameters: Mapping[str, Any]):
+def inputs_given(case: Any, X: np.ndarray, Y: np.ndarray, parameters: Mapping[str, Any]):
     given = {"X": X, "Y": Y, **{f"parameter {k}": parameters.get(k) for k in case.parameters}}
     pristine = {"X": case.X, "Y": case.Y, **{f"parameter {k}": v for k, v in case.parameters.items()}}
     return given, pristine
 
 
-def _scalar_results(results: np.ndarray) -> np.ndarray:
+def scalar_results(results: np.ndarray) -> np.ndarray:
     """The costs a program returned, one per point (NaN where a result is not one number)."""
     flat = results.reshape(results.shape[0], -1) if results.ndim else results.reshape(1, 1)
     return flat[:, 0] if flat.shape[1] == 1 else np.full(flat.shape[0], np.nan)
 
 
-def _course_costs(results: np.ndarray, Y: np.ndarray) -> np.ndarray:
+def course_costs(results: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """The reference compute_cost of each A3 a program returned (NaN where one is not finite)."""
     with np.errstate(all="ignore"):
         return np.array([reference.compute_cost(A3, Y) if np.all(np.isfinite(A3)) else np.nan for A3 in results])
@@ -205,7 +200,7 @@ class Objective:
     keep_prob: float = 1.0
 
 
-def _agreement(
+def agreement(
     prop: Enum,
     function: str,
     case: Any,
@@ -223,9 +218,11 @@ def _agreement(
         if f"dA{layer}" in gradients:
             point[f"A{layer}"] = hidden[layer - 1]
     backprop = {name: gradients[f"d{name}"] for name in point}
+    # The activations' costs are scaled by m (see _costs): so is their rounding.
+    roundoff = objective.roundoff * (case.m if len(point) > len(NAMES) else 1)
     try:
         result = check_arrays(
-            point, backprop, partial(_costs, objective, case, point), roundoff=case.m * objective.roundoff,
+            point, backprop, partial(_costs, objective, case, point), roundoff=roundoff,
             kinks=partial(_kinks, objective, case, point), gradient_names=[f"d{n}" for n in point],
             epsilon=options.epsilon, threshold=options.threshold,
         )  # fmt: skip
@@ -276,7 +273,7 @@ def _kinks(objective: Objective, case: Any, point: Mapping[str, np.ndarray], ste
     return np.concatenate(flags)
 
 
-def _known_mistake(
+def known_mistake(
     gradients: Mapping[str, np.ndarray], result: GradientCheckResult, mistakes: Mapping[str, Mapping[str, Any]]
 ) -> str:
     """`` (the mistake?)`` when every wrong block is what one known mistake makes of it, else ''."""
@@ -303,7 +300,7 @@ def _l2_forward(fns: TargetFunctions, case: RegularisationCase, X: np.ndarray, p
         return A3, cache
     returned = _called(P.L2_COST, case, FORWARD, fns.functions[FORWARD], X, parameters)
     A3, cache = _pair(P.L2_COST, case, FORWARD, returned, "(A3, cache)")
-    return _A3(P.L2_COST, case, FORWARD, A3), cache
+    return output_A3(P.L2_COST, case, FORWARD, A3), cache
 
 
 def _l2_hint(case: RegularisationCase, expected: float, cost: float) -> str:
@@ -345,7 +342,7 @@ def check_l2_case(fns: TargetFunctions, case: RegularisationCase, options: Check
     parameters = case.copy_parameters()
     ran: list[Enum] = [P.L2_COST]
     A3, cache = _l2_forward(fns, case, X, parameters)
-    cost = _scalar(
+    cost = scalar_cost(
         P.L2_COST, case, COST, _called(P.L2_COST, case, COST, fns.functions[COST], A3, Y, parameters, case.lambd)
     )
     reference_A3, _ = reference.forward_propagation(case.X, case.copy_parameters())
@@ -362,7 +359,7 @@ def check_l2_case(fns: TargetFunctions, case: RegularisationCase, options: Check
     gradients = parameter_gradients(P.L2_SHAPES, BACKWARD, returned, case)
 
     ran.append(P.L2_UNCHANGED)
-    given, pristine = _pristine(case, X, Y, parameters)
+    given, pristine = inputs_given(case, X, Y, parameters)
     _unchanged(P.L2_UNCHANGED, case, given, pristine, f"{FORWARD}, {COST} or {BACKWARD}")
 
     ran.append(P.L2_AGREES)
@@ -375,7 +372,7 @@ def check_l2_case(fns: TargetFunctions, case: RegularisationCase, options: Check
         partial(deep.kink_flags, case.X, case.Y, case.parameters),
     )
     function = FORWARD if FORWARD in fns.functions else COST
-    result = _agreement(
+    result = agreement(
         P.L2_AGREES, function, case, gradients, objective, options, partial(_l2_mistake, case, gradients)
     )
     return CaseOutcome(tuple(ran), result.verdict)
@@ -402,7 +399,7 @@ def _l2_costs(fns: TargetFunctions, case: RegularisationCase, groups: Sequence[P
             varied.append(Varied(2, group.block, indices, steps, (Alongside(0, plus.A3, minus.A3),)))
         result = Output(0)
     answered = fns.programs(program, varied, result) if varied else []
-    return [(_scalar_results(plus), _scalar_results(minus)) for plus, minus in answered]
+    return [(scalar_results(plus), scalar_results(minus)) for plus, minus in answered]
 
 
 def _l2_mistake(case: RegularisationCase, gradients: Mapping[str, np.ndarray], result: GradientCheckResult) -> str:
@@ -417,165 +414,4 @@ def _l2_mistake(case: RegularisationCase, gradients: Mapping[str, np.ndarray], r
             case.X, case.Y, cache, lambd * m
         ),
     }
-    return _known_mistake(gradients, result, mistakes) if lambd > 0 else ""
-
-
-# -- dropout ------------------------------------------------------------------------------------------------
-
-
-def _seeded_forward(fns: TargetFunctions, case: DropoutCase, prop: Enum, X: np.ndarray, parameters: dict):
-    """A3 and the cache of the file's forward, numpy's global generator seeded with the case's seed first."""
-    call = partial(fns.call, DROPOUT_FORWARD, seed=case.seed)
-    returned = _called(prop, case, DROPOUT_FORWARD, call, X, parameters, case.keep_prob)
-    A3, cache = _pair(prop, case, DROPOUT_FORWARD, returned, "(A3, cache)")
-    return _A3(prop, case, DROPOUT_FORWARD, A3), cache
-
-
-def _dropout_cost(fns: TargetFunctions, case: DropoutCase, A3: np.ndarray, Y: np.ndarray) -> float:
-    if "compute_cost" not in fns.functions:
-        with np.errstate(all="ignore"):
-            return reference.compute_cost(A3, Y)
-    returned = _called(P.DROPOUT_FORWARD, case, "compute_cost", fns.functions["compute_cost"], A3, Y)
-    return _scalar(P.DROPOUT_FORWARD, case, "compute_cost", returned)
-
-
-def _deterministic(fns: TargetFunctions, case: DropoutCase, A3: np.ndarray) -> None:
-    prop = P.DROPOUT_DETERMINISTIC
-    again, _ = _seeded_forward(fns, case, prop, case.X.copy(), case.copy_parameters())
-    if not np.array_equal(A3, again, equal_nan=True):
-        where = np.unravel_index(int(np.argmax(np.abs(A3 - again))), A3.shape)
-        message = (
-            f"{DROPOUT_FORWARD} returned A3{list(map(int, where))} = {A3[where]:.6g}, then {again[where]:.6g}, on "
-            f"two calls with numpy's global generator seeded with {case.seed} for {case.describe()}: its masks do "
-            "not come from np.random (a generator of its own, np.random.default_rng()?)"
-        )
-        raise _fail(prop, message, FailureKind.WRONG, case)
-
-
-def course_masks(case: DropoutCase) -> list[tuple[int, Masks]]:
-    """The masks the course's forward would draw: after the case's seed, and after the notebook's own seed."""
-    n1, n2 = case.sizes.dims[1:3]
-    seeds = [case.seed] + ([COURSE_SEED] if case.seed != COURSE_SEED else [])
-    return [(seed, dropout_masks(seed, case.keep_prob, n1, n2, case.m)) for seed in seeds]
-
-
-def _masks_of(case: DropoutCase, A3: np.ndarray) -> tuple[int, Masks] | None:
-    """The seed and masks the file's forward drew, as far as its A3 tells: the course's of the first seed it
-    matches (None: neither)."""
-    for seed, masks in course_masks(case):
-        expected = masked_forward(case.X, case.parameters, masks, case.keep_prob).A3
-        if _close(A3, expected, float(np.max(np.abs(expected), initial=0.0))):
-            return seed, masks
-    return None
-
-
-def _dropout_matches(fns: TargetFunctions, case: DropoutCase, A3: np.ndarray, cost: float) -> None:
-    prop = P.DROPOUT_MATCHES
-    drawn = _masks_of(case, A3)
-    if drawn is None:
-        seed, masks = course_masks(case)[0]
-        expected = masked_forward(case.X, case.parameters, masks, case.keep_prob).A3
-        what = f"the course's A3 (masks np.random.rand draws after np.random.seed({seed}))"
-        _activation_output(prop, case, DROPOUT_FORWARD, A3, expected, what)
-        return  # unreachable: _activation_output raises when A3 is not the expected one
-    if "compute_cost" not in fns.functions:
-        return
-    masks = drawn[1]
-    expected_cost = reference.compute_cost(masked_forward(case.X, case.parameters, masks, case.keep_prob).A3, case.Y)
-    roundoff = dropout_cost_roundoff(case.X, case.Y, case.parameters, masks, case.keep_prob)
-    if not abs(cost - expected_cost) <= 2.0 * NOISE_SAFETY * roundoff + 64 * UNIT_ROUNDOFF * abs(expected_cost):
-        hint = cost_hint(cost, expected_cost, case.m, case.sizes.dims[-1])
-        message = f"compute_cost returns {cost:.6g} where the course's cost is {expected_cost:.6g}{hint}"
-        raise _fail(prop, message, FailureKind.WRONG, case)
-
-
-def check_dropout_case(fns: TargetFunctions, case: DropoutCase, options: CheckOptions) -> CaseOutcome:
-    """Every property of the dropout part on one case; raise the first that fails."""
-    X, Y = case.X.copy(), case.Y.copy()
-    parameters = case.copy_parameters()
-    ran: list[Enum] = [P.DROPOUT_FORWARD]
-    A3, cache = _seeded_forward(fns, case, P.DROPOUT_FORWARD, X, parameters)
-    cost = _dropout_cost(fns, case, A3, Y)
-    saturated = not np.all((A3 > 0) & (A3 < 1))
-    if not math.isfinite(cost) and not saturated:
-        message = f"compute_cost returned {cost} for {case.describe()}, where the cost is finite"
-        raise _fail(P.DROPOUT_FORWARD, message, FailureKind.NONFINITE, case)
-
-    ran.append(P.DROPOUT_DETERMINISTIC)
-    _deterministic(fns, case, A3)
-    if options.reference:
-        ran.append(P.DROPOUT_MATCHES)
-        _dropout_matches(fns, case, A3, cost)
-
-    ran.append(P.DROPOUT_SHAPES)
-    returned = _called(
-        P.DROPOUT_SHAPES, case, DROPOUT_BACKWARD, fns.functions[DROPOUT_BACKWARD], X, Y, cache, case.keep_prob
-    )
-    gradients = parameter_gradients(P.DROPOUT_SHAPES, DROPOUT_BACKWARD, returned, case)
-
-    ran.append(P.DROPOUT_UNCHANGED)
-    given, pristine = _pristine(case, X, Y, parameters)
-    _unchanged(P.DROPOUT_UNCHANGED, case, given, pristine, f"{DROPOUT_FORWARD}, compute_cost or {DROPOUT_BACKWARD}")
-
-    ran.append(P.DROPOUT_AGREES)
-    _finite(P.DROPOUT_AGREES, gradients, case)
-    if not math.isfinite(cost):
-        return CaseOutcome(tuple(ran), Verdict.SATURATED)
-    drawn = _masks_of(case, A3)
-    # Masks the course would not draw (only with the reference comparison off): every unit's kinks set aside.
-    masks = drawn[1] if drawn is not None else _every_unit(case)
-    objective = Objective(
-        partial(_dropout_costs, fns, case),
-        dropout_cost_roundoff(case.X, case.Y, case.parameters, masks, case.keep_prob),
-        partial(kink_flags, case.X, case.parameters, masks=masks, keep_prob=case.keep_prob),
-        masks,
-        case.keep_prob,
-    )
-    hint = partial(_dropout_mistake, case, gradients, drawn)
-    result = _agreement(P.DROPOUT_AGREES, DROPOUT_FORWARD, case, gradients, objective, options, hint)
-    return CaseOutcome(tuple(ran), result.verdict)
-
-
-def _dropout_costs(fns: TargetFunctions, case: DropoutCase, groups: Sequence[Perturbations]) -> PerturbedCosts:
-    """The cost at every perturbed point, in one round trip, the forward seeded alike before each call."""
-    program = [Call(DROPOUT_FORWARD, (case.X, case.copy_parameters(), case.keep_prob), seed=case.seed)]
-    own_cost = "compute_cost" in fns.functions
-    if own_cost:
-        program.append(Call("compute_cost", (Output(0, 0), case.Y)))
-    varied = [Varied(1, g.block, np.asarray(g.indices), np.asarray(g.steps)) for g in groups]
-    answered = fns.programs(program, varied, Output(1) if own_cost else Output(0, 0)) if varied else []
-    if own_cost:
-        return [(_scalar_results(plus), _scalar_results(minus)) for plus, minus in answered]
-    return [(_course_costs(plus, case.Y), _course_costs(minus, case.Y)) for plus, minus in answered]
-
-
-def _every_unit(case: DropoutCase) -> Masks:
-    n1, n2 = case.sizes.dims[1:3]
-    return np.ones((n1, case.m), dtype=bool), np.ones((n2, case.m), dtype=bool)
-
-
-def course_cache(case: DropoutCase, seed: int) -> tuple:
-    """The cache of the reference's forward with its masks drawn after ``np.random.seed(seed)`` (numpy's global
-    state restored after)."""
-    state = np.random.get_state()
-    try:
-        np.random.seed(seed)
-        return reference.forward_propagation_with_dropout(case.X, case.copy_parameters(), case.keep_prob)[1]
-    finally:
-        np.random.set_state(state)
-
-
-def _dropout_mistake(
-    case: DropoutCase, gradients: Mapping[str, np.ndarray], drawn: tuple[int, Masks] | None, result: GradientCheckResult
-) -> str:
-    """What a known dropout mistake would make of the wrong gradients, named when it is what the backward returned."""
-    if drawn is None or case.keep_prob == 1.0:
-        return ""
-    cache = course_cache(case, drawn[0])
-    unmasked = (*cache[:1], np.ones_like(cache[1]), *cache[2:6], np.ones_like(cache[6]), *cache[7:])
-    backward = reference.backward_propagation_with_dropout
-    mistakes = {
-        "the mask D missing from dA": backward(case.X, case.Y, unmasked, case.keep_prob),
-        "the / keep_prob missing from dA": backward(case.X, case.Y, cache, 1.0),
-    }
-    return _known_mistake(gradients, result, mistakes)
+    return known_mistake(gradients, result, mistakes) if lambd > 0 else ""

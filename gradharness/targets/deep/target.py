@@ -7,6 +7,7 @@ from functools import partial
 
 from gradharness.properties.runner import PropertyTest
 from gradharness.settings import RunSettings
+from gradharness.targets.deep.dropout import check_dropout_case
 from gradharness.targets.deep.functions import BLOCKS, DEEP, DROPOUT, MODEL, REGULARISATION
 from gradharness.targets.deep.properties import (
     BLOCK_PROPERTY,
@@ -20,7 +21,6 @@ from gradharness.targets.deep.regularisation import (
     L2_ORDER,
     MATCHES,
     RegularisationProperty,
-    check_dropout_case,
     check_l2_case,
 )
 from gradharness.targets.target import Target, TargetFunctions
