@@ -22,7 +22,7 @@ from gradharness.judge.checks import check_file
 from gradharness.records.check import CheckRecord, FailureRecord, PropertyStatus
 from gradharness.records.verdict import RunVerdict
 from gradharness.settings import CheckOptions, IsolationSettings, RunSettings
-from gradharness.targets.deep.regularisation import DROPOUT_ORDER, L2_ORDER
+from gradharness.targets.regularisation.properties import DROPOUT_ORDER, L2_ORDER
 from gradharness.usercode.loader import load_user_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "user_code"
@@ -64,7 +64,7 @@ def _wrong_blocks(failure: FailureRecord) -> set[str]:
 def test_correct_files_pass(name: str, seed: int) -> None:
     record = _check(REGULARISATION / name, seed)
     assert record.verdict is RunVerdict.PASS, [f.message for f in record.failures] or record.error
-    assert {p.target for p in record.properties} == {"deep"}
+    assert {p.target for p in record.properties} == {"regularisation"}
     assert {p.name for p in record.properties} == CORRECT[name]
     assert all(p.status is PropertyStatus.PASSED and p.examples > 0 for p in record.properties)
 
@@ -82,7 +82,7 @@ def test_each_mistake_fails_its_parts_agreement_naming_the_wrong_gradients(name:
     assert record.verdict is RunVerdict.FAIL
     assert {f.property for f in record.failures} == {prop}, [f.message for f in record.failures]
     (failure,) = record.failures
-    assert failure.target == "deep" and failure.case_description
+    assert failure.target == "regularisation" and failure.case_description
     wrong = _wrong_blocks(failure)
     assert wrong and wrong <= allowed, wrong
     assert named is None or named in wrong
@@ -136,7 +136,7 @@ def test_the_notebooks_helper_modules_are_supplied_and_its_imports_are_not_the_e
     assert any("compatible testCases" in note for note in loaded.notes)
     # reg_utils' forward_propagation and backward_propagation are imported: not the file's (x, theta) pair
     assert loaded.found.one_d is None and loaded.found.network is None
-    assert set(loaded.found.targets["deep"]) == {
+    assert set(loaded.found.targets["regularisation"]) == {
         "compute_cost_with_regularization", "backward_propagation_with_regularization",
         "forward_propagation_with_dropout", "backward_propagation_with_dropout",
     }  # fmt: skip

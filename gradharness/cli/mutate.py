@@ -240,16 +240,16 @@ def _reference_settings(reference: Reference, params: dict, shrink: bool) -> Cam
     "target_name",
     type=click.Choice(["exercise", *dict.fromkeys(r.target for r in REFERENCES.values())]),
     default=None,
-    help="Mutate this target's built-in reference (deep: the course's L-layer backward functions, "
-    f"{DEFAULT_EXAMPLES} cases per part unless --max-examples); default: the exercise's network.",
+    help="Mutate this target's built-in reference (deep: the course's L-layer backward functions; regularisation: "
+    f"its L2 and dropout backward passes; {DEFAULT_EXAMPLES} cases per part unless --max-examples); default: the "
+    "exercise's network.",
 )
 @click.option(
     "--reference",
     "reference_name",
     type=click.Choice(list(REFERENCES)),
     default=None,
-    help="Which of the target's references (deep: deep, the L-layer model; regularised, the L2 and dropout "
-    "backward passes); default: the target's first.",
+    help="Which of the target's references (each target has one today); default: the target's first.",
 )
 @click.option("--engine", type=click.Choice(["domain", "mutmut", "both"]), default="domain", show_default=True,
               help="gradharness's backprop operators, mutmut's generic ones, or both side by side.")  # fmt: skip

@@ -12,6 +12,10 @@ the record (the user's code is not run again), in two ways:
 
 A fit and a mutant that explain the same blocks are one cause. Nothing is said about a block no
 fit or mutant explains, and nothing at all about a correct file (no failure, no cause).
+
+The rule (:func:`ranked_causes`) is the same for every target: a target's part gives it an
+:class:`Explainer` (the true gradients of a case, its blocks, the mutants to try), as the ``deep``
+target's does in :mod:`gradharness.mutation.causes_deep`.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -37,7 +42,7 @@ from gradharness.mutation.target import reference_target
 from gradharness.records.check import CheckRecord, FailureRecord, LikelyCause
 from gradharness.records.environment import file_sha256
 from gradharness.records.status import FailureKind
-from gradharness.usercode.source import read_user_source
+from gradharness.usercode.source import UserSource, read_user_source
 
 MAX_CAUSES = 4
 """Causes reported per failure at most (the ones that explain most of the wrong blocks first)."""
@@ -104,11 +109,59 @@ def _fit(name: str, user: np.ndarray, true: np.ndarray, m: int, threshold: float
     return None
 
 
-def _words(reference: _ReferenceMutant, blocks: list[str]) -> str:
+class MutantCause(Protocol):
+    """A mutant of a target's reference, as the rule tries it: what it is, where, and its gradients on a case."""
+
+    @property
+    def operator(self) -> str:
+        """The operator that made it."""
+        ...
+
+    @property
+    def summary(self) -> str:
+        """The operator's ``before -> after: words``."""
+        ...
+
+    @property
+    def line(self) -> int:
+        """The line of the reference it changes (orders causes that explain as much)."""
+        ...
+
+    @property
+    def as_if(self) -> str:
+        """The reference's line as the mutant changes it."""
+        ...
+
+    @property
+    def variable(self) -> str | None:
+        """What that line assigns."""
+        ...
+
+    @property
+    def reaches(self) -> frozenset[str] | None:
+        """The gradient blocks the change can reach (None: unknown, it is tried on every failure)."""
+        ...
+
+    def gradients(self, case: Any) -> Gradients | None:
+        """Every block of ``case`` the mutant gives, each with its shape (None when it fails on the case)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Explainer:
+    """What the rule needs of a target's part: a case's true gradients (every block, None when the reference
+    fails on it), the names of its blocks in order, and the mutants to try on it."""
+
+    true: Callable[[Any], Gradients | None]
+    blocks: Callable[[Any], Sequence[str]]
+    mutants: Callable[[Any], Sequence[MutantCause]]
+
+
+def _words(mutant: MutantCause, blocks: list[str], every: int) -> str:
     """What the mutant's mistake is, from its operator's summary (``before -> after: words``)."""
-    summary = OPERATORS[reference.mutant.operator].summary
+    summary = mutant.summary
     words = summary.split(": ", 1)[1].rstrip(".") if ": " in summary else summary
-    which = "every gradient block" if len(blocks) == len(GRADIENT_NAMES) else ", ".join(blocks)
+    which = "every gradient block" if len(blocks) == every else ", ".join(blocks)
     return f"{which} wrong: {words}"
 
 
@@ -124,6 +177,25 @@ class _ReferenceMutant:
         """The mutated backward pass, compiled on first use (most failures need only a few of them)."""
         target = reference_target()
         return compile_function(target, self.mutant.function_source, self.mutant.function_line, target.backward)
+
+    @property
+    def operator(self) -> str:
+        """The operator that made the mutant."""
+        return self.mutant.operator
+
+    @property
+    def summary(self) -> str:
+        """The operator's ``before -> after: words``."""
+        return OPERATORS[self.mutant.operator].summary
+
+    @property
+    def line(self) -> int:
+        """The line of the reference the mutant changes."""
+        return self.mutant.line
+
+    def gradients(self, case: NetworkCase) -> Gradients | None:
+        """The mutated backward's gradients on ``case``."""
+        return _gradients_of(self.backward, case)
 
 
 def _assigned(tree: ast.Module, line: int) -> str | None:
@@ -184,41 +256,46 @@ def _gradients_of(backward: Callable, case: NetworkCase) -> Gradients | None:
 
 @dataclass(frozen=True)
 class Observation:
-    """A case and the gradients the user's backward returned on it."""
+    """A case and the gradients the user's backward returned on it (a NetworkCase for the exercise; another
+    target's case as its Explainer takes it)."""
 
-    case: NetworkCase
+    case: Any
     user: Gradients
 
 
 def _mutant_causes(
-    case: NetworkCase, user: Gradients, true: Gradients, wrong: set[str], threshold: float
-) -> list[tuple[frozenset[str], _ReferenceMutant]]:
+    explainer: Explainer, first: Observation, names: Sequence[str], true: Gradients, wrong: set[str], threshold: float
+) -> list[tuple[frozenset[str], MutantCause]]:
     """The mutants that change only blocks in ``wrong``, and those exactly as the user's, with the blocks they explain."""
     found = []
-    for reference in reference_mutants():
-        if not reference.reaches & wrong:
+    for mutant in explainer.mutants(first.case):
+        if mutant.reaches is not None and not mutant.reaches & wrong:
             continue  # it changes only blocks the user got right: nothing of the user's mistake
-        gradients = _gradients_of(reference.backward, case)
+        gradients = mutant.gradients(first.case)
         if gradients is None:
             continue
-        changed = {n for n in GRADIENT_NAMES if not _agrees(gradients[n], true[n], threshold)}
-        if changed and changed <= wrong and all(_agrees(gradients[n], user[n], threshold) for n in changed):
-            found.append((frozenset(changed), reference))
+        changed = {n for n in names if not _agrees(gradients[n], true[n], threshold)}
+        if changed and changed <= wrong and all(_agrees(gradients[n], first.user[n], threshold) for n in changed):
+            found.append((frozenset(changed), mutant))
     return found
 
 
-def _mutant_holds(reference: _ReferenceMutant, blocks: frozenset[str], seen: Observation, threshold: float) -> bool:
-    gradients = _gradients_of(reference.backward, seen.case)
-    return gradients is not None and all(_agrees(gradients[n], seen.user[n], threshold) for n in blocks)
+def _mutant_holds(mutant: MutantCause, blocks: frozenset[str], seen: Observation, threshold: float) -> bool:
+    gradients = mutant.gradients(seen.case)
+    return gradients is not None and all(
+        n in gradients and n in seen.user and _agrees(gradients[n], seen.user[n], threshold) for n in blocks
+    )
 
 
-def _fit_holds(fit: _Fit, name: str, seen: Observation) -> bool:
-    true = _gradients_of(network.backward_propagation_n, seen.case)
-    return true is not None and fit.holds(seen.user[name], true[name], seen.case.m)
+def _fit_holds(explainer: Explainer, fit: _Fit, name: str, seen: Observation) -> bool:
+    true = explainer.true(seen.case)
+    if true is None or name not in true or name not in seen.user or true[name].shape != seen.user[name].shape:
+        return False  # another case without this block (another depth): the fit says nothing there
+    return fit.holds(seen.user[name], true[name], seen.case.m)
 
 
-def likely_causes(
-    observations: Sequence[Observation], wrong_blocks: Sequence[str], threshold: float
+def ranked_causes(
+    explainer: Explainer, observations: Sequence[Observation], wrong_blocks: Sequence[str], threshold: float
 ) -> list[LikelyCause]:
     """The likely causes of the wrong blocks of the first observation (the failing case), best first.
 
@@ -226,43 +303,60 @@ def likely_causes(
     that explain the same blocks, those that explain the most cases speak for them.
     """
     first, rest = observations[0], observations[1:]
-    true = _gradients_of(network.backward_propagation_n, first.case)
+    true = explainer.true(first.case)
     if true is None:
         return []
+    names = list(explainer.blocks(first.case))
     tried = len(observations)
-    wrong = {n for n in wrong_blocks if n in first.user}
+    wrong = {n for n in wrong_blocks if n in first.user and n in true}
     fits = {n: fit for n in sorted(wrong) if (fit := _fit(n, first.user[n], true[n], first.case.m, threshold))}
-    best: dict[frozenset[str], tuple[int, _ReferenceMutant]] = {}
-    for blocks, reference in _mutant_causes(first.case, first.user, true, wrong, threshold):
-        cases = 1 + sum(_mutant_holds(reference, blocks, seen, threshold) for seen in rest)
+    best: dict[frozenset[str], tuple[int, MutantCause]] = {}
+    for blocks, mutant in _mutant_causes(explainer, first, names, true, wrong, threshold):
+        cases = 1 + sum(_mutant_holds(mutant, blocks, seen, threshold) for seen in rest)
         if blocks not in best or cases > best[blocks][0]:
-            best[blocks] = (cases, reference)
+            best[blocks] = (cases, mutant)
     causes: list[LikelyCause] = []
     covered: set[str] = set()
-    ranked = sorted(best.items(), key=lambda item: (-item[1][0], -len(item[0]), item[1][1].mutant.line))
-    for blocks, (cases, reference) in ranked:
+    ranked = sorted(best.items(), key=lambda item: (-item[1][0], -len(item[0]), item[1][1].line))
+    for blocks, (cases, mutant) in ranked:
         if blocks <= covered:
             continue  # a cause already named explains these blocks (on as many cases or more)
         covered |= blocks
-        names = [n for n in GRADIENT_NAMES if n in blocks]
-        fit = fits.get(names[0]) if len(names) == 1 else None
+        shown = [n for n in names if n in blocks]
+        fit = fits.get(shown[0]) if len(shown) == 1 else None
         causes.append(
             LikelyCause(
-                description=fit.description if fit else _words(reference, names),
-                blocks=names,
-                operator=reference.mutant.operator,
+                description=fit.description if fit else _words(mutant, shown, len(names)),
+                blocks=shown,
+                operator=mutant.operator,
                 fit=fit.kind if fit else None,
-                as_if=reference.as_if,
-                variable=reference.variable,
+                as_if=mutant.as_if,
+                variable=mutant.variable,
                 cases=cases,
                 tried=tried,
             )
         )
     for name, fit in fits.items():
         if name not in covered:
-            cases = 1 + sum(_fit_holds(fit, name, seen) for seen in rest)
+            cases = 1 + sum(_fit_holds(explainer, fit, name, seen) for seen in rest)
             causes.append(LikelyCause(fit.description, [name], fit=fit.kind, cases=cases, tried=tried))
     return causes[:MAX_CAUSES]
+
+
+EXERCISE = Explainer(
+    true=functools.partial(_gradients_of, network.backward_propagation_n),
+    blocks=lambda case: GRADIENT_NAMES,
+    mutants=lambda case: reference_mutants(),
+)
+"""The exercise's network: the reference backward pass and its mutants, on a NetworkCase."""
+
+
+def likely_causes(
+    observations: Sequence[Observation], wrong_blocks: Sequence[str], threshold: float
+) -> list[LikelyCause]:
+    """The likely causes of the exercise's wrong blocks on the first observation (the failing case), best first
+    (:func:`ranked_causes` with the exercise's reference)."""
+    return ranked_causes(EXERCISE, observations, wrong_blocks, threshold)
 
 
 def _user_gradients(vector: Sequence[float], sizes: LayerSizes) -> Gradients | None:
@@ -276,30 +370,117 @@ def _user_gradients(vector: Sequence[float], sizes: LayerSizes) -> Gradients | N
     return {f"d{name}": blocks[name] for name in PARAMETER_NAMES}
 
 
-def _assigning_lines(path: Path) -> dict[str, tuple[int | None, str]]:
-    """Per name, where the user's file first assigns it: (its line in a .py file, None in a notebook;
-    ``line 68`` or ``cell 18, line 23``). The file is read as text, never run."""
+@dataclass(frozen=True)
+class Assignment:
+    """A statement that assigns a name: in which function (the innermost ``def`` around it), its lines, its text
+    on one line, and whether it is a plain ``name = ...`` (not an item, an attribute, one of an unpacking's
+    names or an augmented or annotated assignment)."""
+
+    name: str
+    function: str | None
+    line: int
+    end_line: int
+    text: str
+    plain: bool
+
+
+def one_line(text: str) -> str:
+    """A statement's text on one line: runs of white space as one space, none inside brackets' ends."""
+    joined = " ".join(text.split())
+    for opening in "([{":
+        joined = joined.replace(opening + " ", opening)
+    for closing in ")]}":
+        joined = joined.replace(" " + closing, closing)
+    return joined
+
+
+def _assigned_names(target: ast.expr) -> Iterator[tuple[str, bool]]:
+    """The names a target assigns, each with whether it is the target itself (``x``; not ``x[i]``, ``x.a``,
+    ``x, y``)."""
+    if isinstance(target, ast.Name):
+        yield target.id, True
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from ((name, False) for name, _ in _assigned_names(element))
+    elif isinstance(target, (ast.Subscript, ast.Attribute, ast.Starred)):
+        base = target.value
+        while isinstance(base, (ast.Subscript, ast.Attribute, ast.Starred)):
+            base = base.value
+        if isinstance(base, ast.Name):
+            yield base.id, False
+
+
+def assignments_in(text: str, tree: ast.Module) -> list[Assignment]:
+    """Every assignment of a name in ``tree`` (parsed from ``text``), in line order."""
+    found: list[Assignment] = []
+    todo: list[tuple[ast.AST, str | None]] = [(tree, None)]
+    while todo:  # a stack, not recursion: a user's file may nest deeper than Python's recursion limit
+        node, function = todo.pop()
+        for child in ast.iter_child_nodes(node):
+            inner = child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else function
+            todo.append((child, inner))
+            if not isinstance(child, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                continue
+            targets = child.targets if isinstance(child, ast.Assign) else [child.target]
+            words = one_line(ast.get_source_segment(text, child) or "")
+            for target in targets:
+                for name, itself in _assigned_names(target):
+                    plain = itself and isinstance(child, ast.Assign)
+                    found.append(
+                        Assignment(name, function, child.lineno, child.end_lineno or child.lineno, words, plain)
+                    )
+    return sorted(found, key=lambda a: (a.line, a.end_line))
+
+
+@dataclass(frozen=True)
+class UserLines:
+    """The assignments of the user's file (read as text, never run) and how its places are named."""
+
+    assignments: tuple[Assignment, ...] = ()
+    source: UserSource | None = None
+
+    def place(self, line: int) -> tuple[int | None, str]:
+        """(the line in a .py file, None in a notebook; ``line 68`` or ``cell 18, line 23``)."""
+        assert self.source is not None, "only a file's lines have places"
+        return (line if self.source.notebook is None else None, self.source.where(line))
+
+    def first_lines(self) -> dict[str, tuple[int | None, str]]:
+        """Per name, the place of the first plain ``name = ...`` of the file."""
+        first: dict[str, int] = {}
+        for assignment in self.assignments:
+            if assignment.plain:
+                first[assignment.name] = min(first.get(assignment.name, assignment.line), assignment.line)
+        return {name: self.place(line) for name, line in first.items()}
+
+
+def user_lines(path: Path) -> UserLines:
+    """The assignments of the user's file (none when it cannot be read or parsed)."""
     try:
         source = read_user_source(path)
         tree = ast.parse(source.text)
+        return UserLines(tuple(assignments_in(source.text, tree)), source)
     except (GradHarnessError, OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return {}
-    first: dict[str, int] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    first[target.id] = min(first.get(target.id, node.lineno), node.lineno)
-    in_file = source.notebook is None
-    return {name: (line if in_file else None, source.where(line)) for name, line in first.items()}
+        return UserLines()
 
 
-def explain_failure(failure: FailureRecord, lines: dict[str, tuple[int | None, str]]) -> FailureRecord:
-    """``failure`` with its likely causes, when it is a wrong gradient on a network case of the exercise."""
+def _assigning_lines(path: Path) -> dict[str, tuple[int | None, str]]:
+    """Per name, where the user's file first assigns it: (its line in a .py file, None in a notebook;
+    ``line 68`` or ``cell 18, line 23``). The file is read as text, never run."""
+    return user_lines(path).first_lines()
+
+
+def explain_failure(
+    failure: FailureRecord, lines: dict[str, tuple[int | None, str]], in_file: UserLines | None = None
+) -> FailureRecord:
+    """``failure`` with its likely causes, when it is a wrong gradient of a target whose operators name causes:
+    on a network case of the exercise (``lines``: where the file first assigns each name), or on a case of the
+    L-layer model or the regularisation exercise (``in_file``: the file's assignments)."""
     if failure.kind is not FailureKind.WRONG or failure.gradient_check is None or failure.case is None:
         return failure
-    if failure.target != "exercise":  # the other targets' operators do not name causes yet
-        return failure
+    if failure.target != "exercise":  # the L-layer model's and the regularisation exercise's parts, by property
+        from gradharness.mutation.causes_deep import explain_deep_failure  # it builds on this module's rule
+
+        return explain_deep_failure(failure, in_file if in_file is not None else UserLines())
     try:
         case = NetworkCase.from_json(failure.case)
     except (KeyError, TypeError, ValueError):
@@ -332,5 +513,6 @@ def explain(record: CheckRecord) -> CheckRecord:
         return record
     path = Path(str(record.target.get("path", "")))
     same = path.is_file() and file_sha256(path) == record.target.get("sha256")
-    lines = _assigning_lines(path) if same else {}  # lines of the code the finding was made on, only
-    return dataclasses.replace(record, failures=[explain_failure(f, lines) for f in record.failures])
+    in_file = user_lines(path) if same else UserLines()  # lines of the code the finding was made on, only
+    lines = in_file.first_lines() if in_file.source is not None else {}
+    return dataclasses.replace(record, failures=[explain_failure(f, lines, in_file) for f in record.failures])

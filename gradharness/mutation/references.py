@@ -87,7 +87,7 @@ DEEP_REFERENCE = Reference(
 
 REGULARISED_REFERENCE = Reference(
     name="regularised",
-    target="deep",
+    target="regularisation",
     module="gradharness.model.regularised",
     functions=("backward_propagation_with_regularization", "backward_propagation_with_dropout"),
     operators="regularised",
@@ -97,7 +97,7 @@ REGULARISED_REFERENCE = Reference(
         "dW2 * 2 and db1 * 4 in both backward functions",
     ),
 )
-"""The regularisation exercise's L2 and dropout backward passes (``--target deep --reference regularised``)."""
+"""The regularisation exercise's L2 and dropout backward passes (``gradharness mutate --target regularisation``)."""
 
 REFERENCES: dict[str, Reference] = {reference.name: reference for reference in (DEEP_REFERENCE, REGULARISED_REFERENCE)}
 """The references ``--reference`` can name (the exercise's network is

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from gradharness.errors import Interrupt, UserCodeError
 from gradharness.settings import FunctionNames
-from gradharness.targets.deep.functions import REGULARISATION_NOTEBOOK
+from gradharness.targets.regularisation.functions import REGULARISATION_NOTEBOOK
 from gradharness.usercode.discover import FoundFunctions, find_functions
 from gradharness.usercode.imports import bound_names, imported_modules, is_import, statement_text
 from gradharness.usercode.missing import (

@@ -1,5 +1,5 @@
 """The functions the ``deep`` target looks for, in the course's names and conventions
-(deeplearning.ai, "Building your Deep Neural Network: Step by Step", and course 2's "Regularization")."""
+(deeplearning.ai, "Building your Deep Neural Network: Step by Step")."""
 
 from __future__ import annotations
 
@@ -10,24 +10,6 @@ MODEL = "L-layer model"
 
 BLOCKS = ("linear_backward", "relu_backward", "sigmoid_backward", "linear_activation_backward")
 """The building blocks' backward functions, each checked on its own part."""
-
-REGULARISATION = "L2 regularisation"
-"""The part that checks the regularisation exercise's L2 regularisation (deeplearning.ai course 2, week 1):
-compute_cost_with_regularization and backward_propagation_with_regularization, on the file's forward_propagation
-when it has one (else reg_utils', the reference's)."""
-
-DROPOUT = "dropout"
-"""The part that checks the regularisation exercise's dropout: forward_propagation_with_dropout and
-backward_propagation_with_dropout, with the file's compute_cost when it has one (else reg_utils', the reference's)."""
-
-REGULARISATION_NOTEBOOK = (
-    "compute_cost_with_regularization",
-    "backward_propagation_with_regularization",
-    "forward_propagation_with_dropout",
-    "backward_propagation_with_dropout",
-)
-"""The regularisation notebook's graded functions: a file that defines one of them gets the notebook's helper
-modules (reg_utils, testCases) when it imports them without shipping them."""
 
 DEEP = TargetSpec(
     name="deep",
@@ -44,11 +26,6 @@ DEEP = TargetSpec(
         FunctionSpec("sigmoid_backward", ("dA", "cache"), "dZ"),
         FunctionSpec("linear_activation_forward", ("A_prev", "W", "b", "activation"), "(A, cache)", hold=(1,)),
         FunctionSpec("linear_activation_backward", ("dA", "cache", "activation"), "(dA_prev, dW, db)"),
-        FunctionSpec("forward_propagation", ("X", "parameters"), "(A3, cache)", hold=(1,)),
-        FunctionSpec("compute_cost_with_regularization", ("A3", "Y", "parameters", "lambd"), "cost"),
-        FunctionSpec("backward_propagation_with_regularization", ("X", "Y", "cache", "lambd"), "gradients"),
-        FunctionSpec("forward_propagation_with_dropout", ("X", "parameters", "keep_prob"), "(A3, cache)", hold=(1,)),
-        FunctionSpec("backward_propagation_with_dropout", ("X", "Y", "cache", "keep_prob"), "gradients"),
     ),
     parts=(
         Part(MODEL, ("L_model_forward", "L_model_backward"), ("compute_cost",)),
@@ -56,7 +33,5 @@ DEEP = TargetSpec(
         Part("relu_backward", ("relu_backward",), ("relu",), alone=False),  # the exercise's files have one too
         Part("sigmoid_backward", ("sigmoid_backward",), ("sigmoid",), alone=False),
         Part("linear_activation_backward", ("linear_activation_backward",), ("linear_activation_forward",)),
-        Part(REGULARISATION, REGULARISATION_NOTEBOOK[:2], ("forward_propagation",)),
-        Part(DROPOUT, REGULARISATION_NOTEBOOK[2:], ("compute_cost",)),
     ),
 )

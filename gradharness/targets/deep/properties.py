@@ -25,15 +25,24 @@ from gradharness.check.verdict import NOISE_SAFETY, Verdict
 from gradharness.errors import describe_exception, raised_by_user_code
 from gradharness.model import deep
 from gradharness.model.keys import matching_key
-from gradharness.model.parameters import unchanged
 from gradharness.properties.failures import PropertyFailure
 from gradharness.properties.properties import CaseOutcome, gradient_array
 from gradharness.properties.reference import cost_hint
 from gradharness.records.status import FailureKind
 from gradharness.settings import CheckOptions
+from gradharness.targets.findings import (
+    FAILURES,
+    UNIT_ROUNDOFF,
+    called,
+    fail,
+    finite,
+    pair,
+    register_failures,
+    returned_array,
+    scaled,
+    unchanged_inputs,
+)
 from gradharness.targets.target import TargetFunctions
-
-UNIT_ROUNDOFF = float(np.finfo(np.float64).eps) / 2
 
 
 class DeepProperty(Enum):
@@ -63,67 +72,7 @@ MODEL_ORDER = (
 )
 """The model's properties in the order a case checks them."""
 
-FAILURES: dict[Enum, type[PropertyFailure]] = {}
-"""One exception type per property, so Hypothesis shrinks each distinct bug on its own."""
-
-
-def register_failures(properties: type[Enum]) -> None:
-    """One exception type for each of ``properties`` (the deep target's, or those of its other parts' modules),
-    raised by the helpers here for it."""
-    FAILURES.update(
-        {
-            prop: type(f"{prop.name.title().replace('_', '')}Failure", (PropertyFailure,), {"prop": prop})
-            for prop in properties
-        }
-    )
-
-
 register_failures(DeepProperty)
-
-
-def _fail(prop: Enum, message: str, kind: FailureKind, case: Any, check: GradientCheckResult | None = None):
-    return FAILURES[prop](message, kind, case, check)
-
-
-def _called(prop: Enum, case: Any, name: str, function: Callable, *arguments: Any) -> Any:
-    """``function(*arguments)``; whatever the user's code raises is ``prop``'s failure (CRASHED)."""
-    try:
-        return function(*arguments)
-    except PropertyFailure:
-        raise
-    except BaseException as exc:  # the user's code may raise anything; it is a finding, not our crash
-        if not raised_by_user_code(exc):
-            raise
-        raise _fail(prop, describe_exception(name, exc), FailureKind.CRASHED, case) from None
-
-
-def _pair(prop: Enum, case: Any, name: str, returned: object, what: str) -> tuple[Any, Any]:
-    if not isinstance(returned, (tuple, list)) or len(returned) != 2:
-        raise _fail(prop, f"{name} returned {type(returned).__name__}, expected {what}", FailureKind.MALFORMED, case)
-    return returned[0], returned[1]
-
-
-def _close(value: np.ndarray, expected: np.ndarray, scale: float) -> bool:
-    """Whether two correct computations could give these (a few hundred ulps of the values' scale)."""
-    tolerance = 256 * UNIT_ROUNDOFF * max(scale, 1.0)
-    return value.shape == expected.shape and bool(np.all(np.abs(value - expected) <= tolerance))
-
-
-def _activation_output(prop: Enum, case: Any, name: str, value: object, expected: np.ndarray, what: str):
-    """A forward's returned array checked against the reference's ``expected`` (shape and values)."""
-    array = gradient_array(
-        name, value, expected.shape, failure=FAILURES[prop], case=case, expected=f"for {case.describe()}"
-    )
-    scale = float(np.max(np.abs(expected), initial=0.0))
-    if not _close(array, expected, scale):
-        worst = np.unravel_index(int(np.argmax(np.abs(array - expected))), expected.shape)
-        raise _fail(
-            prop,
-            f"{name} returns {array[worst]:.6g} at {list(map(int, worst))} where {what} is {expected[worst]:.6g}",
-            FailureKind.WRONG,
-            case,
-        )
-    return array
 
 
 # -- the L-layer model --------------------------------------------------------------------------------------
@@ -190,7 +139,7 @@ def _audit(case: deep.DeepCase, group: Perturbations, costs: tuple[np.ndarray, n
                 f"compute_cost(L_model_forward(X, parameters)[0], Y) returns {got[k]:.6g} at {where} where the "
                 f"course's cost is {want[k]:.6g} for {case.describe()}"
             )
-            raise _fail(DeepProperty.MODEL_MATCHES, message, FailureKind.WRONG, case)
+            raise fail(DeepProperty.MODEL_MATCHES, message, FailureKind.WRONG, case)
 
 
 def _varied_argument(block: str) -> tuple[int, str | None]:
@@ -216,7 +165,7 @@ def model_gradients(returned: object, case: deep.DeepCase) -> dict[str, np.ndarr
     prop = DeepProperty.MODEL_SHAPES
     if not isinstance(returned, Mapping):
         message = f"L_model_backward returned {type(returned).__name__}, expected a dict of gradients"
-        raise _fail(prop, message, FailureKind.MALFORMED, case)
+        raise fail(prop, message, FailureKind.MALFORMED, case)
     shapes = deep.parameter_shapes(case.sizes)
     expected = {f"d{name}": shape for name, shape in shapes.items()}
     for layer in range(case.sizes.L):
@@ -226,7 +175,7 @@ def model_gradients(returned: object, case: deep.DeepCase) -> dict[str, np.ndarr
         key = matching_key(returned, name)
         if key is None or returned[key] is None:
             keys = ", ".join(sorted(map(str, returned))) or "none"
-            raise _fail(prop, f"L_model_backward returned no {name} (keys: {keys})", FailureKind.MALFORMED, case)
+            raise fail(prop, f"L_model_backward returned no {name} (keys: {keys})", FailureKind.MALFORMED, case)
         of = f"(the shape of {name[1:]}) for {case.describe()}"
         gradients[name] = gradient_array(name, returned[key], shape, failure=FAILURES[prop], case=case, expected=of)
     return gradients
@@ -235,26 +184,26 @@ def model_gradients(returned: object, case: deep.DeepCase) -> dict[str, np.ndarr
 def _model_forward(fns: TargetFunctions, case: deep.DeepCase, X, Y, parameters, options: CheckOptions, ran: list):
     """AL, caches and the cost, from the file's forward (and compute_cost, else the course's), checked."""
     cost_prop = DeepProperty.MODEL_COST
-    returned = _called(cost_prop, case, "L_model_forward", fns.functions["L_model_forward"], X, parameters)
-    AL, caches = _pair(cost_prop, case, "L_model_forward", returned, "(AL, caches)")
+    returned = called(cost_prop, case, "L_model_forward", fns.functions["L_model_forward"], X, parameters)
+    AL, caches = pair(cost_prop, case, "L_model_forward", returned, "(AL, caches)")
     reference_AL, _ = deep.L_model_forward(case.X, case.copy_parameters())
     AL = gradient_array(
         "AL", AL, reference_AL.shape, failure=FAILURES[cost_prop], case=case, expected=f"for {case.describe()}"
     )
     if "compute_cost" in fns.functions:
-        returned_cost = _called(cost_prop, case, "compute_cost", fns.functions["compute_cost"], AL, Y)
+        returned_cost = called(cost_prop, case, "compute_cost", fns.functions["compute_cost"], AL, Y)
     else:
         returned_cost = deep.compute_cost(AL, Y)
     try:
         cost = cost_of(returned_cost)
     except (TypeError, ValueError) as exc:
-        raise _fail(
+        raise fail(
             cost_prop, f"compute_cost: {str(exc).replace('forward', 'compute_cost')}", FailureKind.MALFORMED, case
         ) from None
     saturated = not np.all((reference_AL > 0) & (reference_AL < 1))
     if not math.isfinite(cost) and not saturated:
         message = f"compute_cost returned {cost} for {case.describe()}, where the cost is finite"
-        raise _fail(cost_prop, message, FailureKind.NONFINITE, case)
+        raise fail(cost_prop, message, FailureKind.NONFINITE, case)
     if options.reference:
         ran.append(DeepProperty.MODEL_MATCHES)
         _model_matches(case, AL, reference_AL, cost, saturated)
@@ -263,7 +212,7 @@ def _model_forward(fns: TargetFunctions, case: deep.DeepCase, X, Y, parameters, 
 
 def _model_matches(case: deep.DeepCase, AL: np.ndarray, reference_AL: np.ndarray, cost: float, saturated: bool) -> None:
     prop = DeepProperty.MODEL_MATCHES
-    _activation_output(prop, case, "L_model_forward", AL, reference_AL, "the network's AL")
+    returned_array(prop, case, "L_model_forward", AL, reference_AL, "the network's AL")
     if saturated:
         return
     expected = deep.compute_cost(reference_AL, case.Y)
@@ -273,14 +222,7 @@ def _model_matches(case: deep.DeepCase, AL: np.ndarray, reference_AL: np.ndarray
     if not abs(cost - expected) <= tolerance:
         outputs = case.sizes.dims[-1]
         message = f"compute_cost returns {cost:.6g} where the course's cost is {expected:.6g}{cost_hint(cost, expected, case.m, outputs)}"
-        raise _fail(prop, message, FailureKind.WRONG, case)
-
-
-def _unchanged(prop: Enum, case: Any, given: Mapping[str, Any], pristine: Mapping[str, Any], during: str) -> None:
-    for label, before in pristine.items():
-        if not unchanged(before, given[label]):
-            message = f"{label} was modified in place during {during}"
-            raise _fail(prop, message, FailureKind.SIDE_EFFECT, case)
+        raise fail(prop, message, FailureKind.WRONG, case)
 
 
 def check_model_case(fns: TargetFunctions, case: deep.DeepCase, options: CheckOptions) -> CaseOutcome:
@@ -292,16 +234,18 @@ def check_model_case(fns: TargetFunctions, case: deep.DeepCase, options: CheckOp
 
     ran.append(DeepProperty.MODEL_SHAPES)
     backward = fns.functions["L_model_backward"]
-    returned = _called(DeepProperty.MODEL_SHAPES, case, "L_model_backward", backward, AL, Y, caches)
+    returned = called(DeepProperty.MODEL_SHAPES, case, "L_model_backward", backward, AL, Y, caches)
     gradients = model_gradients(returned, case)
 
     ran.append(DeepProperty.MODEL_UNCHANGED)
     given = {"X": X, "Y": Y, **{f"parameter {k}": parameters.get(k) for k in case.parameters}}
     pristine = {"X": case.X, "Y": case.Y, **{f"parameter {k}": v for k, v in case.parameters.items()}}
-    _unchanged(DeepProperty.MODEL_UNCHANGED, case, given, pristine, "L_model_forward, compute_cost or L_model_backward")
+    unchanged_inputs(
+        DeepProperty.MODEL_UNCHANGED, case, given, pristine, "L_model_forward, compute_cost or L_model_backward"
+    )
 
     ran.append(DeepProperty.MODEL_AGREES)
-    _finite(DeepProperty.MODEL_AGREES, gradients, case)
+    finite(DeepProperty.MODEL_AGREES, gradients, case)
     if not math.isfinite(cost):
         return CaseOutcome(tuple(ran), Verdict.SATURATED)
     result = _model_agreement(fns, case, gradients, options)
@@ -336,7 +280,7 @@ def _model_agreement(
     per_example = {name: float(case.m) for name in point if name not in case.parameters}
 
     def costs(groups: Sequence[Perturbations]) -> PerturbedCosts:
-        return _scaled(_model_costs(fns, case, case.copy_parameters(), groups, options.reference), groups, per_example)
+        return scaled(_model_costs(fns, case, case.copy_parameters(), groups, options.reference), groups, per_example)
 
     try:
         result = check_arrays(
@@ -349,19 +293,11 @@ def _model_agreement(
         if not raised_by_user_code(exc):
             raise
         message = describe_exception("L_model_forward", exc) + " on perturbed parameters"
-        raise _fail(DeepProperty.MODEL_AGREES, message, FailureKind.CRASHED, case) from None
+        raise fail(DeepProperty.MODEL_AGREES, message, FailureKind.CRASHED, case) from None
     if not result.passed:
         message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}"
-        raise _fail(DeepProperty.MODEL_AGREES, message, FailureKind.WRONG, case, result)
+        raise fail(DeepProperty.MODEL_AGREES, message, FailureKind.WRONG, case, result)
     return result
-
-
-def _finite(prop: Enum, gradients: Mapping[str, np.ndarray], case: Any) -> None:
-    for name, value in gradients.items():
-        if not np.all(np.isfinite(value)):
-            index = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
-            message = f"{name}{list(index)} is {value[index]} for {case.describe()}"
-            raise _fail(prop, message, FailureKind.NONFINITE, case)
 
 
 # -- the building blocks ------------------------------------------------------------------------------------
@@ -412,12 +348,12 @@ def _block_cache(prop: DeepProperty, fns: TargetFunctions, case: deep.BlockCase)
     inputs = {k: v for k, v in a.items() if not k.startswith("d")}
     if forward not in fns.functions:
         return course, inputs
-    returned = _called(prop, case, forward, fns.functions[forward], *arguments)
+    returned = called(prop, case, forward, fns.functions[forward], *arguments)
     if isinstance(returned, (tuple, list)) and len(returned) == 2:
         output, cache = returned
     else:  # a forward that makes no cache (the exercise's relu): the course's cache, on its output's inputs
         output, cache = returned, course
-    _activation_output(prop, case, forward, output, expected, what)
+    returned_array(prop, case, forward, output, expected, what)
     return cache, inputs
 
 
@@ -431,13 +367,13 @@ def check_block_case(fns: TargetFunctions, case: deep.BlockCase, options: CheckO
     arguments: tuple[Any, ...] = (dout, cache)
     if case.function == "linear_activation_backward":
         arguments += (case.activation,)
-    returned = _called(prop, case, case.function, fns.functions[case.function], *arguments)
+    returned = called(prop, case, case.function, fns.functions[case.function], *arguments)
     shown = tuple(f"d{name}" for name in names)
     gradients = _block_gradients(prop, case, returned, names, shown)
     pristine = {upstream: case.arrays[upstream], **{f"{k} in the cache": case.arrays[k] for k in inputs}}
     given = {upstream: dout, **{f"{k} in the cache": v for k, v in inputs.items()}}
-    _unchanged(prop, case, given, pristine, case.function)
-    _finite(prop, gradients, case)
+    unchanged_inputs(prop, case, given, pristine, case.function)
+    finite(prop, gradients, case)
     point = {name: np.array(case.arrays[name], dtype=np.float64, copy=True) for name in names}
     weights = case.arrays[upstream]
 
@@ -450,7 +386,7 @@ def check_block_case(fns: TargetFunctions, case: deep.BlockCase, options: CheckO
     summed = loop_costs_of(J, point)
 
     def costs(groups: Sequence[Perturbations]) -> PerturbedCosts:
-        return _scaled(summed(groups), groups, averaged)
+        return scaled(summed(groups), groups, averaged)
 
     result = check_arrays(
         point, dict(zip(names, gradients.values(), strict=True)), costs,
@@ -459,7 +395,7 @@ def check_block_case(fns: TargetFunctions, case: deep.BlockCase, options: CheckO
     )  # fmt: skip
     if not result.passed:
         message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}"
-        raise _fail(prop, message, FailureKind.WRONG, case, result)
+        raise fail(prop, message, FailureKind.WRONG, case, result)
     return CaseOutcome((prop,), result.verdict)
 
 
@@ -473,7 +409,7 @@ def _block_gradients(
         values = list(returned)
     else:
         message = f"{case.function} returned {type(returned).__name__}, expected ({', '.join(shown)})"
-        raise _fail(prop, message, FailureKind.MALFORMED, case)
+        raise fail(prop, message, FailureKind.MALFORMED, case)
     return {
         shown_name: gradient_array(
             shown_name, value, np.shape(case.arrays[name]), failure=FAILURES[prop], case=case,
@@ -527,12 +463,3 @@ def _moved_Z(Z: Callable, point: Mapping[str, np.ndarray], name: str, index: int
     moved[name] = np.array(point[name], copy=True)
     moved[name].reshape(-1)[index] += delta
     return Z(moved)
-
-
-def _scaled(costs: PerturbedCosts, groups: Sequence[Perturbations], factors: Mapping[str, float]) -> PerturbedCosts:
-    """The costs of the blocks in ``factors`` times their factor (the others as they are)."""
-    out = []
-    for group, (plus, minus) in zip(groups, costs, strict=True):
-        factor = factors.get(group.block, 1.0)
-        out.append((plus * factor, minus * factor) if factor != 1.0 else (plus, minus))
-    return out

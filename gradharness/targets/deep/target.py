@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from functools import partial
 
 from gradharness.properties.runner import PropertyTest
 from gradharness.settings import RunSettings
-from gradharness.targets.deep.dropout import check_dropout_case
-from gradharness.targets.deep.functions import BLOCKS, DEEP, DROPOUT, MODEL, REGULARISATION
+from gradharness.targets.deep.functions import BLOCKS, DEEP, MODEL
 from gradharness.targets.deep.properties import (
     BLOCK_PROPERTY,
     MODEL_ORDER,
@@ -16,16 +14,8 @@ from gradharness.targets.deep.properties import (
     check_block_case,
     check_model_case,
 )
-from gradharness.targets.deep.regularisation import (
-    DROPOUT_ORDER,
-    L2_ORDER,
-    MATCHES,
-    RegularisationProperty,
-    check_l2_case,
-)
 from gradharness.targets.target import Target, TargetFunctions
 from strategies.deep import block_cases, deep_cases
-from strategies.regularised import dropout_cases, regularisation_cases
 
 COURSE_OUTPUTS = 1
 """Output units unless ``--output-size`` says otherwise: the course's L_model_forward asserts AL.shape == (1, m)."""
@@ -34,7 +24,8 @@ SMALL_UNITS = 3
 """A failing case with at most this many units per layer and examples stops shrinking early."""
 
 
-def _small_model(case) -> bool:
+def small_model(case) -> bool:
+    """Whether a failing network case is small enough to stop shrinking early."""
     return max(case.sizes.dims) <= SMALL_UNITS and case.m <= SMALL_UNITS
 
 
@@ -53,59 +44,26 @@ def deep_tests(functions: TargetFunctions, run: RunSettings) -> list[PropertyTes
             output_size=options.n3 or COURSE_OUTPUTS, batch_size=options.batch_size, max_batch=options.max_batch,
         )  # fmt: skip
         check = partial(check_model_case, functions, options=run.check)
-        tests.append(PropertyTest(MODEL, DEEP.name, tuple(model), strategy, check, _small_model))
+        tests.append(PropertyTest(MODEL, DEEP.name, tuple(model), strategy, check, small_model))
     for block in BLOCKS:
         if block in functions.parts:
             blocks = block_cases(block, max_units=options.max_units, max_batch=options.max_batch)
             check_block = partial(check_block_case, functions, options=run.check)
             prop = (BLOCK_PROPERTY[block],)
             tests.append(PropertyTest(block, DEEP.name, prop, blocks, check_block, _small_block, f"{block}'s "))
-    return tests + regularisation_tests(functions, run)
-
-
-def regularisation_tests(functions: TargetFunctions, run: RunSettings) -> list[PropertyTest]:
-    """The regularisation exercise's L2 and dropout tests, for the parts the file has: its 3-layer network drawn
-    at any sizes (the depth options aside), one output unit unless ``--output-size`` says otherwise."""
-    options = run.strategy
-    parts = (
-        (REGULARISATION, L2_ORDER, regularisation_cases, check_l2_case),
-        (DROPOUT, DROPOUT_ORDER, dropout_cases, check_dropout_case),
-    )
-    tests = []
-    for part, order, cases, check in parts:
-        if part in functions.parts:
-            properties = tuple(p for p in order if run.check.reference or p not in MATCHES)
-            checked = partial(check, functions, options=run.check)
-            strategy = cases(
-                max_units=options.max_units, output_size=options.n3 or COURSE_OUTPUTS,
-                batch_size=options.batch_size, max_batch=options.max_batch,
-            )  # fmt: skip
-            tests.append(PropertyTest(part, DEEP.name, properties, strategy, checked, _small_model, f"{part}'s "))
     return tests
-
-
-def merged(name: str, *enums: type[Enum]) -> type[Enum]:
-    """One enum with the members (names and descriptions) of ``enums``: a target's properties, from its modules."""
-    members = [(prop.name, prop.value) for enum in enums for prop in enum]
-    names, values = [n for n, _ in members], [v for _, v in members]
-    if len(set(names)) < len(names) or len(set(values)) < len(values):
-        raise ValueError(f"{name}: two properties share a name or a description")
-    return Enum(name, members)  # type: ignore[return-value]
 
 
 TARGET = Target(
     DEEP,
     deep_tests,
-    merged("DeepTargetProperty", DeepProperty, RegularisationProperty),
+    DeepProperty,
     {
         DeepProperty.MODEL_AGREES.name: 6.0,
         DeepProperty.LINEAR_BACKWARD.name: 2.0,
         DeepProperty.LINEAR_ACTIVATION_BACKWARD.name: 2.0,
-        RegularisationProperty.L2_AGREES.name: 3.0,
-        RegularisationProperty.DROPOUT_AGREES.name: 3.0,
     },
     operators="deep",
 )
 """The course's graded functions: the L-layer model 6 points, linear_backward 2, linear_activation_backward 2
-(relu_backward and sigmoid_backward come with the course's dnn_utils: checked when a file defines them, worth 0);
-the regularisation notebook's L2 backward 3 and dropout backward 3."""
+(relu_backward and sigmoid_backward come with the course's dnn_utils: checked when a file defines them, worth 0)."""

@@ -6,7 +6,7 @@ reuse): its cost is the course's, its gradients dW1 ... db3 (and dA1, dA2 when i
 shapes, it leaves its inputs alone, and the backward agrees with the numerical gradient of the file's own program,
 through the evaluator; dA1 and dA2 with that of the reference network's cost as a function of the activation (the
 course's dA are gradients of the summed loss: m times the cost's). The dropout part's checks are in
-:mod:`gradharness.targets.deep.dropout`.
+:mod:`gradharness.targets.regularisation.dropout`.
 
 The L2 part's program is ``compute_cost_with_regularization(forward_propagation(X, parameters)[0], Y, parameters,
 lambd)``, the parameters moved in both calls (:class:`~gradharness.check.program.Argument`);
@@ -51,16 +51,16 @@ from gradharness.properties.properties import CaseOutcome, gradient_array
 from gradharness.properties.reference import cost_hint
 from gradharness.records.status import FailureKind
 from gradharness.settings import CheckOptions
-from gradharness.targets.deep.properties import (
+from gradharness.targets.findings import (
     FAILURES,
     UNIT_ROUNDOFF,
-    _activation_output,
-    _called,
-    _fail,
-    _finite,
-    _pair,
-    _unchanged,
+    called,
+    fail,
+    finite,
+    pair,
     register_failures,
+    returned_array,
+    unchanged_inputs,
 )
 from gradharness.targets.target import TargetFunctions
 
@@ -77,7 +77,7 @@ FORWARD, COST, BACKWARD = (
 
 
 class RegularisationProperty(Enum):
-    """What the ``deep`` target asserts of the regularisation exercise's functions."""
+    """What the ``regularisation`` target asserts of the exercise's functions."""
 
     L2_COST = "compute_cost_with_regularization returns a finite scalar cost (forward_propagation (A3, cache))"
     L2_MATCHES = (
@@ -140,7 +140,7 @@ def scalar_cost(prop: Enum, case: Any, name: str, returned: object) -> float:
     try:
         return cost_of(returned)
     except (TypeError, ValueError) as exc:
-        raise _fail(prop, f"{name}: {str(exc).replace('forward', name)}", FailureKind.MALFORMED, case) from None
+        raise fail(prop, f"{name}: {str(exc).replace('forward', name)}", FailureKind.MALFORMED, case) from None
 
 
 def output_A3(prop: Enum, case: Any, name: str, value: object) -> np.ndarray:
@@ -153,7 +153,7 @@ def parameter_gradients(prop: Enum, function: str, returned: object, case: Any) 
     and dA2 when it returns them (the course's do), each with its activation's shape."""
     if not isinstance(returned, Mapping):
         message = f"{function} returned {type(returned).__name__}, expected a dict of gradients"
-        raise _fail(prop, message, FailureKind.MALFORMED, case)
+        raise fail(prop, message, FailureKind.MALFORMED, case)
     gradients = {}
     shapes = {f"d{name}": np.shape(case.parameters[name]) for name in NAMES}
     for layer in ACTIVATION_LAYERS:
@@ -164,7 +164,7 @@ def parameter_gradients(prop: Enum, function: str, returned: object, case: Any) 
             if name.startswith("dA"):
                 continue
             keys = ", ".join(sorted(map(str, returned))) or "none"
-            raise _fail(prop, f"{function} returned no {name} (keys: {keys})", FailureKind.MALFORMED, case)
+            raise fail(prop, f"{function} returned no {name} (keys: {keys})", FailureKind.MALFORMED, case)
         of = f"(the shape of {name[1:]}) for {case.describe()}"
         gradients[name] = gradient_array(name, returned[key], shape, failure=FAILURES[prop], case=case, expected=of)
     return gradients
@@ -232,10 +232,10 @@ def agreement(
         if not raised_by_user_code(exc):
             raise
         message = describe_exception(function, exc) + " on perturbed parameters"
-        raise _fail(prop, message, FailureKind.CRASHED, case) from None
+        raise fail(prop, message, FailureKind.CRASHED, case) from None
     if not result.passed:
         message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}{hint(result)}"
-        raise _fail(prop, message, FailureKind.WRONG, case, result)
+        raise fail(prop, message, FailureKind.WRONG, case, result)
     return result
 
 
@@ -298,8 +298,8 @@ def _l2_forward(fns: TargetFunctions, case: RegularisationCase, X: np.ndarray, p
     if FORWARD not in fns.functions:
         A3, cache = reference.forward_propagation(X, parameters)
         return A3, cache
-    returned = _called(P.L2_COST, case, FORWARD, fns.functions[FORWARD], X, parameters)
-    A3, cache = _pair(P.L2_COST, case, FORWARD, returned, "(A3, cache)")
+    returned = called(P.L2_COST, case, FORWARD, fns.functions[FORWARD], X, parameters)
+    A3, cache = pair(P.L2_COST, case, FORWARD, returned, "(A3, cache)")
     return output_A3(P.L2_COST, case, FORWARD, A3), cache
 
 
@@ -325,7 +325,7 @@ def _l2_matches(case: RegularisationCase, A3: np.ndarray, own_forward: bool, cos
     prop = P.L2_MATCHES
     reference_A3, _ = reference.forward_propagation(case.X, case.copy_parameters())
     if own_forward:
-        _activation_output(prop, case, FORWARD, A3, reference_A3, "the network's A3")
+        returned_array(prop, case, FORWARD, A3, reference_A3, "the network's A3")
     if saturated:
         return
     expected = reference.compute_cost_with_regularization(reference_A3, case.Y, case.parameters, case.lambd)
@@ -333,7 +333,7 @@ def _l2_matches(case: RegularisationCase, A3: np.ndarray, own_forward: bool, cos
     tolerance = 2.0 * NOISE_SAFETY * roundoff + 64 * UNIT_ROUNDOFF * abs(expected)
     if not abs(cost - expected) <= tolerance:
         message = f"{COST} returns {cost:.6g} where the course's regularised cost is {expected:.6g}"
-        raise _fail(prop, message + _l2_hint(case, expected, cost), FailureKind.WRONG, case)
+        raise fail(prop, message + _l2_hint(case, expected, cost), FailureKind.WRONG, case)
 
 
 def check_l2_case(fns: TargetFunctions, case: RegularisationCase, options: CheckOptions) -> CaseOutcome:
@@ -343,27 +343,27 @@ def check_l2_case(fns: TargetFunctions, case: RegularisationCase, options: Check
     ran: list[Enum] = [P.L2_COST]
     A3, cache = _l2_forward(fns, case, X, parameters)
     cost = scalar_cost(
-        P.L2_COST, case, COST, _called(P.L2_COST, case, COST, fns.functions[COST], A3, Y, parameters, case.lambd)
+        P.L2_COST, case, COST, called(P.L2_COST, case, COST, fns.functions[COST], A3, Y, parameters, case.lambd)
     )
     reference_A3, _ = reference.forward_propagation(case.X, case.copy_parameters())
     saturated = not np.all((reference_A3 > 0) & (reference_A3 < 1))
     if not math.isfinite(cost) and not saturated:
         message = f"{COST} returned {cost} for {case.describe()}, where the cost is finite"
-        raise _fail(P.L2_COST, message, FailureKind.NONFINITE, case)
+        raise fail(P.L2_COST, message, FailureKind.NONFINITE, case)
     if options.reference:
         ran.append(P.L2_MATCHES)
         _l2_matches(case, A3, FORWARD in fns.functions, cost, saturated)
 
     ran.append(P.L2_SHAPES)
-    returned = _called(P.L2_SHAPES, case, BACKWARD, fns.functions[BACKWARD], X, Y, cache, case.lambd)
+    returned = called(P.L2_SHAPES, case, BACKWARD, fns.functions[BACKWARD], X, Y, cache, case.lambd)
     gradients = parameter_gradients(P.L2_SHAPES, BACKWARD, returned, case)
 
     ran.append(P.L2_UNCHANGED)
     given, pristine = inputs_given(case, X, Y, parameters)
-    _unchanged(P.L2_UNCHANGED, case, given, pristine, f"{FORWARD}, {COST} or {BACKWARD}")
+    unchanged_inputs(P.L2_UNCHANGED, case, given, pristine, f"{FORWARD}, {COST} or {BACKWARD}")
 
     ran.append(P.L2_AGREES)
-    _finite(P.L2_AGREES, gradients, case)
+    finite(P.L2_AGREES, gradients, case)
     if not math.isfinite(cost):
         return CaseOutcome(tuple(ran), Verdict.SATURATED)
     objective = Objective(

@@ -1,7 +1,7 @@
 """The properties of the ``deep`` target's dropout part (deeplearning.ai course 2, week 1, "Regularization"): the
 notebook's 3-layer network with dropout, one check per case.
 
-Checked as the L2 part is (:mod:`gradharness.targets.deep.regularisation`, whose properties and helpers these are),
+Checked as the L2 part is (:mod:`gradharness.targets.regularisation.properties`, whose properties and helpers these are),
 against the numerical gradient of ``compute_cost(forward_propagation_with_dropout(X, parameters, keep_prob)[0],
 Y)`` (the reference's reg_utils ``compute_cost`` unless the file defines one), numpy's global generator seeded
 with the case's seed just before every call of the forward, so every perturbed point draws the same masks. A
@@ -43,17 +43,17 @@ from gradharness.properties.properties import CaseOutcome
 from gradharness.properties.reference import cost_hint
 from gradharness.records.status import FailureKind
 from gradharness.settings import CheckOptions
-from gradharness.targets.deep.properties import (
+from gradharness.targets.findings import (
     UNIT_ROUNDOFF,
-    _activation_output,
-    _called,
-    _close,
-    _fail,
-    _finite,
-    _pair,
-    _unchanged,
+    called,
+    close,
+    fail,
+    finite,
+    pair,
+    returned_array,
+    unchanged_inputs,
 )
-from gradharness.targets.deep.regularisation import (
+from gradharness.targets.regularisation.properties import (
     Objective,
     RegularisationProperty,
     agreement,
@@ -79,8 +79,8 @@ said to be so (a forward drawing its masks from elsewhere then returns another A
 def _seeded_forward(fns: TargetFunctions, case: DropoutCase, prop: Enum, X: np.ndarray, parameters: dict):
     """A3 and the cache of the file's forward, numpy's global generator seeded with the case's seed first."""
     call = partial(fns.call, FORWARD, seed=case.seed)
-    returned = _called(prop, case, FORWARD, call, X, parameters, case.keep_prob)
-    A3, cache = _pair(prop, case, FORWARD, returned, "(A3, cache)")
+    returned = called(prop, case, FORWARD, call, X, parameters, case.keep_prob)
+    A3, cache = pair(prop, case, FORWARD, returned, "(A3, cache)")
     return output_A3(prop, case, FORWARD, A3), cache
 
 
@@ -88,7 +88,7 @@ def _dropout_cost(fns: TargetFunctions, case: DropoutCase, A3: np.ndarray, Y: np
     if "compute_cost" not in fns.functions:
         with np.errstate(all="ignore"):
             return reference.compute_cost(A3, Y)
-    returned = _called(P.DROPOUT_FORWARD, case, "compute_cost", fns.functions["compute_cost"], A3, Y)
+    returned = called(P.DROPOUT_FORWARD, case, "compute_cost", fns.functions["compute_cost"], A3, Y)
     return scalar_cost(P.DROPOUT_FORWARD, case, "compute_cost", returned)
 
 
@@ -105,7 +105,7 @@ def _deterministic(fns: TargetFunctions, case: DropoutCase, A3: np.ndarray, call
             f"two calls with numpy's global generator seeded with {case.seed} for {case.describe()}: its masks do "
             "not come from np.random (a generator of its own, np.random.default_rng()?)"
         )
-        raise _fail(prop, message, FailureKind.WRONG, case)
+        raise fail(prop, message, FailureKind.WRONG, case)
 
 
 def course_masks(case: DropoutCase) -> list[tuple[int, Masks]]:
@@ -121,7 +121,7 @@ def _masks_of(case: DropoutCase, A3: np.ndarray) -> list[tuple[int, Masks]]:
     matched = []
     for seed, masks in course_masks(case):
         expected = masked_forward(case.X, case.parameters, masks, case.keep_prob).A3
-        if _close(A3, expected, float(np.max(np.abs(expected), initial=0.0))):
+        if close(A3, expected, float(np.max(np.abs(expected), initial=0.0))):
             matched.append((seed, masks))
     return matched
 
@@ -144,7 +144,7 @@ def _dropout_matches(fns: TargetFunctions, case: DropoutCase, A3: np.ndarray, co
         seed, masks = course_masks(case)[0]
         expected = masked_forward(case.X, case.parameters, masks, case.keep_prob).A3
         what = f"the course's A3 (masks np.random.rand draws after np.random.seed({seed}))"
-        _activation_output(prop, case, FORWARD, A3, expected, what)
+        returned_array(prop, case, FORWARD, A3, expected, what)
         return  # unreachable: _activation_output raises when A3 is not the expected one
     if "compute_cost" not in fns.functions:
         return
@@ -154,7 +154,7 @@ def _dropout_matches(fns: TargetFunctions, case: DropoutCase, A3: np.ndarray, co
     if not abs(cost - expected_cost) <= 2.0 * NOISE_SAFETY * roundoff + 64 * UNIT_ROUNDOFF * abs(expected_cost):
         hint = cost_hint(cost, expected_cost, case.m, case.sizes.dims[-1])
         message = f"compute_cost returns {cost:.6g} where the course's cost is {expected_cost:.6g}{hint}"
-        raise _fail(prop, message, FailureKind.WRONG, case)
+        raise fail(prop, message, FailureKind.WRONG, case)
 
 
 def check_dropout_case(fns: TargetFunctions, case: DropoutCase, options: CheckOptions) -> CaseOutcome:
@@ -167,7 +167,7 @@ def check_dropout_case(fns: TargetFunctions, case: DropoutCase, options: CheckOp
     saturated = not np.all((A3 > 0) & (A3 < 1))
     if not math.isfinite(cost) and not saturated:
         message = f"compute_cost returned {cost} for {case.describe()}, where the cost is finite"
-        raise _fail(P.DROPOUT_FORWARD, message, FailureKind.NONFINITE, case)
+        raise fail(P.DROPOUT_FORWARD, message, FailureKind.NONFINITE, case)
 
     ran.append(P.DROPOUT_DETERMINISTIC)
     _deterministic(fns, case, A3)
@@ -176,15 +176,15 @@ def check_dropout_case(fns: TargetFunctions, case: DropoutCase, options: CheckOp
         _dropout_matches(fns, case, A3, cost)
 
     ran.append(P.DROPOUT_SHAPES)
-    returned = _called(P.DROPOUT_SHAPES, case, BACKWARD, fns.functions[BACKWARD], X, Y, cache, case.keep_prob)
+    returned = called(P.DROPOUT_SHAPES, case, BACKWARD, fns.functions[BACKWARD], X, Y, cache, case.keep_prob)
     gradients = parameter_gradients(P.DROPOUT_SHAPES, BACKWARD, returned, case)
 
     ran.append(P.DROPOUT_UNCHANGED)
     given, pristine = inputs_given(case, X, Y, parameters)
-    _unchanged(P.DROPOUT_UNCHANGED, case, given, pristine, f"{FORWARD}, compute_cost or {BACKWARD}")
+    unchanged_inputs(P.DROPOUT_UNCHANGED, case, given, pristine, f"{FORWARD}, compute_cost or {BACKWARD}")
 
     ran.append(P.DROPOUT_AGREES)
-    _finite(P.DROPOUT_AGREES, gradients, case)
+    finite(P.DROPOUT_AGREES, gradients, case)
     if not math.isfinite(cost):
         return CaseOutcome(tuple(ran), Verdict.SATURATED)
     matched = _masks_of(case, A3)
