@@ -363,6 +363,7 @@ def test_a_campaign_on_some_operators_kills_every_mutant_and_records_them() -> N
     )
 
 
+@pytest.mark.slow
 def test_a_campaign_on_the_regularisation_reference_kills_its_mutants() -> None:
     settings = CampaignSettings(seed=0, max_examples=8, jobs=2, operators=("lambd_without_m", "dropout_mask_dropped"))
     record = run_reference_campaign(REGULARISED_REFERENCE, settings)

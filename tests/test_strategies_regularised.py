@@ -116,6 +116,7 @@ def test_positional_arguments_are_refused() -> None:
         dropout_cases(6)  # type: ignore[misc]
 
 
+@pytest.mark.slow
 def test_cases_shrink_towards_the_smallest_network_and_the_simplest_arguments() -> None:
     smallest = find(regularisation_cases(), lambda case: True, settings=SHRUNK)
     assert smallest.sizes.dims == (1, 1, 1, 1) and smallest.m == 1 and smallest.lambd == 0.01

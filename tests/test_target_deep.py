@@ -47,12 +47,12 @@ MADE: dict[str, Path] = {}
 
 
 def _check(name: str, seed: int = 0, isolation: IsolationSettings = IN_PROCESS, **run: object) -> CheckRecord:
-    settings = RunSettings(seed=seed, max_examples=int(run.pop("max_examples", 25)), **run)  # type: ignore[arg-type]
+    settings = RunSettings(seed=seed, max_examples=int(run.pop("max_examples", 20)), **run)  # type: ignore[arg-type]
     return check_file(MADE.get(name, DEEP / name), settings, isolation=isolation, timeout=120)
 
 
 @pytest.mark.parametrize("name", CORRECT)
-@pytest.mark.parametrize("seed", [0, 7])
+@pytest.mark.parametrize("seed", [0, pytest.param(7, marks=pytest.mark.slow)])
 def test_correct_files_in_every_style_pass(name: str, seed: int) -> None:
     record = _check(name, seed)
     assert record.verdict is RunVerdict.PASS, [f.message for f in record.failures] or record.error
@@ -105,6 +105,7 @@ def test_forcing_another_target_checks_only_it() -> None:
     assert "exercise" in (record.error or "") and "forward_propagation_n" in (record.error or "")
 
 
+@pytest.mark.slow
 def test_through_the_evaluator_a_correct_file_passes_and_a_wrong_one_fails() -> None:
     jailed = IsolationSettings()
     passed = _check("correct_dict_caches.py", 3, jailed, max_examples=15)

@@ -104,6 +104,7 @@ def test_without_the_reference_comparison_the_matches_properties_are_left_out() 
     assert {p.name for p in record.properties} == DROPOUT - {"DROPOUT_MATCHES"}
 
 
+@pytest.mark.slow
 def test_through_the_evaluator_the_whole_notebook_passes_and_each_parts_mistake_fails() -> None:
     jailed = IsolationSettings()
     passed = _check(REGULARISATION / "correct_notebook.py", 2, jailed, max_examples=12)

@@ -161,7 +161,7 @@ def _words(mutant: MutantCause, blocks: list[str], every: int) -> str:
     """What the mutant's mistake is, from its operator's summary (``before -> after: words``)."""
     summary = mutant.summary
     words = summary.split(": ", 1)[1].rstrip(".") if ": " in summary else summary
-    which = "every gradient block" if len(blocks) == every else ", ".join(blocks)
+    which = "every gradient block" if len(blocks) == every > 1 else ", ".join(blocks)
     return f"{which} wrong: {words}"
 
 

@@ -56,6 +56,7 @@ from gradharness.mutation.mutants import Mutant, generate_mutants
 from gradharness.mutation.reference_tasks import ReferenceVariant, variant_functions
 from gradharness.mutation.references import REFERENCES, Reference, select_operators_of
 from gradharness.records.check import FailureRecord, LikelyCause
+from gradharness.records.status import FailureKind
 from gradharness.targets.deep.properties import BLOCK_PROPERTY, DeepProperty
 from gradharness.targets.regularisation.dropout import COURSE_SEED, course_cache, course_masks
 from gradharness.targets.regularisation.properties import RegularisationProperty
@@ -166,26 +167,28 @@ def true_gradients(example: Example) -> Gradients | None:
     return gradients_on(_reference_functions(REFERENCE_OF[example.part]), example)
 
 
-def _statement(mutant: Mutant) -> str:
-    """The mutated statement on one line (the whole of one spread over several lines)."""
-    lines = mutant.function_source.split("\n")
-    line = mutant.line - mutant.function_line + 1  # in the function's own text
+_COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While, ast.If, ast.With, ast.Try)
+
+
+def _statement_at(text: str, line: int) -> str:
+    """The simple statement of ``text`` at ``line``, on one line (the whole of one spread over several lines; a
+    loop's or a condition's head alone)."""
+    lines = text.split("\n")
     try:
-        tree = ast.parse(mutant.function_source)
+        tree = ast.parse(text)
     except SyntaxError:
         return lines[line - 1].strip()
-    compound = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While, ast.If, ast.With, ast.Try)
     around = [
         node
         for node in ast.walk(tree)
         if isinstance(node, ast.stmt)
-        and not isinstance(node, compound)
+        and not isinstance(node, _COMPOUND)
         and node.lineno <= line <= (node.end_lineno or node.lineno)
     ]
-    if not around:  # a loop's or a condition's head: that line alone
+    if not around:
         return lines[line - 1].strip()
     inner = min(around, key=lambda node: (node.end_lineno or node.lineno) - node.lineno)
-    return one_line(ast.get_source_segment(mutant.function_source, inner) or lines[line - 1])
+    return one_line(ast.get_source_segment(text, inner) or lines[line - 1])
 
 
 def _statements(assignments: Sequence[Assignment], function: str | None, name: str) -> list[Assignment]:
@@ -207,6 +210,7 @@ class DeepMutant:
     mutant: Mutant
     summary: str
     as_if: str
+    original: str  # the reference's statement before the mutation
     variable: str | None
     ordinal: int | None
     assigning: int
@@ -251,9 +255,11 @@ def deep_mutants(name: str) -> tuple[DeepMutant, ...]:
             variable = statement.name if statement is not None else None
             same = _statements(assignments, function, variable) if variable is not None else []
             ordinal = next((i for i, a in enumerate(same) if statement is not None and a.line == statement.line), None)
+            as_if = _statement_at(mutant.function_source, mutant.line - mutant.function_line + 1)
+            original = _statement_at(source, mutant.line)
             found.append(
                 DeepMutant(
-                    reference, function, mutant, summaries[mutant.operator], _statement(mutant), variable, ordinal,
+                    reference, function, mutant, summaries[mutant.operator], as_if, original, variable, ordinal,
                     len(same),
                 )
             )  # fmt: skip
@@ -330,7 +336,7 @@ def _observations(failure: FailureRecord, part: str, wrong: set[str], threshold:
             continue
         try:
             other = _like(first, parse(seen.case))
-        except (KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, TypeError, ValueError):
             continue
         gradients = _user_gradients(seen.gradients, other.blocks, [None] * len(other.blocks), other)
         if gradients is not None:
@@ -349,6 +355,26 @@ def _user_line(mutant: DeepMutant, user: UserLines) -> Assignment | None:
     if not candidates:
         return None
     return max(candidates, key=lambda a: difflib.SequenceMatcher(None, a.text, mutant.as_if).ratio())
+
+
+def _likeness(mutant: DeepMutant, user: UserLines) -> float:
+    """How much more the user's statement of the mutant's looks like the mutated one than like the reference's
+    (0 when the file has none): the mistake may be written in the file as the mutant makes it."""
+    found = _user_line(mutant, user)
+    if found is None:
+        return 0.0
+    like = difflib.SequenceMatcher(None, found.text, mutant.as_if).ratio()
+    return like - difflib.SequenceMatcher(None, found.text, mutant.original).ratio()
+
+
+def _explainer(part: str, user: UserLines) -> Explainer:
+    """The rule's view of the part's reference, its mutants most like the user's file first: of the mutants that
+    explain the same blocks on as many cases, the first speaks for them (on a 1-1-1 network ``caches[l - 1]``
+    and a ReLU mask on dA can give the same numbers; the file's own line tells which it wrote)."""
+    mutants = deep_mutants(REFERENCE_OF[part])
+    if user.assignments:
+        mutants = tuple(sorted(mutants, key=lambda mutant: -_likeness(mutant, user)))
+    return dataclasses.replace(EXPLAINER, mutants=lambda example: mutants)
 
 
 def _located(cause: LikelyCause, part: str, user: UserLines) -> LikelyCause:
@@ -370,15 +396,15 @@ def explain_deep_failure(failure: FailureRecord, user: UserLines) -> FailureReco
     """``failure`` with its likely causes, when it is a wrong gradient of a part whose reference has operators."""
     part = PARTS.get(failure.property)
     check = failure.gradient_check
-    if part is None or check is None or failure.case is None:
+    if part is None or failure.kind is not FailureKind.WRONG or check is None or failure.case is None:
         return failure
     wrong = {block.name for block in check.blocks if block.verdict.value == "wrong"}
     try:
         observations = _observations(failure, part, wrong, check.threshold)
-    except (KeyError, TypeError, ValueError):
+    except (AttributeError, KeyError, TypeError, ValueError):
         return failure  # a case this gradharness cannot read
     if not observations:
         return failure
     wrong_blocks = [block.name for block in check.blocks if block.name in wrong]
-    causes = ranked_causes(EXPLAINER, observations, wrong_blocks, check.threshold)
+    causes = ranked_causes(_explainer(part, user), observations, wrong_blocks, check.threshold)
     return dataclasses.replace(failure, likely_causes=[_located(cause, part, user) for cause in causes])
