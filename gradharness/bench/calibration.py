@@ -1,14 +1,14 @@
 """How often does the checker blame correct code? Counts verdicts over generated cases.
 
     python -m gradharness.bench.calibration --cases 10000 [--adversarial] [--method loop|batched]
-    python -m gradharness.bench.calibration --target deep --cases 10000
+    python -m gradharness.bench.calibration --target deep --cases 10000   # or --target regularisation
 
 Runs the built-in correct backward pass through the same strategies and checker as
 `gradharness check`; "loop" calls the forward once per perturbation (the path a
 user's file takes), "batched" is the built-in network's fast path. Any WRONG verdict
-is a false failure, printed with its case. ``--target deep`` runs the deep target's own
-property checks (every property, not only the gradient's) on the reference's functions,
-``--cases`` for each of its parts: any failure of any property is a false failure.
+is a false failure, printed with its case. ``--target deep`` (or ``regularisation``) runs that
+target's own property checks (every property, not only the gradient's) on its reference's
+functions, ``--cases`` for each of its parts: any failure of any property is a false failure.
 """
 
 from __future__ import annotations
@@ -91,19 +91,24 @@ def false_failures(
     return result
 
 
-def deep_false_failures(cases: int, *, random_seed: int = 0) -> dict[str, Calibration]:
-    """The deep target's checks of every part on the reference's own functions, ``cases`` drawn cases each."""
-    from gradharness.model import deep
+REFERENCES = {"deep": "gradharness.model.deep", "regularisation": "gradharness.model.regularised"}
+"""The module of each target's reference functions, which the calibration checks as if they were a file's."""
+
+
+def target_false_failures(target: str, cases: int, *, random_seed: int = 0) -> dict[str, Calibration]:
+    """A target's checks of every part on its reference's own functions, ``cases`` drawn cases each."""
+    import importlib
+
     from gradharness.properties.failures import PropertyFailure
     from gradharness.settings import RunSettings
-    from gradharness.targets.deep.functions import DEEP
     from gradharness.targets.registry import TARGETS
     from gradharness.targets.target import TargetFunctions
 
-    functions = {name: getattr(deep, name) for name in DEEP.names}
-    parts = [part.name for part in DEEP.parts_in(set(functions))]
-    tests = TARGETS["deep"].tests
+    module = importlib.import_module(REFERENCES[target])
+    spec, tests = TARGETS[target].spec, TARGETS[target].tests
     assert tests is not None
+    functions = {name: getattr(module, name) for name in spec.names if hasattr(module, name)}
+    parts = [part.name for part in spec.parts_in(set(functions))]
     results = {}
     for test in tests(TargetFunctions.in_process(functions, parts), RunSettings(seed=random_seed)):
         results[test.name] = _calibrated(test, cases, random_seed, PropertyFailure)
@@ -146,12 +151,12 @@ def main() -> None:
     parser.add_argument("--epsilon", type=float, default=None)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--target", choices=("exercise", "deep"), default="exercise")
+    parser.add_argument("--target", choices=("exercise", *REFERENCES), default="exercise")
     args = parser.parse_args()
-    if args.target == "deep":
-        for part, found in deep_false_failures(args.cases, random_seed=args.seed).items():
+    if args.target != "exercise":
+        for part, found in target_false_failures(args.target, args.cases, random_seed=args.seed).items():
             counts = ", ".join(f"{k} {v}" for k, v in sorted(found.verdicts.items()))
-            print(f"deep {part}: {found.cases} cases (seed {args.seed}): {counts}")
+            print(f"{args.target} {part}: {found.cases} cases (seed {args.seed}): {counts}")
             print(f"  false failures: {len(found.false_failures)} of {found.cases} ({found.seconds:.0f} s)")
             for line in found.false_failures[:10]:
                 print("    " + line)
