@@ -154,22 +154,32 @@ class RemoteNetwork:
         ]
         message = {"call": "costs", "X": X, "Y": Y, "parameters": _arrays(parameters), "groups": groups_sent}
         reply = self._evaluator.call(message)
-        raised = reply.get("raised")
-        if isinstance(raised, dict) or "error" in reply:
-            _returned(self._evaluator, reply)
-        costs = reply.get("costs")
-        if not isinstance(costs, list) or len(costs) != len(groups):
-            raise EvaluatorLost(f"the evaluator answered costs it was not asked for during: {self._evaluator.step}")
-        out = []
-        for group, pair in zip(groups, costs, strict=True):
-            if not (isinstance(pair, list) and len(pair) == 2 and all(_costs_of(c, len(group)) for c in pair)):
-                raise EvaluatorLost(f"the evaluator answered costs it was not asked for during: {self._evaluator.step}")
-            out.append((np.asarray(pair[0], dtype=np.float64), np.asarray(pair[1], dtype=np.float64)))
-        return out
+        return answered_pairs(self._evaluator, reply, "costs", [len(group) for group in groups], scalars=True)
 
 
-def _costs_of(value: object, count: int) -> bool:
-    return isinstance(value, np.ndarray) and value.shape == (count,) and value.dtype.kind == "f"
+def answered_pairs(
+    evaluator: Evaluator, reply: dict[str, Any], key: str, counts: Sequence[int], *, scalars: bool
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (plus, minus) arrays of a reply to a batch of perturbed calls, one pair per group of ``counts`` calls:
+    float arrays of ``count`` results each (``scalars``: numbers; else any shape after the count). Anything else
+    ends the check (:class:`~gradharness.errors.EvaluatorLost`); what the user's code raised is raised."""
+    if isinstance(reply.get("raised"), dict) or "error" in reply:
+        _returned(evaluator, reply)
+    answered = reply.get(key)
+    if not isinstance(answered, list) or len(answered) != len(counts):
+        raise EvaluatorLost(f"the evaluator answered {key} it was not asked for during: {evaluator.step}")
+    out = []
+    for count, pair in zip(counts, answered, strict=True):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(_results_of(r, count, scalars) for r in pair)):
+            raise EvaluatorLost(f"the evaluator answered {key} it was not asked for during: {evaluator.step}")
+        out.append((np.asarray(pair[0], dtype=np.float64), np.asarray(pair[1], dtype=np.float64)))
+    return out
+
+
+def _results_of(value: object, count: int, scalars: bool) -> bool:
+    if not (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+        return False
+    return value.shape == (count,) if scalars else (value.shape[:1] == (count,) or count == 0)
 
 
 class _Forward:
@@ -393,21 +403,4 @@ class RemotePrograms:
             "result": [result.call, result.item],
         }
         reply = self._evaluator.call(message)
-        if isinstance(reply.get("raised"), dict) or "error" in reply:
-            _returned(self._evaluator, reply)
-        results = reply.get("results")
-        if not isinstance(results, list) or len(results) != len(groups):
-            raise EvaluatorLost(f"the evaluator answered results it was not asked for during: {self._evaluator.step}")
-        out = []
-        for group, pair in zip(groups, results, strict=True):
-            count = len(group.indices)
-            if not (isinstance(pair, list) and len(pair) == 2 and all(_results_of(r, count) for r in pair)):
-                raise EvaluatorLost(
-                    f"the evaluator answered results it was not asked for during: {self._evaluator.step}"
-                )
-            out.append((np.asarray(pair[0], dtype=np.float64), np.asarray(pair[1], dtype=np.float64)))
-        return out
-
-
-def _results_of(value: object, count: int) -> bool:
-    return isinstance(value, np.ndarray) and value.dtype.kind == "f" and (value.shape[:1] == (count,) or count == 0)
+        return answered_pairs(self._evaluator, reply, "results", [len(g.indices) for g in groups], scalars=False)

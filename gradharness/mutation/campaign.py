@@ -99,7 +99,8 @@ def setup(target: Target, checker: CheckerSpec, settings: CampaignSettings, runn
     return Setup(job, prepared.cases, time.perf_counter() - started)
 
 
-def _evaluation(result: Evaluation | Lost, timeout: float) -> Evaluation:
+def evaluation_or_lost(result: Evaluation | Lost, timeout: float) -> Evaluation:
+    """A task's Evaluation, or what the runner's loss of it means (timed out, or a crash of its worker)."""
     if isinstance(result, Lost):
         if result.reason == "timeout":
             return Evaluation(MutantStatus.TIMED_OUT, KillKind.TIMEOUT, f"did not finish within {timeout:g} s")
@@ -136,7 +137,7 @@ def prove_harness(target: Target, checker: CheckerSpec, prepared: Setup, runner:
     """
     jobs = [prepared.job] if checker.builtin else [prepared.job, builtin_job(prepared)]
     pairs = [(job, variant) for job in jobs for variant in (Variant("unmutated"), broken_variant(target))]
-    results = [_evaluation(r, prepared.job.timeout) for r in runner.map(variant_pair_task, [], pairs)]
+    results = [evaluation_or_lost(r, prepared.job.timeout) for r in runner.map(variant_pair_task, [], pairs)]
     unmutated, broken = results[0], results[1]
     n = len(prepared.prepared.cases)
     who = "the built-in checker" if checker.builtin else f"the checker under test ({checker.function})"
@@ -246,7 +247,7 @@ def evaluate_mutants(
 
     variants = [Variant(m.id, m.function_source, m.function_line) for m in mutants]
     results = runner.map(variant_task, [prepared.job], variants, done=done)
-    return [_evaluation(r, prepared.job.timeout) for r in results]
+    return [evaluation_or_lost(r, prepared.job.timeout) for r in results]
 
 
 class Described(Protocol):
@@ -292,6 +293,19 @@ def assemble(
     )
 
 
+def domain_throughput(mutants: int, seconds: float, phase_seconds: float, note: str) -> EngineRecord:
+    """The domain engine's throughput: ``mutants`` in ``seconds`` end to end, and in the phase that ran them."""
+    return EngineRecord(
+        engine="domain",
+        mutants=mutants,
+        seconds=seconds,
+        mutants_per_second=mutants / seconds,
+        phase_seconds=phase_seconds,
+        phase_mutants_per_second=mutants / phase_seconds if phase_seconds > 0 else None,
+        note=note,
+    )
+
+
 def run_campaign(
     target: Target,
     checker: CheckerSpec,
@@ -333,14 +347,8 @@ def run_campaign(
         )
     records = [mutant_record(m, e, builtin=b) for m, e, b in zip(mutants, evaluations, builtin, strict=True)]
     seconds = time.perf_counter() - started
-    throughput = EngineRecord(
-        engine="domain",
-        mutants=len(records),
-        seconds=seconds,
-        mutants_per_second=len(records) / seconds,
-        phase_seconds=phase_seconds,
-        phase_mutants_per_second=len(records) / phase_seconds if phase_seconds > 0 else None,
-        note=f"{n} cases per mutant, numerical gradients cached per case",
+    throughput = domain_throughput(
+        len(records), seconds, phase_seconds, f"{n} cases per mutant, numerical gradients cached per case"
     )
     return assemble(target, checker, settings, "domain", proof.record, records, cases=n, dropped=dropped,
                     engines=[throughput], seconds=seconds, reproduce=reproduce)  # fmt: skip

@@ -368,11 +368,11 @@ def reference_only(target: Target) -> None:
         raise GradHarnessError("--engine mutmut runs on the built-in reference only; drop PATH or use --engine domain")
 
 
-def _on_our_cases(progress: Progress | None) -> Progress | None:
-    """``progress`` for the run of mutmut's mutants through gradharness's own cases, named as such."""
+def on_our_cases(progress: Progress | None, run: str = "gradharness's cases") -> Progress | None:
+    """``progress`` for the run of mutmut's mutants through gradharness's own cases, named as such (``run``: how)."""
     if progress is None:
         return None
-    return lambda done, total, what: progress(done, total, f"gradharness's cases: {what}")
+    return lambda done, total, what: progress(done, total, f"{run}: {what}")
 
 
 def mutmut_campaign(
@@ -399,7 +399,7 @@ def mutmut_campaign(
         proof = prove_harness(target, checker, prepared, runner)
         if not proof.record.passed:
             raise HarnessError(proof.record.message)
-        ours = evaluate_mutants(mutants, prepared, runner, _on_our_cases(progress))
+        ours = evaluate_mutants(mutants, prepared, runner, on_our_cases(progress))
     records = [mutmut_record(r, m, e) for r, m, e in zip(run.results, mutants, ours, strict=True)]
     engines = [engine_record(run, settings.max_examples)]
     if domain is not None:

@@ -24,18 +24,28 @@ from strategies import network_cases
 EXAMPLES_VARIABLE = "GRADHARNESS_MUTMUT_EXAMPLES"
 """Environment variable: generated cases per mutant (default 100, as ``gradharness check``)."""
 
-settings.register_profile(
-    "gradharness-mutation",
-    max_examples=int(os.environ.get(EXAMPLES_VARIABLE, "100")),
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    database=DirectoryBasedExampleDatabase(os.path.join(os.getcwd(), ".hypothesis", "mutmut")),
-    suppress_health_check=list(HealthCheck),
-    print_blob=False,
-)
 
 
-@settings(settings.get_profile("gradharness-mutation"))
+def mutation_profile(name: str, examples: int, database: str) -> settings:
+    """Register and return the Hypothesis profile ``name`` of a mutation run: ``examples`` cases per mutant (unless
+    :data:`EXAMPLES_VARIABLE` says otherwise), no deadline, no shrinking, the example database kept in
+    ``.hypothesis/<database>`` of the folder mutmut runs in."""
+    settings.register_profile(
+        name,
+        max_examples=int(os.environ.get(EXAMPLES_VARIABLE, str(examples))),
+        deadline=None,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        database=DirectoryBasedExampleDatabase(os.path.join(os.getcwd(), ".hypothesis", database)),
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
+    return settings.get_profile(name)
+
+
+PROFILE = mutation_profile("gradharness-mutation", 100, "mutmut")
+
+
+@settings(PROFILE)
 @given(case=network_cases())
 def test_reference_backward_properties(case) -> None:
     """Every network property holds for the reference backward pass (looked up at call time: mutmut swaps it)."""

@@ -16,10 +16,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis import given, settings
 
-from gradharness.mutation.mutmut_suite import EXAMPLES_VARIABLE
+from gradharness.mutation.mutmut_suite import mutation_profile
 from gradharness.settings import RunSettings
 from gradharness.targets.registry import TARGETS
 from gradharness.targets.target import TargetFunctions
@@ -32,15 +31,7 @@ MODULE_VARIABLE = "GRADHARNESS_MUTMUT_MODULE"
 TARGET = TARGETS[os.environ.get(TARGET_VARIABLE, "deep")]
 MODULE = importlib.import_module(os.environ.get(MODULE_VARIABLE, "gradharness.model.deep"))
 
-settings.register_profile(
-    "gradharness-mutation-reference",
-    max_examples=int(os.environ.get(EXAMPLES_VARIABLE, "25")),
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    database=DirectoryBasedExampleDatabase(os.path.join(os.getcwd(), ".hypothesis", "mutmut-reference")),
-    suppress_health_check=list(HealthCheck),
-    print_blob=False,
-)
+PROFILE = mutation_profile("gradharness-mutation-reference", 25, "mutmut-reference")
 
 
 def _looked_up(name: str) -> Callable:
@@ -61,7 +52,7 @@ def test_reference_part_properties(part: str) -> None:
     """Every property of one part of the target holds for the reference's functions."""
     test = _TESTS[part]
 
-    @settings(settings.get_profile("gradharness-mutation-reference"))
+    @settings(PROFILE)
     @given(case=test.strategy)
     def holds(case: object) -> None:
         with np.errstate(all="ignore"), warnings.catch_warnings():

@@ -19,15 +19,23 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from gradharness.errors import GradHarnessError
-from gradharness.mutation.campaign import HarnessError, Progress, assemble, counted, mutant_record
+from gradharness.mutation.campaign import (
+    HarnessError,
+    Progress,
+    assemble,
+    counted,
+    domain_throughput,
+    evaluation_or_lost,
+    mutant_record,
+)
 from gradharness.mutation.evaluate import Evaluation
 from gradharness.mutation.mutants import Mutant, generate_mutants
 from gradharness.mutation.operators import Operator
 from gradharness.mutation.reference_tasks import ReferenceJob, ReferenceVariant, reference_variant_task
 from gradharness.mutation.references import Reference, all_parts, parts_reaching, select_operators_of
-from gradharness.mutation.runner import Lost, TaskRunner
-from gradharness.records.mutation import EngineRecord, HarnessRecord, MutantRecord, MutateRecord
-from gradharness.records.status import KillKind, MutantStatus
+from gradharness.mutation.runner import TaskRunner
+from gradharness.records.mutation import HarnessRecord, MutantRecord, MutateRecord
+from gradharness.records.status import MutantStatus
 from gradharness.settings import CampaignSettings, RunSettings
 
 DEFAULT_EXAMPLES = 25
@@ -68,15 +76,6 @@ def reference_mutants(
             counts[mutant.operator] = counts.get(mutant.operator, 0) + 1
             found.append(ReferenceMutant(function, replace(mutant, id=f"{mutant.operator}-{counts[mutant.operator]}")))
     return found
-
-
-def evaluation_or_lost(result: Evaluation | Lost, timeout: float) -> Evaluation:
-    """A task's Evaluation, or what the runner's loss of it means (timed out, or a crash of its worker)."""
-    if isinstance(result, Lost):
-        if result.reason == "timeout":
-            return Evaluation(MutantStatus.TIMED_OUT, KillKind.TIMEOUT, f"did not finish within {timeout:g} s")
-        return Evaluation(MutantStatus.CRASHED, KillKind.WORKER_EXIT, "ended its worker process")
-    return result
 
 
 def prove_reference_harness(reference: Reference, unmutated: Evaluation, planted: Evaluation) -> HarnessRecord:
@@ -174,17 +173,12 @@ def run_reference_campaign(
     evaluations = [evaluation_or_lost(r, settings.timeout) for r in results]
     records = [reference_record(f, e, job.probe.seed) for f, e in zip(found, evaluations, strict=True)]
     seconds = time.perf_counter() - started
-    throughput = EngineRecord(
-        engine="domain",
-        mutants=len(records),
-        seconds=seconds,
-        mutants_per_second=len(records) / seconds,
-        phase_seconds=phase_seconds,
-        phase_mutants_per_second=len(records) / phase_seconds if phase_seconds > 0 else None,
-        note=(
-            f"the {reference.target} target's property tests, {settings.max_examples} drawn cases per part, "
-            "on the parts each mutant's function reaches"
-        ),
+    throughput = domain_throughput(
+        len(records),
+        seconds,
+        phase_seconds,
+        f"the {reference.target} target's property tests, {settings.max_examples} drawn cases per part, "
+        "on the parts each mutant's function reaches",
     )
     record = assemble(reference, BuiltinChecker(), settings, "domain", harness, records, cases=unmutated.cases,
                       dropped=0, engines=[throughput], seconds=seconds, reproduce=reproduce)  # fmt: skip

@@ -16,20 +16,20 @@ from concurrent.futures import Executor
 from dataclasses import replace
 
 from gradharness.isolation.processes import default_jobs
-from gradharness.mutation.campaign import Progress, assemble, counted
+from gradharness.mutation.campaign import Progress, assemble, counted, evaluation_or_lost
 from gradharness.mutation.engine_mutmut import (
     engine_record,
     mutant_patterns,
     mutmut_config,
     mutmut_mutant,
     mutmut_record,
+    on_our_cases,
     run_mutmut,
 )
 from gradharness.mutation.mutmut_suite_reference import MODULE_VARIABLE, TARGET_VARIABLE
 from gradharness.mutation.reference_campaign import (
     BuiltinChecker,
     equivalence_of,
-    evaluation_or_lost,
     prove_on,
     reference_job,
     run_reference_campaign,
@@ -41,12 +41,6 @@ from gradharness.mutation.runner import TaskRunner
 from gradharness.records.mutation import MutateRecord
 from gradharness.records.status import MutantStatus
 from gradharness.settings import CampaignSettings
-
-
-def _on_our_cases(progress: Progress | None) -> Progress | None:
-    if progress is None:
-        return None
-    return lambda done, total, what: progress(done, total, f"gradharness's tests: {what}")
 
 
 def reference_mutmut_campaign(
@@ -83,7 +77,7 @@ def reference_mutmut_campaign(
     variants = [variant_of(reference, r.function, m, source) for r, m in zip(run.results, mutants, strict=True)]
     with TaskRunner(executor, jobs=settings.jobs, timeout=settings.timeout) as runner:
         harness, unmutated = prove_on(runner, job)
-        done = counted(_on_our_cases(progress), [v.id for v in variants])
+        done = counted(on_our_cases(progress, "gradharness's tests"), [v.id for v in variants])
         ours = [evaluation_or_lost(r, settings.timeout) for r in runner.map(reference_variant_task, [job], variants,
                                                                              done=done)]  # fmt: skip
     records = []

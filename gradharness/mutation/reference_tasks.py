@@ -17,14 +17,13 @@ zero (a ReLU kink: :data:`NUDGE`); dict keys in either letter case, and keys the
 from __future__ import annotations
 
 import ast
-import contextlib
 import copy
 import importlib
-import os
 import time
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,7 @@ import numpy as np
 from gradharness.errors import GradHarnessError
 from gradharness.mutation.evaluate import Evaluation
 from gradharness.mutation.references import Planted, Reference
-from gradharness.mutation.tasks import TaskTimeout, time_limit
+from gradharness.mutation.tasks import guarded
 from gradharness.properties.runner import RunFindings, run_tests
 from gradharness.records.status import FailureKind, KillKind, MutantStatus
 from gradharness.settings import RunSettings
@@ -343,52 +342,34 @@ def evaluation_of(findings: RunFindings, identical: bool, seconds: float) -> Eva
     first = min(detecting, key=lambda f: f.examples_before)
     others = len(detecting) - 1
     more = f" (and {others} more propert{'y' if others == 1 else 'ies'})" if others else ""
-    return Evaluation(
-        status=status,
+    return replace(
+        evaluation,
         kill_kind=KillKind(first.kind.value),
         message=f"{first.property}: {first.message}{more}",
         examples_to_kill=first.examples_before,
         counterexample=first.case,
-        cases_killed=evaluation.cases_killed,
-        cases_crashed=evaluation.cases_crashed,
-        cases=evaluation.cases,
-        seconds=seconds,
-        shrunk=True,
     )
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        yield
+def _judged(job: ReferenceJob, variant: ReferenceVariant, started: float) -> Evaluation:
+    comparison = Comparison()
+    functions = variant_functions(job.reference, variant, comparison)
+    findings = findings_of(job.reference, functions, variant.parts, job.run)
+    if findings.failures:
+        return evaluation_of(findings, False, time.perf_counter() - started)
+    if not comparison.identical:
+        evaluation = evaluation_of(findings, False, time.perf_counter() - started)
+        return replace(evaluation, message=comparison.difference) if variant.source is not None else evaluation
+    probe = findings_of(job.reference, functions, variant.parts, job.probe)
+    identical = comparison.identical and not probe.failures
+    evaluation = evaluation_of(findings, identical, time.perf_counter() - started)
+    if probe.failures:
+        caught = evaluation_of(probe, False, 0.0).message
+        message = f"survived the {findings.examples} cases; a second draw (seed {job.probe.seed}) catches it: {caught}"
+        return replace(evaluation, message=message)
+    return replace(evaluation, message=comparison.agreement if identical else comparison.difference)
 
 
 def reference_variant_task(job: ReferenceJob, variant: ReferenceVariant) -> Evaluation:
     """Judge one variant on the target's tests of its parts; never raises for anything the variant does."""
-    started = time.perf_counter()
-    try:
-        with _quiet(), time_limit(job.timeout):
-            comparison = Comparison()
-            functions = variant_functions(job.reference, variant, comparison)
-            findings = findings_of(job.reference, functions, variant.parts, job.run)
-            if findings.failures:
-                return evaluation_of(findings, False, time.perf_counter() - started)
-            if not comparison.identical:
-                evaluation = evaluation_of(findings, False, time.perf_counter() - started)
-                return replace(evaluation, message=comparison.difference) if variant.source is not None else evaluation
-            probe = findings_of(job.reference, functions, variant.parts, job.probe)
-            identical = comparison.identical and not probe.failures
-            evaluation = evaluation_of(findings, identical, time.perf_counter() - started)
-            if probe.failures:
-                caught = evaluation_of(probe, False, 0.0).message
-                message = f"survived the {findings.examples} cases; a second draw (seed {job.probe.seed}) catches it: {caught}"
-                return replace(evaluation, message=message)
-            return replace(evaluation, message=comparison.agreement if identical else comparison.difference)
-    except TaskTimeout:
-        return Evaluation(MutantStatus.TIMED_OUT, KillKind.TIMEOUT, f"did not finish within {job.timeout:g} s")
-    except SystemExit as exc:
-        return Evaluation(MutantStatus.CRASHED, KillKind.CRASHED, f"called sys.exit({exc.code!r})")
-    except GradHarnessError as exc:
-        return Evaluation(MutantStatus.CRASHED, KillKind.CRASHED, str(exc))
-    except Exception as exc:  # compiling the variant, or a failure outside the properties
-        return Evaluation(MutantStatus.CRASHED, KillKind.CRASHED, f"{type(exc).__name__}: {exc}")
+    return guarded(partial(_judged, job, variant, time.perf_counter()), job.timeout)

@@ -14,8 +14,9 @@ import os
 import pickle
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 
 from gradharness.errors import GradHarnessError, Interrupt
 from gradharness.model.case import NetworkCase
@@ -170,27 +171,37 @@ def _checker_factory(job: Job):
     return lambda _prepared: UserChecker(function, epsilon)
 
 
-def variant_task(job: Job, variant: Variant) -> Evaluation:
-    """Evaluate one variant on every prepared case; never raises for anything the code under test does."""
+def guarded(evaluate: Callable[[], Evaluation], timeout: float) -> Evaluation:
+    """``evaluate()``, its output silenced, within ``timeout`` seconds; whatever the code under test does (a hang,
+    ``sys.exit``, an exception) becomes the Evaluation of a timed-out or crashed variant, never an exception."""
     try:
-        with _quiet(), time_limit(job.timeout):
-            prepared = _prepared(job)
-            backward = _backward(job, variant)
-            functions = NetworkFunctions(
-                forward_of(job.target), backward, job.target.forward, job.target.backward, job.target.builtin
-            )
-            evaluation = evaluate_backward(functions, prepared, job.options, _checker_factory(job))
-            if job.shrink is not None and evaluation.status is MutantStatus.KILLED and job.checker.builtin:
-                evaluation = _shrunk(evaluation, functions, job.shrink)
-            return evaluation
+        with _quiet(), time_limit(timeout):
+            return evaluate()
     except TaskTimeout:
-        return Evaluation(MutantStatus.TIMED_OUT, KillKind.TIMEOUT, f"did not finish within {job.timeout:g} s")
+        return Evaluation(MutantStatus.TIMED_OUT, KillKind.TIMEOUT, f"did not finish within {timeout:g} s")
     except SystemExit as exc:
         return Evaluation(MutantStatus.CRASHED, KillKind.CRASHED, f"called sys.exit({exc.code!r})")
     except GradHarnessError as exc:
         return Evaluation(MutantStatus.CRASHED, KillKind.CRASHED, str(exc))
     except Exception as exc:  # compiling the variant, or a failure outside the properties
         return Evaluation(MutantStatus.CRASHED, KillKind.CRASHED, f"{type(exc).__name__}: {exc}")
+
+
+def _evaluated(job: Job, variant: Variant) -> Evaluation:
+    prepared = _prepared(job)
+    backward = _backward(job, variant)
+    functions = NetworkFunctions(
+        forward_of(job.target), backward, job.target.forward, job.target.backward, job.target.builtin
+    )
+    evaluation = evaluate_backward(functions, prepared, job.options, _checker_factory(job))
+    if job.shrink is not None and evaluation.status is MutantStatus.KILLED and job.checker.builtin:
+        evaluation = _shrunk(evaluation, functions, job.shrink)
+    return evaluation
+
+
+def variant_task(job: Job, variant: Variant) -> Evaluation:
+    """Evaluate one variant on every prepared case; never raises for anything the code under test does."""
+    return guarded(partial(_evaluated, job, variant), job.timeout)
 
 
 def variant_pair_task(pair: tuple[Job, Variant]) -> Evaluation:

@@ -31,7 +31,6 @@ except ImportError:  # pragma: no cover - another Hypothesis; the counts then st
 
 from gradharness.check.checker import GradientCheckResult
 from gradharness.errors import EvaluatorLost
-from gradharness.model.case import NetworkCase
 from gradharness.properties.drawn import keep_cases, kept_cases, replay
 from gradharness.properties.properties import (
     CaseOutcome,
@@ -412,24 +411,12 @@ def _network_failures(
     shrinking: ShrinkControl,
 ) -> list[FailureRecord]:
     """Run the network properties on drawn cases, counting into ``tally``; the shrunk failures."""
-
-    def network_call(case: NetworkCase, index: int) -> None:
-        if progress is not None:
-            progress(min(index + 1, run.max_examples), run.max_examples, case.describe())
-        try:
-            outcome = check_network_case(network, case, run.check)
-        except PropertyFailure as failure:
-            held = _CASE_ORDER[: _CASE_ORDER.index(failure.prop)] if failure.prop in _CASE_ORDER else ()
-            wrong = tuple(failure.check.wrong_blocks) if failure.check is not None else ()
-            tally.calls[index] = _Call((*held, failure.prop), failure.prop, None, wrong)
-            tally.note_failure(index, failure)
-            shrinking.failing(shrinking.budget.is_small(case.sizes.as_tuple(), case.m))
-            raise
-        tally.calls[index] = _Call(outcome.properties, verdict=outcome.verdict.value)
-
-    strategy = case_strategy(run.strategy)
-    failures = _checked("network", run, strategy, hypothesis_settings, tally, shrinking, network_call)
-    return [_failure_record(f, tally) for f in failures]
+    test = PropertyTest(
+        "network", "exercise", _CASE_ORDER, case_strategy(run.strategy),
+        lambda case: check_network_case(network, case, run.check),
+        lambda case: shrinking.budget.is_small(case.sizes.as_tuple(), case.m),
+    )  # fmt: skip
+    return _test_failures(test, run, hypothesis_settings, progress, tally, shrinking)
 
 
 def _derivative_failures(
@@ -557,7 +544,8 @@ def _found_before(lost: EvaluatorLost, tally: _Tally, target: str = "exercise") 
 
 @dataclass(frozen=True)
 class PropertyTest:
-    """One Hypothesis test of a target: the cases it draws and what it asserts on each.
+    """One Hypothesis test of a target: the cases it draws and what it asserts on each (``name``: unique among
+    every target's tests, as the values a passing run drew are kept under it).
 
     ``properties``: what ``check`` asserts, in the order it checks them on a case (on a failing case, those
     before the failing one held); ``check`` raises a :class:`PropertyFailure` or returns the case's outcome;
@@ -600,9 +588,7 @@ def _test_failures(
             raise
         tally.calls[index] = _Call(outcome.properties, verdict=outcome.verdict.value)
 
-    failures = _checked(
-        f"{test.target}:{test.name}", run, test.strategy, hypothesis_settings, tally, shrinking, test_call
-    )
+    failures = _checked(test.name, run, test.strategy, hypothesis_settings, tally, shrinking, test_call)
     return [_failure_record(f, tally, test.target) for f in failures]
 
 
