@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from gradharness.model.shapes import check_parameter_shapes
+
 _PARAMETER_KEY = re.compile(r"^([Wb])([1-9][0-9]*)$")
 
 
@@ -99,12 +101,7 @@ def parameter_count(sizes: DeepSizes) -> int:
 
 def check_shapes(parameters: Mapping[str, Any], sizes: DeepSizes) -> None:
     """Raise ValueError naming the first parameter whose shape does not fit ``sizes``."""
-    for name, shape in parameter_shapes(sizes).items():
-        if name not in parameters:
-            raise ValueError(f"parameter {name} is missing")
-        actual = np.shape(parameters[name])
-        if actual != shape:
-            raise ValueError(f"parameter {name} has shape {actual}, expected {shape}")
+    check_parameter_shapes(parameters, parameter_shapes(sizes))
 
 
 def dictionary_to_vector(parameters: Mapping[str, Any], sizes: DeepSizes) -> np.ndarray:

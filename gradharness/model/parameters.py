@@ -11,6 +11,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from gradharness.model.shapes import check_parameter_shapes
+
 PARAMETER_NAMES: tuple[str, ...] = ("W1", "b1", "W2", "b2", "W3", "b3")
 GRADIENT_NAMES: tuple[str, ...] = tuple("d" + name for name in PARAMETER_NAMES)
 
@@ -95,12 +97,7 @@ def parameter_count(sizes: LayerSizes) -> int:
 
 def check_shapes(parameters: Parameters, sizes: LayerSizes) -> None:
     """Raise ValueError naming the first parameter whose shape does not fit ``sizes``."""
-    for name, shape in parameter_shapes(sizes).items():
-        if name not in parameters:
-            raise ValueError(f"parameter {name} is missing")
-        actual = np.shape(parameters[name])
-        if actual != shape:
-            raise ValueError(f"parameter {name} has shape {actual}, expected {shape}")
+    check_parameter_shapes(parameters, parameter_shapes(sizes))
 
 
 def block_slices(sizes: LayerSizes) -> dict[str, slice]:
