@@ -39,6 +39,7 @@ from strategies._draws import (
     CASE_BYTES,
     INPUT_BOUND,
     WEIGHT_SCALE,
+    PackedLayout,
     default_weights,
     float_array,
     label_array,
@@ -192,19 +193,10 @@ def _rooms(largest: Largest) -> tuple[Shape, ...]:
 
 
 @dataclass(frozen=True, eq=False)
-class DeepLayout:
+class DeepLayout(PackedLayout):
     """A fixed slot for every entry a deep case can need, in one packed value: X and the parameters, Y, the edge."""
 
     largest: Largest
-    rooms: tuple[Shape, ...]
-    value_bytes: int
-    label_bytes: int
-    draws: SearchStrategy[bytes]
-
-    def split(self, raw: bytes) -> tuple[bytes, bytes, bytes]:
-        """The values (X and the parameters), the labels and the edge bytes of one draw."""
-        labels_end = self.value_bytes + self.label_bytes
-        return raw[: self.value_bytes], raw[self.value_bytes : labels_end], raw[labels_end:]
 
 
 @lru_cache(maxsize=256)
@@ -216,7 +208,7 @@ def deep_layout(largest: Largest) -> DeepLayout | None:
     if value_bytes + label_bytes > CASE_BYTES:
         return None
     total = value_bytes + label_bytes + EDGE_BYTES
-    return DeepLayout(largest, rooms, value_bytes, label_bytes, st.binary(min_size=total, max_size=total))
+    return DeepLayout(rooms, value_bytes, label_bytes, st.binary(min_size=total, max_size=total), largest=largest)
 
 
 def _layer_shapes(sizes: DeepSizes) -> list[tuple[Shape, Shape]]:

@@ -189,16 +189,10 @@ def _case_rooms(largest: Largest) -> tuple[Shape, ...]:
 
 
 @dataclass(frozen=True, eq=False)
-class CaseLayout:
-    """A fixed slot for every entry a network_cases draw can need, all in one packed value: X and the
-    parameters, then Y, then (default draws) the edge bytes.
+class PackedLayout:
+    """The slots of one packed draw: a room for X and for each parameter (``value_bytes`` in all), then the labels'
+    ``label_bytes``, then any edge bytes; ``draws`` makes the whole value."""
 
-    Shrinking a size then leaves the other entries' values where they were, which is what lets a
-    failing case shrink all the way to the smallest network.
-    """
-
-    largest: Largest
-    adversarial: bool
     rooms: tuple[Shape, ...]
     value_bytes: int
     label_bytes: int
@@ -208,6 +202,19 @@ class CaseLayout:
         """The values (X and the parameters), the labels and the edge bytes of one draw."""
         labels_end = self.value_bytes + self.label_bytes
         return raw[: self.value_bytes], raw[self.value_bytes : labels_end], raw[labels_end:]
+
+
+@dataclass(frozen=True, eq=False)
+class CaseLayout(PackedLayout):
+    """A fixed slot for every entry a network_cases draw can need, all in one packed value: X and the
+    parameters, then Y, then (default draws) the edge bytes.
+
+    Shrinking a size then leaves the other entries' values where they were, which is what lets a
+    failing case shrink all the way to the smallest network.
+    """
+
+    largest: Largest
+    adversarial: bool
 
 
 def case_bytes(largest: Largest, adversarial: bool) -> int:
@@ -227,7 +234,8 @@ def case_layout(largest: Largest, adversarial: bool) -> CaseLayout | None:
     # One choice for the whole case: two binary choices of one case would share Hypothesis's span
     # label, and its mutator would copy one onto the other, which gives the same case again and again.
     total = value_bytes + label_bytes + (0 if adversarial else EDGE_BYTES)
-    return CaseLayout(largest, adversarial, rooms, value_bytes, label_bytes, st.binary(min_size=total, max_size=total))
+    draws = st.binary(min_size=total, max_size=total)
+    return CaseLayout(rooms, value_bytes, label_bytes, draws, largest=largest, adversarial=adversarial)
 
 
 @lru_cache(maxsize=4096)

@@ -7,32 +7,21 @@ from functools import cache
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, find, given, seed, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis.errors import InvalidArgument
 
 from gradharness.model import deep
 from strategies import block_cases, deep_cases, deep_layer_sizes
 from strategies._deep_draws import OUTPUT_BOUND, ZERO_CLEARANCE, clear_biases, deep_layout, planted_zero
 from strategies._liveness import wrapped_diagonal
+from tests import strategy_support
 
-DRAWN = settings(
-    max_examples=200, phases=[Phase.generate], database=None, deadline=None, suppress_health_check=list(HealthCheck)
-)
 SHRUNK = settings(database=None, deadline=None, max_examples=200, suppress_health_check=list(HealthCheck))
 
 
 def drawn(strategy, examples: int = 200) -> list:
     """What a seeded, generation-only run draws (as a check's first pass does)."""
-    found: list = []
-
-    @seed(0)
-    @settings(DRAWN, max_examples=examples)
-    @given(strategy)
-    def collect(value):
-        found.append(value)
-
-    collect()
-    return found
+    return strategy_support.drawn(strategy, examples)
 
 
 @cache

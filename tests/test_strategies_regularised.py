@@ -6,31 +6,21 @@ from functools import cache
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, find, given, seed, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis.errors import InvalidArgument
 
 from gradharness.model.regularised_case import DropoutCase, RegularisationCase
 from gradharness.model.regularised_passes import dropout_masks
 from strategies import dropout_cases, regularisation_cases
 from strategies._deep_draws import HIDDEN_BOUND, OUTPUT_BOUND, ZERO_CLEARANCE
+from tests import strategy_support
 
-DRAWN = settings(
-    max_examples=150, phases=[Phase.generate], database=None, deadline=None, suppress_health_check=list(HealthCheck)
-)
 SHRUNK = settings(database=None, deadline=None, max_examples=300, suppress_health_check=list(HealthCheck))
 
 
 def drawn(strategy) -> list:
-    found: list = []
-
-    @seed(0)
-    @DRAWN
-    @given(strategy)
-    def collect(value):
-        found.append(value)
-
-    collect()
-    return found
+    """What a seeded, generation-only run draws (as a check's first pass does)."""
+    return strategy_support.drawn(strategy, 150)
 
 
 @cache

@@ -17,10 +17,13 @@ import argparse
 import time
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis.strategies import SearchStrategy
 
 from gradharness.check.checker import gradient_check_n
 from gradharness.check.verdict import Verdict
@@ -61,16 +64,7 @@ def false_failures(
     result = Calibration()
     forward = _user_style_forward if method == "loop" else None
 
-    @seed(random_seed)
-    @settings(
-        max_examples=cases,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(network_cases(adversarial=adversarial))
-    def run(case) -> None:
+    def count(case) -> None:
         cost, cache = network.forward_propagation_n(case.X, case.Y, case.parameters)
         gradients = network.backward_propagation_n(case.X, case.Y, cache)
         if method == "loop" and not np.isfinite(cost):
@@ -83,12 +77,26 @@ def false_failures(
         if check.verdict is Verdict.WRONG:
             result.false_failures.append(f"{case.describe()}: {check.summary()}")
 
+    result.seconds = _on_drawn_cases(network_cases(adversarial=adversarial), cases, random_seed, count)
+    return result
+
+
+def _on_drawn_cases(strategy: SearchStrategy, cases: int, random_seed: int, each: Callable[[Any], None]) -> float:
+    """Call ``each`` on ``cases`` cases drawn from ``strategy`` (seeded, generation only), numpy's and Python's
+    warnings silenced; the seconds it took."""
+
+    @seed(random_seed)
+    @settings(max_examples=cases, deadline=None, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(strategy)
+    def run(case) -> None:
+        each(case)
+
     started = time.perf_counter()
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         run()
-    result.seconds = time.perf_counter() - started
-    return result
+    return time.perf_counter() - started
 
 
 REFERENCES = {"deep": "gradharness.model.deep", "regularisation": "gradharness.model.regularised"}
@@ -119,11 +127,7 @@ def _calibrated(test, cases: int, random_seed: int, failure_type: type[Exception
     """One property test's check on ``cases`` drawn cases: verdicts, and every failure as a false failure."""
     result = Calibration()
 
-    @seed(random_seed)
-    @settings(max_examples=cases, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))  # fmt: skip
-    @given(test.strategy)
-    def run(case) -> None:
+    def count(case) -> None:
         try:
             outcome = test.check(case)
         except failure_type as failure:
@@ -132,11 +136,7 @@ def _calibrated(test, cases: int, random_seed: int, failure_type: type[Exception
             return
         result.verdicts[outcome.verdict.value] += 1
 
-    started = time.perf_counter()
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        run()
-    result.seconds = time.perf_counter() - started
+    result.seconds = _on_drawn_cases(test.strategy, cases, random_seed, count)
     return result
 
 

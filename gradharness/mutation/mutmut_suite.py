@@ -25,7 +25,6 @@ EXAMPLES_VARIABLE = "GRADHARNESS_MUTMUT_EXAMPLES"
 """Environment variable: generated cases per mutant (default 100, as ``gradharness check``)."""
 
 
-
 def mutation_profile(name: str, examples: int, database: str) -> settings:
     """Register and return the Hypothesis profile ``name`` of a mutation run: ``examples`` cases per mutant (unless
     :data:`EXAMPLES_VARIABLE` says otherwise), no deadline, no shrinking, the example database kept in

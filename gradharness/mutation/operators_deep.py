@@ -15,8 +15,8 @@ import ast
 import re
 from collections.abc import Callable, Iterator
 
-from gradharness.errors import GradHarnessError
 from gradharness.mutation import operators as exercise
+from gradharness.mutation.operator_tables import select_from, table_operator
 from gradharness.mutation.operators import Operator, OperatorFunction, Replacement, Scope
 
 DEEP_OPERATORS: dict[str, Operator] = {}
@@ -24,26 +24,12 @@ DEEP_OPERATORS: dict[str, Operator] = {}
 
 def deep_operator(*, may_be_equivalent: bool = False) -> Callable[[OperatorFunction], OperatorFunction]:
     """Add the decorated function to :data:`DEEP_OPERATORS` under its own name."""
-
-    def wrap(function: OperatorFunction) -> OperatorFunction:
-        summary = (function.__doc__ or "").strip().splitlines()[0]
-        DEEP_OPERATORS[function.__name__] = Operator(function.__name__, function, summary, may_be_equivalent)
-        return function
-
-    return wrap
+    return table_operator(DEEP_OPERATORS, may_be_equivalent=may_be_equivalent)
 
 
 def select_deep_operators(names: list[str] | tuple[str, ...] | None) -> list[Operator]:
     """The deep operators called ``names`` (all when None); an unknown name lists the valid ones."""
-    if names is None:
-        return list(DEEP_OPERATORS.values())
-    unknown = [n for n in names if n not in DEEP_OPERATORS]
-    if unknown:
-        raise GradHarnessError(
-            f"unknown mutation operator {', '.join(unknown)}; valid operators for --target deep are "
-            f"{', '.join(DEEP_OPERATORS)}"
-        )
-    return [DEEP_OPERATORS[n] for n in names]
+    return select_from(DEEP_OPERATORS, names, "--target deep")
 
 
 # --- recognising the course's names -------------------------------------------------------------

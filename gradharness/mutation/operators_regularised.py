@@ -12,7 +12,7 @@ import ast
 import re
 from collections.abc import Callable, Iterator
 
-from gradharness.errors import GradHarnessError
+from gradharness.mutation.operator_tables import select_from, table_operator
 from gradharness.mutation.operators import Operator, OperatorFunction, Replacement, Scope
 
 REGULARISED_OPERATORS: dict[str, Operator] = {}
@@ -20,26 +20,12 @@ REGULARISED_OPERATORS: dict[str, Operator] = {}
 
 def regularised_operator(*, may_be_equivalent: bool = False) -> Callable[[OperatorFunction], OperatorFunction]:
     """Add the decorated function to :data:`REGULARISED_OPERATORS` under its own name."""
-
-    def wrap(function: OperatorFunction) -> OperatorFunction:
-        summary = (function.__doc__ or "").strip().splitlines()[0]
-        REGULARISED_OPERATORS[function.__name__] = Operator(function.__name__, function, summary, may_be_equivalent)
-        return function
-
-    return wrap
+    return table_operator(REGULARISED_OPERATORS, may_be_equivalent=may_be_equivalent)
 
 
 def select_regularised_operators(names: list[str] | tuple[str, ...] | None) -> list[Operator]:
     """The regularisation operators called ``names`` (all when None); an unknown name lists the valid ones."""
-    if names is None:
-        return list(REGULARISED_OPERATORS.values())
-    unknown = [n for n in names if n not in REGULARISED_OPERATORS]
-    if unknown:
-        raise GradHarnessError(
-            f"unknown mutation operator {', '.join(unknown)}; valid operators for --reference regularised are "
-            f"{', '.join(REGULARISED_OPERATORS)}"
-        )
-    return [REGULARISED_OPERATORS[n] for n in names]
+    return select_from(REGULARISED_OPERATORS, names, "--reference regularised")
 
 
 _LAMBDA = re.compile(r"^lambda?_?$", re.IGNORECASE)  # lambd, lambda_, Lambda
@@ -53,6 +39,13 @@ def _names(node: ast.AST) -> set[str]:
 
 def _is_lambda(name: str) -> bool:
     return bool(_LAMBDA.match(name))
+
+
+def _over_name(node: ast.AST) -> tuple[ast.expr, str] | None:
+    """``(x, name)`` for a division ``x / name`` by a bare name, else None."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and isinstance(node.right, ast.Name):
+        return node.left, node.right.id
+    return None
 
 
 # --- L2 regularisation ----------------------------------------------------------------------------
@@ -73,15 +66,12 @@ def regularisation_term_dropped(node: ast.AST, scope: Scope) -> Iterator[Replace
 @regularised_operator()
 def lambd_without_m(node: ast.AST, scope: Scope) -> Iterator[Replacement]:
     """lambd / m * W3 -> lambd * W3: the L2 term's lambd where lambd / m belongs."""
-    if (
-        isinstance(node, ast.BinOp)
-        and isinstance(node.op, ast.Div)
-        and isinstance(node.left, ast.Name)
-        and _is_lambda(node.left.id)
-        and isinstance(node.right, ast.Name)
-        and node.right.id in scope.m_names
-    ):
-        yield Replacement(node, node.left)
+    division = _over_name(node)
+    if division is None:
+        return
+    lambd, m = division
+    if isinstance(lambd, ast.Name) and _is_lambda(lambd.id) and m in scope.m_names:
+        yield Replacement(node, lambd)
 
 
 # --- dropout ------------------------------------------------------------------------------------------
@@ -100,10 +90,6 @@ def dropout_mask_dropped(node: ast.AST, scope: Scope) -> Iterator[Replacement]:
 @regularised_operator()
 def keep_prob_division_dropped(node: ast.AST, scope: Scope) -> Iterator[Replacement]:
     """dA2 = dA2 / keep_prob -> dA2 = dA2: the backward without the forward's 1 / keep_prob scaling."""
-    if (
-        isinstance(node, ast.BinOp)
-        and isinstance(node.op, ast.Div)
-        and isinstance(node.right, ast.Name)
-        and _KEEP.match(node.right.id)
-    ):
-        yield Replacement(node, node.left)
+    division = _over_name(node)
+    if division is not None and _KEEP.match(division[1]):
+        yield Replacement(node, division[0])

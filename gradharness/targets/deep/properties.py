@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,10 +23,8 @@ from gradharness.check.finite_diff import Perturbations, PerturbedCosts, cost_of
 from gradharness.check.program import Call, Output, Varied
 from gradharness.check.result import GradientCheckResult
 from gradharness.check.verdict import NOISE_SAFETY, Verdict
-from gradharness.errors import describe_exception, raised_by_user_code
 from gradharness.model import deep
 from gradharness.model.keys import matching_key
-from gradharness.properties.failures import PropertyFailure
 from gradharness.properties.properties import CaseOutcome, gradient_array
 from gradharness.properties.reference import cost_hint
 from gradharness.records.status import FailureKind
@@ -42,6 +41,7 @@ from gradharness.targets.findings import (
     scaled,
     unchanged_inputs,
 )
+from gradharness.targets.model_checks import agreed, inputs_given
 from gradharness.targets.target import TargetFunctions
 
 
@@ -238,8 +238,7 @@ def check_model_case(fns: TargetFunctions, case: deep.DeepCase, options: CheckOp
     gradients = model_gradients(returned, case)
 
     ran.append(DeepProperty.MODEL_UNCHANGED)
-    given = {"X": X, "Y": Y, **{f"parameter {k}": parameters.get(k) for k in case.parameters}}
-    pristine = {"X": case.X, "Y": case.Y, **{f"parameter {k}": v for k, v in case.parameters.items()}}
+    given, pristine = inputs_given(case, X, Y, parameters)
     unchanged_inputs(
         DeepProperty.MODEL_UNCHANGED, case, given, pristine, "L_model_forward, compute_cost or L_model_backward"
     )
@@ -282,22 +281,11 @@ def _model_agreement(
     def costs(groups: Sequence[Perturbations]) -> PerturbedCosts:
         return scaled(_model_costs(fns, case, case.copy_parameters(), groups, options.reference), groups, per_example)
 
-    try:
-        result = check_arrays(
-            point, backprop, costs, roundoff=case.m * roundoff, kinks=kinks, gradient_names=names,
-            epsilon=options.epsilon, threshold=options.threshold,
-        )  # fmt: skip
-    except PropertyFailure:
-        raise
-    except BaseException as exc:  # the user's forward, called on perturbed parameters
-        if not raised_by_user_code(exc):
-            raise
-        message = describe_exception("L_model_forward", exc) + " on perturbed parameters"
-        raise fail(DeepProperty.MODEL_AGREES, message, FailureKind.CRASHED, case) from None
-    if not result.passed:
-        message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}"
-        raise fail(DeepProperty.MODEL_AGREES, message, FailureKind.WRONG, case, result)
-    return result
+    check = partial(
+        check_arrays, point, backprop, costs, roundoff=case.m * roundoff, kinks=kinks, gradient_names=names,
+        epsilon=options.epsilon, threshold=options.threshold,
+    )  # fmt: skip
+    return agreed(DeepProperty.MODEL_AGREES, "L_model_forward", case, check)
 
 
 # -- the building blocks ------------------------------------------------------------------------------------

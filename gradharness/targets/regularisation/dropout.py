@@ -48,20 +48,18 @@ from gradharness.targets.findings import (
     called,
     close,
     fail,
-    finite,
     pair,
     returned_array,
-    unchanged_inputs,
 )
 from gradharness.targets.regularisation.properties import (
+    BackwardChecks,
     Objective,
     RegularisationProperty,
     agreement,
+    checked_gradients,
     course_costs,
-    inputs_given,
     known_mistake,
     output_A3,
-    parameter_gradients,
     scalar_cost,
     scalar_results,
 )
@@ -71,6 +69,10 @@ P = RegularisationProperty
 FORWARD, BACKWARD = "forward_propagation_with_dropout", "backward_propagation_with_dropout"
 COURSE_SEED = 1
 """The seed the notebook's forward_propagation_with_dropout gives numpy's global generator before its masks."""
+DROPOUT_BACKWARD = BackwardChecks(
+    BACKWARD, f"{FORWARD}, compute_cost or {BACKWARD}", P.DROPOUT_SHAPES, P.DROPOUT_UNCHANGED, P.DROPOUT_AGREES
+)
+"""The dropout part's checks of its backward before its agreement."""
 RECHECKS = 16
 """More calls of the forward, seeded alike, before an A3 that is not the course's, or gradients that disagree, are
 said to be so (a forward drawing its masks from elsewhere then returns another A3 on one of them)."""
@@ -175,16 +177,7 @@ def check_dropout_case(fns: TargetFunctions, case: DropoutCase, options: CheckOp
         ran.append(P.DROPOUT_MATCHES)
         _dropout_matches(fns, case, A3, cost)
 
-    ran.append(P.DROPOUT_SHAPES)
-    returned = called(P.DROPOUT_SHAPES, case, BACKWARD, fns.functions[BACKWARD], X, Y, cache, case.keep_prob)
-    gradients = parameter_gradients(P.DROPOUT_SHAPES, BACKWARD, returned, case)
-
-    ran.append(P.DROPOUT_UNCHANGED)
-    given, pristine = inputs_given(case, X, Y, parameters)
-    unchanged_inputs(P.DROPOUT_UNCHANGED, case, given, pristine, f"{FORWARD}, compute_cost or {BACKWARD}")
-
-    ran.append(P.DROPOUT_AGREES)
-    finite(P.DROPOUT_AGREES, gradients, case)
+    gradients = checked_gradients(DROPOUT_BACKWARD, fns, case, ran, (X, Y, parameters), cache, case.keep_prob)
     if not math.isfinite(cost):
         return CaseOutcome(tuple(ran), Verdict.SATURATED)
     matched = _masks_of(case, A3)

@@ -31,7 +31,6 @@ from gradharness.check.finite_diff import Perturbations, PerturbedCosts, cost_of
 from gradharness.check.program import Alongside, Argument, Call, Output, Varied
 from gradharness.check.result import GradientCheckResult
 from gradharness.check.verdict import NOISE_SAFETY, Verdict
-from gradharness.errors import describe_exception, raised_by_user_code
 from gradharness.model import deep
 from gradharness.model import regularised as reference
 from gradharness.model.keys import matching_key
@@ -46,7 +45,6 @@ from gradharness.model.regularised_passes import (
     l2_term,
     perturbed_passes,
 )
-from gradharness.properties.failures import PropertyFailure
 from gradharness.properties.properties import CaseOutcome, gradient_array
 from gradharness.properties.reference import cost_hint
 from gradharness.records.status import FailureKind
@@ -62,6 +60,7 @@ from gradharness.targets.findings import (
     returned_array,
     unchanged_inputs,
 )
+from gradharness.targets.model_checks import agreed, inputs_given
 from gradharness.targets.target import TargetFunctions
 
 ACTIVATION_LAYERS = (1, 2)
@@ -170,10 +169,43 @@ def parameter_gradients(prop: Enum, function: str, returned: object, case: Any) 
     return gradients
 
 
-def inputs_given(case: Any, X: np.ndarray, Y: np.ndarray, parameters: Mapping[str, Any]):
-    given = {"X": X, "Y": Y, **{f"parameter {k}": parameters.get(k) for k in case.parameters}}
-    pristine = {"X": case.X, "Y": case.Y, **{f"parameter {k}": v for k, v in case.parameters.items()}}
-    return given, pristine
+@dataclass(frozen=True)
+class BackwardChecks:
+    """What a part's backward is checked for before its agreement: the shapes of its gradients, that the part's
+    functions (named in ``functions``) leave their inputs alone, and that the gradients are finite (the first
+    check of ``agrees``)."""
+
+    backward: str
+    functions: str
+    shapes: Enum
+    unchanged: Enum
+    agrees: Enum
+
+
+def checked_gradients(
+    checks: BackwardChecks,
+    fns: TargetFunctions,
+    case: Any,
+    ran: list[Enum],
+    given: tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]],
+    cache: object,
+    setting: float,
+) -> dict[str, np.ndarray]:
+    """The gradients the file's backward returns for ``given`` (X, Y and the parameters the part's functions were
+    given), its ``cache`` and ``setting`` (lambd, keep_prob), each property appended to ``ran`` as it is checked;
+    raise the first that fails."""
+    X, Y, parameters = given
+    ran.append(checks.shapes)
+    returned = called(checks.shapes, case, checks.backward, fns.functions[checks.backward], X, Y, cache, setting)
+    gradients = parameter_gradients(checks.shapes, checks.backward, returned, case)
+
+    ran.append(checks.unchanged)
+    arrays, pristine = inputs_given(case, X, Y, parameters)
+    unchanged_inputs(checks.unchanged, case, arrays, pristine, checks.functions)
+
+    ran.append(checks.agrees)
+    finite(checks.agrees, gradients, case)
+    return gradients
 
 
 def scalar_results(results: np.ndarray) -> np.ndarray:
@@ -220,23 +252,12 @@ def agreement(
     backprop = {name: gradients[f"d{name}"] for name in point}
     # The activations' costs are scaled by m (see _costs): so is their rounding.
     roundoff = objective.roundoff * (case.m if len(point) > len(NAMES) else 1)
-    try:
-        result = check_arrays(
-            point, backprop, partial(_costs, objective, case, point), roundoff=roundoff,
-            kinks=partial(_kinks, objective, case, point), gradient_names=[f"d{n}" for n in point],
-            epsilon=options.epsilon, threshold=options.threshold,
-        )  # fmt: skip
-    except PropertyFailure:
-        raise
-    except BaseException as exc:  # the user's functions, called on perturbed parameters
-        if not raised_by_user_code(exc):
-            raise
-        message = describe_exception(function, exc) + " on perturbed parameters"
-        raise fail(prop, message, FailureKind.CRASHED, case) from None
-    if not result.passed:
-        message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}{hint(result)}"
-        raise fail(prop, message, FailureKind.WRONG, case, result)
-    return result
+    check = partial(
+        check_arrays, point, backprop, partial(_costs, objective, case, point), roundoff=roundoff,
+        kinks=partial(_kinks, objective, case, point), gradient_names=[f"d{n}" for n in point],
+        epsilon=options.epsilon, threshold=options.threshold,
+    )  # fmt: skip
+    return agreed(prop, function, case, check, hint)
 
 
 def _costs(objective: Objective, case: Any, point: Mapping[str, np.ndarray], groups: Sequence[Perturbations]):
@@ -336,6 +357,10 @@ def _l2_matches(case: RegularisationCase, A3: np.ndarray, own_forward: bool, cos
         raise fail(prop, message + _l2_hint(case, expected, cost), FailureKind.WRONG, case)
 
 
+L2_BACKWARD = BackwardChecks(BACKWARD, f"{FORWARD}, {COST} or {BACKWARD}", P.L2_SHAPES, P.L2_UNCHANGED, P.L2_AGREES)
+"""The L2 part's checks of its backward before its agreement."""
+
+
 def check_l2_case(fns: TargetFunctions, case: RegularisationCase, options: CheckOptions) -> CaseOutcome:
     """Every property of the L2 part on one case; raise the first that fails."""
     X, Y = case.X.copy(), case.Y.copy()
@@ -354,16 +379,7 @@ def check_l2_case(fns: TargetFunctions, case: RegularisationCase, options: Check
         ran.append(P.L2_MATCHES)
         _l2_matches(case, A3, FORWARD in fns.functions, cost, saturated)
 
-    ran.append(P.L2_SHAPES)
-    returned = called(P.L2_SHAPES, case, BACKWARD, fns.functions[BACKWARD], X, Y, cache, case.lambd)
-    gradients = parameter_gradients(P.L2_SHAPES, BACKWARD, returned, case)
-
-    ran.append(P.L2_UNCHANGED)
-    given, pristine = inputs_given(case, X, Y, parameters)
-    unchanged_inputs(P.L2_UNCHANGED, case, given, pristine, f"{FORWARD}, {COST} or {BACKWARD}")
-
-    ran.append(P.L2_AGREES)
-    finite(P.L2_AGREES, gradients, case)
+    gradients = checked_gradients(L2_BACKWARD, fns, case, ran, (X, Y, parameters), cache, case.lambd)
     if not math.isfinite(cost):
         return CaseOutcome(tuple(ran), Verdict.SATURATED)
     objective = Objective(
