@@ -46,10 +46,15 @@ def _square_case() -> NetworkCase:
     [(2.0, "2 x"), (4.0, "4 x"), (0.5, "1/2 x"), (-1.0, "-1 x"), (3.0, "m x"), (1 / 3, "1/m x"), (1.7, "1.7 x")],
 )
 def test_a_block_off_by_a_constant_is_named_with_the_constant(factor: float, words: str) -> None:
-    user = {**_true(), "dW3": factor * _true()["dW3"]}
-    [cause, *_] = likely_causes([Observation(CASE, user)], ["dW3"], THRESHOLD)
-    assert cause.blocks == ["dW3"] and cause.fit == "multiple"
-    assert cause.description.startswith(f"dW3 is {words} the true gradient")
+    user = {**_true(), "dW1": factor * _true()["dW1"]}  # dW1 has 16 non-zero entries on the case
+    [cause, *_] = likely_causes([Observation(CASE, user)], ["dW1"], THRESHOLD)
+    assert cause.blocks == ["dW1"] and cause.fit == "multiple"
+    assert cause.description.startswith(f"dW1 is {words} the true gradient")
+
+
+def test_an_unnamed_constant_on_a_block_of_one_entry_is_no_cause_with_no_other_case() -> None:
+    user = {**_true(), "dW3": 1.7 * _true()["dW3"]}  # dW3 has one non-zero entry: any value is some multiple of it
+    assert not any(c.fit == "multiple" for c in likely_causes([Observation(CASE, user)], ["dW3"], THRESHOLD))
 
 
 def test_a_zero_block_is_named() -> None:

@@ -87,12 +87,18 @@ def test_the_cause_that_speaks_for_a_mask_mistake_in_the_model_is_the_mask(made:
     assert model.likely_causes[0].as_if == "dZ[dA <= 0] = 0"
 
 
-def test_a_mistake_no_operator_makes_gets_closed_form_fits_only(made: dict[str, Path]) -> None:
-    """The hard-coded dA{L-1} of the loop: no operator makes it, so no mutant's line is claimed for it."""
+def test_a_mistake_no_operator_makes_gets_no_mutant_and_no_constant_of_one_entry(made: dict[str, Path]) -> None:
+    """The hard-coded dA{L-1} of the loop: no operator makes it, so no mutant's line is claimed for it; and on its
+    shrunk network every wrong block has one entry, of which "c x the true gradient" holds for some c whatever it is."""
     [failure] = _wrong_gradients(_checked(made["buggy_hardcoded_layer.py"]))
-    wrong = {b.name for b in failure.gradient_check.blocks if b.verdict is Verdict.WRONG}  # type: ignore[union-attr]
-    assert failure.likely_causes and wrong == {b for c in failure.likely_causes for b in c.blocks}
-    assert all(c.operator is None and c.fit is not None and c.line is None for c in failure.likely_causes)
+    assert all(c.operator is None and c.line is None for c in failure.likely_causes)
+    single = all(b.shape == [1, 1] for b in failure.gradient_check.blocks if b.verdict is Verdict.WRONG)  # type: ignore[union-attr]
+    assert not single or not any(
+        c.fit == "multiple"
+        and "x the true gradient" in c.description
+        and not any(words in c.description for words in (" 2 x", " 4 x", " 1/2 x", " 1/4 x", " -1 x", " m x", " 1/m x"))
+        for c in failure.likely_causes
+    )
 
 
 @pytest.mark.parametrize("name", ["buggy_db_all_axes.py", "buggy_grad_key.py"])

@@ -167,3 +167,18 @@ def test_a_cost_right_at_the_drawn_point_only_fails_the_reference_property() -> 
     with pytest.raises(PropertyFailure) as unaudited:  # --no-reference: the backward is then found wrong
         check_model_case(TargetFunctions(functions, ("L-layer model",), tilted), case, CheckOptions(reference=False))
     assert unaudited.value.prop.name == "MODEL_AGREES"
+
+
+def test_the_report_highlights_the_line_of_the_likely_cause_not_every_assignment_of_its_variable() -> None:
+    from datetime import UTC, datetime
+
+    from gradharness.mutation.causes import explain
+    from gradharness.render.html.viewmodels import build_check_view
+
+    record = explain(_check("buggy_cache_index.py"))
+    lines = {c.line for f in record.failures for c in f.likely_causes if c.variable == "current_cache"}
+    assert len(lines) == 1, [c for f in record.failures for c in f.likely_causes]
+    view = build_check_view(record, created=datetime.now(UTC))
+    assert view.source is not None
+    marked = [line.number for line in view.source.full if line.highlighted and "current_cache" in line.text]
+    assert marked == sorted(lines), marked  # the other `current_cache = caches[L-1]`, which is right, is not

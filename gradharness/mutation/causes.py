@@ -73,6 +73,7 @@ class _Fit:
     kind: str
     description: str
     holds: Callable[[np.ndarray, np.ndarray, int], bool]
+    constant: bool = False  # a multiple by no named factor: its words hold for this case only
 
 
 def _multiple_holds(
@@ -104,8 +105,9 @@ def _fit(name: str, user: np.ndarray, true: np.ndarray, m: int, threshold: float
         off = scale - 1.0
         words = f"(1 {'+' if off > 0 else '-'} {abs(off):.2g})" if abs(off) < 1e-3 else f"{scale:.4g}"
         return _Fit(
-            "multiple", f"{name} is {words} x the true gradient", lambda u, t, m: _agrees(u, scale * t, threshold)
-        )
+            "multiple", f"{name} is {words} x the true gradient", lambda u, t, m: _agrees(u, scale * t, threshold),
+            constant=True,
+        )  # fmt: skip
     return None
 
 
@@ -310,6 +312,9 @@ def ranked_causes(
     tried = len(observations)
     wrong = {n for n in wrong_blocks if n in first.user and n in true}
     fits = {n: fit for n in sorted(wrong) if (fit := _fit(n, first.user[n], true[n], first.case.m, threshold))}
+    if tried == 1:  # a block of one non-zero entry is some multiple of its true value: with no other case, an
+        # unnamed constant says nothing
+        fits = {n: f for n, f in fits.items() if not f.constant or np.count_nonzero(true[n]) > 1}
     best: dict[frozenset[str], tuple[int, MutantCause]] = {}
     for blocks, mutant in _mutant_causes(explainer, first, names, true, wrong, threshold):
         cases = 1 + sum(_mutant_holds(mutant, blocks, seen, threshold) for seen in rest)
@@ -324,6 +329,7 @@ def ranked_causes(
         covered |= blocks
         shown = [n for n in names if n in blocks]
         fit = fits.get(shown[0]) if len(shown) == 1 else None
+        fit = None if fit is not None and fit.constant else fit  # the mutant's words hold beyond this case
         causes.append(
             LikelyCause(
                 description=fit.description if fit else _words(mutant, shown, len(names)),

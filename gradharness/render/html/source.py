@@ -309,7 +309,7 @@ def _excerpts(full: list[SourceLine], ranges: list[tuple[int, int]], first: int)
     return excerpts
 
 
-def _view(code: _Code, notes: dict[str, str], error_line: int | None) -> SourceView:
+def _view(code: _Code, notes: dict[str, str], error_line: int | None, lines: dict[int, str]) -> SourceView:
     first = code.offset + 1
     pieces = [cut(text, LINE_BYTES) for text in code.lines]
     if code.unread:
@@ -317,6 +317,7 @@ def _view(code: _Code, notes: dict[str, str], error_line: int | None) -> SourceV
         pieces[-1] = (text, dropped + code.unread)
     assigned, spans = _locate(code, [text for text, _ in pieces], notes)
     highlight = {number: notes[name] for number, name in assigned.items()}
+    highlight.update({number: note for number, note in lines.items() if first <= number < first + len(pieces)})
     if error_line is not None and first <= error_line < first + len(pieces):
         highlight[error_line] = "the error is reported here"
     full = [
@@ -340,11 +341,14 @@ def locate_source(
     error_line: int | None = None,
     error_cell: int | None = None,
     search: list[Path] | None = None,
+    cause_lines: dict[int, str] | None = None,
 ) -> SourceView | None:
     """The user's code with the lines assigning the named gradients highlighted.
 
     * ``notes`` maps a gradient name (``dW2``, ``dtheta``; matched case-insensitively) to the
       note shown beside the lines that assign it.
+    * ``cause_lines`` maps a line of the file to its note (a likely cause's line: that assignment, not every
+      one of its variable).
     * ``error_line`` highlights one line (e.g. a syntax error's); in a notebook, a line of the cell
       ``error_cell`` (a notebook's line named without its cell is not highlighted).
     * ``search``: folders to try a relative path in, after the current directory.
@@ -369,4 +373,4 @@ def locate_source(
         whose = "the notebook's code cells have" if code.cells else "the file has"
         unavailable = f"{whose} {more}{len(code.lines)} lines; not shown"
         return SourceView(code.label, [], [], [], sorted(notes), unavailable, cells=len(code.cells))
-    return _view(code, notes, _error_number(code, error_line, error_cell))
+    return _view(code, notes, _error_number(code, error_line, error_cell), cause_lines or {})

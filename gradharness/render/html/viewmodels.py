@@ -297,12 +297,22 @@ _GRADIENT_NAME = re.compile(r"\bd(?:W[1-3]|b[1-3]|theta)\b", re.IGNORECASE)
 _ERROR_LINE = re.compile(r"\b(?:cell (\d+), )?line (\d+)\b")  # a notebook's errors name the cell
 
 
+def _cause_lines(record: CheckRecord) -> dict[int, str]:
+    """Line of the file -> the likely cause found there (the causes that name their line)."""
+    lines: dict[int, str] = {}
+    for failure in record.failures:
+        for cause in failure.likely_causes:
+            if cause.line is not None:
+                lines.setdefault(cause.line, f"likely cause: {cause.description}")
+    return lines
+
+
 def _source_notes(record: CheckRecord) -> dict[str, str]:
     """Gradient name -> why its lines are highlighted, from every failure of the record."""
     notes: dict[str, str] = {}
     for failure in record.failures:  # the line a likely cause changes first: the mistake is there
         for cause in failure.likely_causes:
-            if cause.variable:
+            if cause.variable and cause.line is None:  # a cause with its line: that line alone (_cause_lines)
                 notes.setdefault(cause.variable, f"likely cause: {cause.description}")
     for failure in record.failures:
         check = failure.gradient_check
@@ -340,8 +350,11 @@ def build_check_view(
             error_cell = int(match.group(1)) if match.group(1) else None
             error_line = int(match.group(2))
     source = None
-    if notes or error_line is not None:
-        source = locate_source(record.target, notes, error_line=error_line, error_cell=error_cell, search=search)
+    lines = _cause_lines(record)
+    if notes or lines or error_line is not None:
+        source = locate_source(
+            record.target, notes, error_line=error_line, error_cell=error_cell, search=search, cause_lines=lines
+        )
     target = target_label(record.target)
     header = Header(
         kind="check",
