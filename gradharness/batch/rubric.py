@@ -47,6 +47,7 @@ __all__ = [
     "score",
     "score_label",
     "shown_to_hold",
+    "unscored",
 ]
 
 
@@ -190,3 +191,11 @@ def load_rubric(path: Path) -> Rubric:
     except UnicodeDecodeError:
         raise GradHarnessError(f"rubric {path} is not TOML: it is not UTF-8 text") from None
     return parse_rubric(text, str(path))
+
+
+def unscored(record: CheckRecord, points: Score) -> str:
+    """What the rubric gives points to and the file does not have ('' for a file not checked: its error says why)."""
+    if record.verdict is RunVerdict.ERROR:
+        return ""
+    missing = [part.description for part in points.parts if part.status is None and part.max_points > 0]
+    return f"not in the file, so no points: {'; '.join(missing)}" if missing else ""

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gradharness.batch.overview import class_statistics
-from gradharness.batch.rubric import DEFAULT_RUBRIC, Rubric, Score, score
+from gradharness.batch.rubric import DEFAULT_RUBRIC, Rubric, score, unscored
 from gradharness.check.verdict import Verdict
 from gradharness.model.parameters import GRADIENT_NAMES
 from gradharness.properties.properties import Property
@@ -88,14 +88,6 @@ def reason(record: CheckRecord) -> str:
     return "; ".join(dict.fromkeys(_failure_reason(failure) for failure in record.failures))
 
 
-def _unscored(record: CheckRecord, points: Score) -> str:
-    """What the rubric gives points to and the file does not have ('' for a file not checked: its error says why)."""
-    if record.verdict is RunVerdict.ERROR:
-        return ""
-    missing = [part.description for part in points.parts if part.status is None and part.max_points > 0]
-    return f"not in the file, so no points: {'; '.join(missing)}" if missing else ""
-
-
 def _causes(record: CheckRecord) -> list[RowCause]:
     seen: dict[tuple[str, str], RowCause] = {}
     for failure in record.failures:
@@ -154,7 +146,7 @@ def summarise(
                 report_html=f"reports/{html_name}" if html_name else None,
                 report_text=f"reports/{text_name}",
                 notes=list(record.target.get("notes") or []),
-                reason="; ".join(filter(None, [reason(record), _unscored(record, points)])),
+                reason="; ".join(filter(None, [reason(record), unscored(record, points)])),
                 score=points.points,
                 max_score=points.max_points,
                 likely_causes=_causes(record),

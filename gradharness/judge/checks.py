@@ -120,6 +120,13 @@ def judge(functions: CheckedFunctions, run: RunSettings, notes: list[str], progr
     findings = None
     if functions.network is not None or functions.one_d is not None:
         findings = judge_exercise(functions, run, notes, progress)
+    sizes = run.strategy
+    if functions.targets and (sizes.n0, sizes.n1, sizes.n2) != (None, None, None):
+        targets = " and ".join(f"the {name} target" for name in functions.targets)
+        notes.append(
+            f"--layer-sizes sets the exercise's network: {targets} drew its own sizes, all but the output layer's "
+            "(the depth: --layers; the largest layer: --max-units)"
+        )
     for name, target_functions in functions.targets.items():
         if findings is not None and findings.cut_short is not None:
             break  # the evaluator is gone

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gradharness.batch.rubric import DEFAULT_RUBRIC, Rubric, score, score_label
+from gradharness.batch.rubric import DEFAULT_RUBRIC, Rubric, score, score_label, unscored
 from gradharness.check.verdict import Verdict
 from gradharness.model.parameters import LayerSizes, block_slices, parameter_shapes
 from gradharness.properties.failures import Property
@@ -153,7 +153,9 @@ def cause_text(cause: LikelyCause) -> str:
 def score_line(record: CheckRecord, rubric: Rubric = DEFAULT_RUBRIC) -> str:
     """``score: 4 of 10 points (rubric: default)``."""
     points = score(record, rubric)
-    return f"score: {score_label(points.points)} of {score_label(points.max_points)} points (rubric: {rubric.source})"
+    line = f"score: {score_label(points.points)} of {score_label(points.max_points)} points (rubric: {rubric.source})"
+    missing = unscored(record, points)
+    return f"{line}; {missing}" if missing else line
 
 
 def target_title(target: str) -> str:

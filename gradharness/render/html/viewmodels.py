@@ -171,6 +171,7 @@ _NONE_LABELS = {
     "epsilon": "default: cbrt(machine eps) \u00d7 max(1, |\u03b8|)",
     "batch_size": "drawn",
     "max_output_units": "max_units",
+    "target": "every target the file implements",
 }
 
 
