@@ -141,6 +141,7 @@ def _z_mask_backward(X, Y, cache):
     }  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=100)
 @given(network_cases(adversarial=True))
 def test_both_relu_conventions_pass_with_the_user_loop(case):

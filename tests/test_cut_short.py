@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from user_files import FIXTURES
 
 from gradharness.judge.checks import check_file
@@ -35,6 +36,7 @@ def forward_propagation_n(X, Y, parameters):
 )
 
 
+@pytest.mark.slow
 def test_a_failure_found_before_the_time_limit_is_kept(tmp_path: Path) -> None:
     from gradharness.properties import drawn
 
@@ -52,6 +54,7 @@ def test_a_failure_found_before_the_time_limit_is_kept(tmp_path: Path) -> None:
     assert record.reproduce.endswith("--timeout 3")
 
 
+@pytest.mark.slow
 def test_a_time_limit_before_any_failure_is_still_an_error(tmp_path: Path) -> None:
     path = tmp_path / "slow_from_the_start.py"
     path.write_text(SLOW_AFTER_THE_FAILURE.replace("if len(_calls) >= 2:", "if True:"))
@@ -59,6 +62,7 @@ def test_a_time_limit_before_any_failure_is_still_an_error(tmp_path: Path) -> No
     assert record.verdict is RunVerdict.ERROR and "timed out after 2 s" in (record.error or "")
 
 
+@pytest.mark.slow
 def test_a_failure_the_replay_found_is_kept_when_the_time_limit_ends_hypothesiss_run(tmp_path: Path) -> None:
     from gradharness.properties import drawn
 

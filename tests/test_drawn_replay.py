@@ -6,6 +6,7 @@ import inspect
 from pathlib import Path
 
 import pytest
+from tiers import quick_first
 
 from gradharness.judge.checks import check_file
 from gradharness.model import network
@@ -58,7 +59,7 @@ def kept_by_passing_files() -> dict:
     return kept
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", quick_first(FILES, 3), ids=lambda p: p.name)
 def test_replayed_cases_give_the_fresh_record(path: Path, kept_by_passing_files: dict, fresh) -> None:
     alone = _comparable(check_file(path, RUN))
     drawn.forget()
@@ -147,6 +148,7 @@ def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7):
 )
 
 
+@pytest.mark.slow
 def test_a_checker_failure_the_replay_met_is_kept_when_the_checker_remembers_its_calls(tmp_path: Path, fresh) -> None:
     path = tmp_path / "checker_remembers.py"
     path.write_text(CHECKER_REMEMBERS_ITS_CALLS)

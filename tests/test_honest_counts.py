@@ -82,6 +82,7 @@ def test_wrong_blocks_count_drawn_failing_cases_not_shrink_steps(counted_buggy):
     assert 1 <= failure.examples_before <= networks
 
 
+@pytest.mark.slow
 def test_wrong_blocks_say_what_they_count_in_terminal_html_and_json(buggy):
     text = _text(buggy)
     (failure,) = [f for f in buggy.failures if f.property == Property.GRADIENT_AGREES.name]

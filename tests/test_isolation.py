@@ -142,6 +142,7 @@ def test_an_evaluator_that_dies_ends_the_check_in_one_line(level: str) -> None:
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.slow
 def test_an_evaluator_that_hangs_times_out(tmp_path: Path) -> None:
     path = tmp_path / "hangs.py"
     path.write_text("def forward_propagation(x, theta):\n    while True:\n        pass\n\n"
@@ -172,6 +173,7 @@ def test_what_the_code_prints_is_kept_short_and_shown_escaped_in_the_report(tmp_
     assert "--isolation process" in page
 
 
+@pytest.mark.slow
 def test_a_long_message_from_the_evaluator_is_cut_and_says_so(tmp_path: Path) -> None:
     from gradharness.judge.checks import check_file
     from gradharness.settings import RunSettings

@@ -148,6 +148,7 @@ def test_a_correct_file_gets_no_likely_cause() -> None:
     assert record.verdict.value == "pass" and not any(f.likely_causes for f in record.failures)
 
 
+@pytest.mark.slow
 def test_the_terminal_and_the_report_show_the_causes(tmp_path: Path) -> None:
     from datetime import datetime
 
@@ -189,6 +190,7 @@ def test_a_cause_that_holds_only_on_the_shrunk_case_ranks_below_one_that_holds_o
     assert causes[0].cases == 1 and "2 x" in causes[0].description
 
 
+@pytest.mark.slow
 def test_a_notebooks_causes_say_which_cell_and_line() -> None:
     record = _record(FIXTURES.parent / "exercise" / "notebooks" / "Gradient_Checking.ipynb")
     [failure] = [f for f in record.failures if f.property == "GRADIENT_AGREES"]

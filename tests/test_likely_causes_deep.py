@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from deep_mistakes import MISTAKES, mistake_file
+from tiers import quick_first
 
 from gradharness.check.verdict import Verdict
 from gradharness.judge.checks import check_file
@@ -59,7 +60,7 @@ def _wrong_gradients(record: CheckRecord) -> list[FailureRecord]:
     return [f for f in record.failures if f.kind is FailureKind.WRONG and f.gradient_check is not None]
 
 
-@pytest.mark.parametrize("name", sorted(WRONG_GRADIENT))
+@pytest.mark.parametrize("name", quick_first(sorted(WRONG_GRADIENT), 1))
 def test_each_mistake_is_named_by_its_operator_at_the_users_line(made: dict[str, Path], name: str) -> None:
     operator, mistaken = WRONG_GRADIENT[name]
     path = made[name]
@@ -78,6 +79,7 @@ def test_each_mistake_is_named_by_its_operator_at_the_users_line(made: dict[str,
         assert source[cause.line - 1].strip() == mistaken, (failure.property, cause)
 
 
+@pytest.mark.slow
 def test_the_cause_that_speaks_for_a_mask_mistake_in_the_model_is_the_mask(made: dict[str, Path]) -> None:
     """On a shrunk 1-1-1 network the neighbouring layer's cache gives the same numbers as a ReLU mask on dA: the
     line the file has tells them apart, and the model's failure is put down to the mask, first."""
@@ -87,6 +89,7 @@ def test_the_cause_that_speaks_for_a_mask_mistake_in_the_model_is_the_mask(made:
     assert model.likely_causes[0].as_if == "dZ[dA <= 0] = 0"
 
 
+@pytest.mark.slow
 def test_a_mistake_no_operator_makes_gets_no_mutant_and_no_constant_of_one_entry(made: dict[str, Path]) -> None:
     """The hard-coded dA{L-1} of the loop: no operator makes it, so no mutant's line is claimed for it; and on its
     shrunk network every wrong block has one entry, of which "c x the true gradient" holds for some c whatever it is."""
@@ -117,6 +120,7 @@ def test_a_correct_file_gets_no_likely_cause(path: Path) -> None:
     assert record.verdict.value == "pass" and not any(f.likely_causes for f in record.failures)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "operator", "lines"),
     [

@@ -7,6 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, seed, settings
+from tiers import quick_first
 
 from gradharness.bench.draws import survey
 from gradharness.model.case import NetworkCase
@@ -60,18 +61,22 @@ def dead_units(case: NetworkCase) -> int:
     return sum(int((Z <= 0.0).all(axis=1).sum()) for Z in pre_activations(case))
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"n0": 4, "n1": 5, "n2": 3, "n3": 1}], ids=["free sizes", "4-5-3-1"])
+@pytest.mark.parametrize(
+    "kwargs", quick_first([{}, {"n0": 4, "n1": 5, "n2": 3, "n3": 1}], 1), ids=["free sizes", "4-5-3-1"]
+)
 def test_nine_in_ten_default_cases_exercise_every_block(kwargs):
     cases = drawn_cases(**kwargs)
     per_block = Counter(name for case in cases for name, live in exercised(case).items() if live)
     assert min(per_block[name] for name in GRADIENT_NAMES) >= 0.9 * len(cases), per_block
 
 
+@pytest.mark.slow
 def test_adversarial_draws_keep_their_degenerate_cases():
     cases = drawn_cases(adversarial=True)
     assert sum(not all(exercised(case).values()) for case in cases) >= 0.2 * len(cases)
 
 
+@pytest.mark.slow
 def test_every_example_has_an_input_and_every_unit_a_weight_in_and_out():
     for case in drawn_cases():
         assert case.X.any(axis=0).all()
@@ -97,6 +102,7 @@ def edge_of(case: NetworkCase) -> Edge:
     return Edge.DEAD_UNIT if dead else Edge.NONE
 
 
+@pytest.mark.slow
 def test_edge_cases_come_in_the_planned_share():
     cases = drawn_cases()
     kinds = Counter(edge_of(case) for case in cases)
@@ -133,6 +139,7 @@ def test_a_dead_unit_falls_back_to_an_exact_zero_when_every_hidden_layer_has_one
     assert (pre_activations(case)[0] == 0.0).any()
 
 
+@pytest.mark.slow
 def test_a_planted_exact_zero_is_exact_in_the_forward():
     @seed(3)
     @DRAWN
@@ -151,6 +158,7 @@ def test_the_wrapped_diagonal_holds_every_row_and_column():
         assert set(rows) == set(range(shape[0])) and set(cols) == set(range(shape[1]))
 
 
+@pytest.mark.slow
 def test_a_failure_in_dz1_shrinks_to_a_case_that_still_exercises_dw1():
     # The exercise's complaint: a buggy dZ1 used to shrink to X = 0, where dW1 is 0 vs 0.
     def dz1_bug_shows(case: NetworkCase) -> bool:
@@ -176,7 +184,9 @@ def test_1d_points_shrink_to_x_one_and_theta_zero():
     assert find(points_1d(), lambda p: p[0] < 0) == (-1.0, 0.0)
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"n0": 4, "n1": 5, "n2": 3, "n3": 1}], ids=["free sizes", "4-5-3-1"])
+@pytest.mark.parametrize(
+    "kwargs", quick_first([{}, {"n0": 4, "n1": 5, "n2": 3, "n3": 1}], 1), ids=["free sizes", "4-5-3-1"]
+)
 def test_drawn_cases_are_not_repeated(kwargs):
     # Each case is one packed choice: Hypothesis's mutator, which copies a choice onto another of the
     # same kind, has nothing to copy onto, so no drawn case is the same network twice.

@@ -344,6 +344,7 @@ def test_the_harness_proof_refuses_a_failing_reference_or_an_uncaught_plant() ->
         prove_reference_harness(DEEP_REFERENCE, passing, passing)
 
 
+@pytest.mark.slow
 def test_a_campaign_on_some_operators_kills_every_mutant_and_records_them() -> None:
     settings = CampaignSettings(seed=0, max_examples=8, jobs=2,
                                 operators=("dAL_sign_flipped", "sigmoid_without_one_minus_s", "db_summed_over_every_axis"))  # fmt: skip
@@ -379,6 +380,7 @@ def _run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_mutate_target_deep_prints_its_verdict_line_and_writes_json_and_html(tmp_path) -> None:
     results, html = tmp_path / "deep.json", tmp_path / "deep.html"
     result = _run("mutate", "--target", "deep", "-q", "--operators", "relu_mask_on_upstream", "--max-examples", "8",

@@ -242,6 +242,7 @@ def test_every_page_has_one_and_the_same_content_security_policy(tmp_path):
     assert len(summary) == 1 and "default-src 'none'" in summary[0] and "script-src" not in summary[0]
 
 
+@pytest.mark.slow
 def test_a_batch_writes_nothing_raw_anywhere(tmp_path):
     folder = tmp_path / "submissions"
     folder.mkdir()
@@ -285,6 +286,7 @@ def test_a_huge_message_and_a_huge_one_line_file_give_a_report_of_ordinary_size(
     assert [line.text() for line in code.find_all("tr", class_="hl")][0].startswith("1dW2 = 1  # xxx")
 
 
+@pytest.mark.slow
 def test_a_huge_failure_message_and_a_flood_of_lines_stay_small(tmp_path):
     path = tmp_path / "long.py"
     path.write_text("dW2 = 1\n" + "".join(f"v{i} = '{'y' * 900}'\n" for i in range(1500)), encoding="utf-8")

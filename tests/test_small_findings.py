@@ -89,6 +89,7 @@ def test_the_reproduce_line_parses_back_to_the_same_run(command, args: list[str]
         assert again.params == params
 
 
+@pytest.mark.slow
 def test_mutate_html_without_a_file_is_repeated_as_such(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
@@ -241,6 +242,7 @@ def test_curves_that_coincide_are_one_line_named_after_each_of_them() -> None:
     assert page.by_id("detection-overlap").text().startswith("db1, dW2 and db2 coincide")
 
 
+@pytest.mark.slow
 def test_six_identical_curves_still_show_whose_they_are() -> None:
     record = sensitivity_record()
     same = [replace(b, caught=list(record.blocks[0].caught)) for b in record.blocks]
@@ -407,6 +409,7 @@ def test_mutmut_progress_counts_the_backwards_mutants_it_has_run(tmp_path: Path)
     assert mutmut_progress(tmp_path) == (0, None)  # caught half written
 
 
+@pytest.mark.slow
 def test_waiting_for_mutmut_reports_progress_and_the_last_count(tmp_path: Path) -> None:
     ours = f"gradharness.model.network.x_{FUNCTION}__mutmut_"
     _meta(tmp_path, {f"{ours}1": 1, f"{ours}2": None})

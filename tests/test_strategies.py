@@ -281,12 +281,14 @@ def test_default_cases_shrink_to_the_smallest_live_network():
     assert values == [0.75, 0.0, 0.75, 0.0, 0.75, 0.0]
 
 
+@pytest.mark.slow
 def test_cases_shrink_to_the_lower_bounds():
     case = find(network_cases(min_units=2, min_batch=3, n0=4), lambda c: True)
     assert case.sizes.as_tuple() == (4, 2, 2, 2)
     assert case.m == 3
 
 
+@pytest.mark.slow
 def test_a_case_that_needs_nonzero_values_still_shrinks_to_the_smallest_network():
     # The values a failure needs must end up in the entries a smaller network keeps.
     def needs_values(case):
@@ -302,6 +304,7 @@ def test_a_case_that_needs_nonzero_values_still_shrinks_to_the_smallest_network(
 # --- large arrays are drawn entry by entry, with the same bounds ---------------------------------
 
 
+@pytest.mark.slow
 @FAST
 @given(network_cases(min_units=17, max_units=20, min_batch=15, max_batch=20))
 def test_large_default_cases_are_consistent_and_in_bounds(case):
@@ -310,6 +313,7 @@ def test_large_default_cases_are_consistent_and_in_bounds(case):
     assert_live_bounds(case)
 
 
+@pytest.mark.slow
 @FAST
 @given(network_cases(min_units=12, max_units=16, min_batch=12, max_batch=16, adversarial=True))
 def test_large_adversarial_cases_are_consistent_and_finite(case):

@@ -192,6 +192,7 @@ def test_a_relus_input_is_clear_of_the_kink_but_for_a_few_planted_zeros(function
 # --- shrinking -----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_deep_cases_shrink_to_the_smallest_live_network():
     case = find(deep_cases(), lambda case: True, settings=SHRUNK)
     assert case.sizes.dims == (1, 1, 1) and case.m == 1

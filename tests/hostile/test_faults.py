@@ -75,6 +75,7 @@ def forward_propagation_n(X, Y, parameters):
 """
 
 
+@pytest.mark.slow
 def test_a_base_exception_from_forward_is_a_crashed_finding(tmp_path: Path, level: str, marker: str) -> None:
     path = write(tmp_path / "submission", "escape.py", attack(BUGGY, BASE_EXCEPTION, marker))
     out = tmp_path / "record.json"
@@ -106,6 +107,7 @@ def test_complex_gradients_are_malformed(tmp_path: Path, level: str, marker: str
     assert_nothing_left(marker)
 
 
+@pytest.mark.slow
 def test_renamed_network_functions_are_not_a_pass_and_the_options_are_named(tmp_path: Path, level: str) -> None:
     renamed = BUGGY.replace("def forward_propagation_n(", "def forward_prop(").replace(
         "def backward_propagation_n(", "def backward_prop("
