@@ -98,15 +98,17 @@ def _model_costs(
     remote = [g for g in groups if not g.block.startswith("A")]
     varied = [Varied(*(_varied_argument(g.block)), np.asarray(g.indices), np.asarray(g.steps)) for g in remote]
     answered = iter(fns.programs(program, varied, result) if varied else [])
-    activations = deep.L_model_forward(X, case.copy_parameters())[1]
+    files = {
+        g.block: (_as_costs(plus, Y), _as_costs(minus, Y)) for g, (plus, minus) in zip(remote, answered, strict=True)
+    }
+    if audited and remote:
+        _audit(case, remote, files)
+    hidden = len(remote) < len(groups)
+    activations = deep.L_model_forward(X, case.copy_parameters())[1] if hidden else []
     out: PerturbedCosts = []
     for group in groups:
-        if not group.block.startswith("A"):
-            plus, minus = next(answered)
-            costs = (_as_costs(plus, Y), _as_costs(minus, Y))
-            if audited:
-                _audit(case, group, costs)
-            out.append(costs)
+        if group.block in files:
+            out.append(files[group.block])
             continue
         layer = int(group.block[1:])
         A = activations[layer][0][0]  # the input of layer l + 1 (its linear cache's A_prev)
@@ -114,19 +116,33 @@ def _model_costs(
     return out
 
 
-def _audit(case: deep.DeepCase, group: Perturbations, costs: tuple[np.ndarray, np.ndarray]) -> None:
-    """Raise MODEL_MATCHES at the first perturbed point where the file's cost is not the course's."""
-    assert group.indices is not None and group.steps is not None
-    if group.block == "X":
-        expected = deep.activation_costs(0, case.X, case.parameters, case.Y, group.indices, group.steps)
-    else:
-        names = list(case.parameters)
-        start = sum(np.size(case.parameters[name]) for name in names[: names.index(group.block)])
-        steps = np.full(sum(np.size(v) for v in case.parameters.values()), 1e-6)  # the others' are not read
-        steps[start + np.asarray(group.indices)] = group.steps
-        plus, minus = deep.perturbed_costs(case.X, case.Y, case.parameters, steps)
-        expected = (plus[start + group.indices], minus[start + group.indices])
+def _audit(
+    case: deep.DeepCase, groups: Sequence[Perturbations], costs: Mapping[str, tuple[np.ndarray, np.ndarray]]
+) -> None:
+    """Raise MODEL_MATCHES at the first perturbed point where the file's cost is not the course's (the course's
+    costs at every parameter's perturbed points from one batch of reference passes)."""
+    names = list(case.parameters)
+    sizes = [int(np.size(case.parameters[name])) for name in names]
+    starts = dict(zip(names, np.cumsum([0, *sizes[:-1]]).tolist(), strict=True))
+    steps = np.full(sum(sizes), 1e-6)  # the entries no group moves are not read
+    for group in groups:
+        if group.block in starts:
+            steps[starts[group.block] + np.asarray(group.indices)] = group.steps
+    every = deep.perturbed_costs(case.X, case.Y, case.parameters, steps) if set(starts) & set(costs) else None
     tolerance = 2.0 * NOISE_SAFETY * deep.cost_roundoff(case.X, case.Y, case.parameters)
+    for group in groups:
+        assert group.indices is not None and group.steps is not None
+        if group.block == "X":
+            expected = deep.activation_costs(0, case.X, case.parameters, case.Y, group.indices, group.steps)
+        else:
+            assert every is not None
+            at = starts[group.block] + np.asarray(group.indices)
+            expected = (every[0][at], every[1][at])
+        _compare_costs(case, group, costs[group.block], expected, tolerance)
+
+
+def _compare_costs(case: deep.DeepCase, group: Perturbations, costs: tuple, expected: tuple, tolerance: float) -> None:
+    assert group.indices is not None and group.steps is not None
     for side, (got, want) in zip(("+", "-"), zip(costs, expected, strict=True), strict=True):
         off = ~(np.abs(got - want) <= tolerance + 64 * UNIT_ROUNDOFF * np.abs(want))
         if np.any(off & np.isfinite(want)):
