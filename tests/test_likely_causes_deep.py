@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from deep_mistakes import MISTAKES, mistake_file
+from mistakes import made_file
+from regularisation_mistakes import MISTAKES as REGULARISATION_MISTAKES
 from tiers import quick_first
 
 from gradharness.check.verdict import Verdict
@@ -48,7 +50,8 @@ and the user's line it is written on."""
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("deep_mistakes")
-    return {name: mistake_file(name, folder) for name in MISTAKES}
+    made = {name: mistake_file(name, folder) for name in MISTAKES}
+    return made | {name: made_file(name, mistake, folder) for name, mistake in REGULARISATION_MISTAKES.items()}
 
 
 @functools.cache
@@ -132,8 +135,10 @@ def test_a_correct_file_gets_no_likely_cause(path: Path) -> None:
         ),
     ],
 )
-def test_the_l2_mistakes_are_named_at_each_line_they_are_on(name: str, operator: str, lines: list[str]) -> None:
-    path = FIXTURES / "regularisation" / name
+def test_the_l2_mistakes_are_named_at_each_line_they_are_on(
+    made: dict[str, Path], name: str, operator: str, lines: list[str]
+) -> None:
+    path = made[name]
     [failure] = _wrong_gradients(_checked(path))
     source = path.read_text(encoding="utf-8").splitlines()
     named = [c for c in failure.likely_causes if c.operator == operator]
@@ -142,8 +147,8 @@ def test_the_l2_mistakes_are_named_at_each_line_they_are_on(name: str, operator:
     assert shown == set(lines[: len(wrong)]) and {b for c in named for b in c.blocks} == wrong
 
 
-def test_a_dropout_mask_missing_is_named_with_the_masks_the_forward_drew() -> None:
-    [failure] = _wrong_gradients(_checked(FIXTURES / "regularisation" / "buggy_dropout_mask_missing.py"))
+def test_a_dropout_mask_missing_is_named_with_the_masks_the_forward_drew(made: dict[str, Path]) -> None:
+    [failure] = _wrong_gradients(_checked(made["buggy_dropout_mask_missing.py"]))
     named = [c for c in failure.likely_causes if c.operator == "dropout_mask_dropped"]
     assert named and all(set(c.blocks) <= {"dA1", "dA2"} and c.variable in ("dA1", "dA2") for c in named)
     assert all(c.line is not None for c in named)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mistakes import made_file
+from regularisation_mistakes import MISTAKES as REGULARISATION_MISTAKES
 from tiers import quick_first
 
 from gradharness.check.program import Alongside, Argument, Call, Output, Varied, perturbed_results
@@ -28,6 +30,19 @@ from gradharness.usercode.loader import load_user_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "user_code"
 REGULARISATION = FIXTURES / "regularisation"
+MADE: dict[str, Path] = {}  # each mistake of regularisation_mistakes.py, made in a folder of the module's
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _mistakes(tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder = tmp_path_factory.mktemp("regularisation")
+    MADE.update({name: made_file(name, mistake, folder) for name, mistake in REGULARISATION_MISTAKES.items()})
+
+
+def _file(name: str) -> Path:
+    return MADE.get(name, REGULARISATION / name)
+
+
 REFERENCE = Path(__file__).parent.parent / "gradharness" / "model" / "regularised.py"
 IN_PROCESS = IsolationSettings(level="none")
 L2 = {p.name for p in L2_ORDER}
@@ -63,7 +78,7 @@ def _wrong_blocks(failure: FailureRecord) -> set[str]:
 @pytest.mark.parametrize("name", CORRECT)
 @pytest.mark.parametrize("seed", quick_first([0, 5], 1))
 def test_correct_files_pass(name: str, seed: int) -> None:
-    record = _check(REGULARISATION / name, seed)
+    record = _check(_file(name), seed)
     assert record.verdict is RunVerdict.PASS, [f.message for f in record.failures] or record.error
     assert {p.target for p in record.properties} == {"regularisation"}
     assert {p.name for p in record.properties} == CORRECT[name]
@@ -79,7 +94,7 @@ def test_the_reference_passes_as_a_file_with_its_own_forward_and_cost() -> None:
 @pytest.mark.parametrize(("name", "expected"), quick_first(list(MISTAKES.items()), 2))
 def test_each_mistake_fails_its_parts_agreement_naming_the_wrong_gradients(name: str, expected: tuple) -> None:
     prop, allowed, named, mistake = expected
-    record = _check(REGULARISATION / name)
+    record = _check(_file(name))
     assert record.verdict is RunVerdict.FAIL
     assert {f.property for f in record.failures} == {prop}, [f.message for f in record.failures]
     (failure,) = record.failures
@@ -92,7 +107,7 @@ def test_each_mistake_fails_its_parts_agreement_naming_the_wrong_gradients(name:
 
 @pytest.mark.parametrize("seed", [0, 3])
 def test_a_forward_with_masks_from_elsewhere_fails_determinism_and_no_gradient_property(seed: int) -> None:
-    record = _check(REGULARISATION / "buggy_dropout_unseeded.py", seed, max_examples=40)
+    record = _check(_file("buggy_dropout_unseeded.py"), seed, max_examples=40)
     assert record.verdict is RunVerdict.FAIL
     assert {f.property for f in record.failures} == {"DROPOUT_DETERMINISTIC"}
     (failure,) = record.failures
@@ -111,9 +126,9 @@ def test_through_the_evaluator_the_whole_notebook_passes_and_each_parts_mistake_
     passed = _check(REGULARISATION / "correct_notebook.py", 2, jailed, max_examples=12)
     assert passed.verdict is RunVerdict.PASS, [f.message for f in passed.failures] or passed.error
     assert {p.name for p in passed.properties} == L2 | DROPOUT
-    l2 = _check(REGULARISATION / "buggy_l2_term_missing.py", 2, jailed, max_examples=12)  # the reference's forward
+    l2 = _check(_file("buggy_l2_term_missing.py"), 2, jailed, max_examples=12)  # the reference's forward
     assert {f.property for f in l2.failures} == {"L2_AGREES"} and _wrong_blocks(l2.failures[0]) == {"dW2"}
-    unseeded = _check(REGULARISATION / "buggy_dropout_unseeded.py", 2, jailed, max_examples=12)
+    unseeded = _check(_file("buggy_dropout_unseeded.py"), 2, jailed, max_examples=12)
     assert {f.property for f in unseeded.failures} == {"DROPOUT_DETERMINISTIC"}
 
 
