@@ -25,7 +25,7 @@ import resource
 import signal
 import sys
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +225,7 @@ class Session:
             if _is_held(tree) and tree["$held"] in self.held:
                 _, made_from, kept = self.held[tree["$held"]]
                 changed.update(_changes(made_from, kept, f"held:{tree['$held']}:"))
+        views = _views(returned, arguments, self.held, trees) if message.get("views") is True else None
         held: dict[str, int] = {}
         if message.get("hold") and isinstance(returned, (tuple, list)):
             items = list(returned)
@@ -233,7 +234,10 @@ class Session:
                     held[str(index)] = self._hold(items[index], arguments)
                     items[index] = None
             returned = tuple(items) if isinstance(returned, tuple) else items
-        return {"returned": encode_value(returned), "held": held, "changed": changed}
+        reply = {"returned": encode_value(returned), "held": held, "changed": changed}
+        if views is not None:
+            reply["views"] = views
+        return reply
 
     def _argument(self, tree: Any) -> Any:
         """An argument as the judge sent it: a held value by its id, else the value the tree describes."""
@@ -394,6 +398,42 @@ def _changes(arguments: list[Any], pristine: list[Any], prefix: str) -> dict[str
         for i, (now, before) in enumerate(zip(arguments, pristine, strict=True))
         if not _same(before, now)
     }
+
+
+def _arrays_in(value: Any, depth: int = 0) -> list[np.ndarray]:
+    """Every array in ``value`` (nested tuples, lists and dicts, a few levels deep)."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if depth > 8:
+        return []
+    if type(value) in (list, tuple):
+        return [a for item in value for a in _arrays_in(item, depth + 1)]
+    if type(value) is dict:
+        return [a for item in value.values() for a in _arrays_in(item, depth + 1)]
+    return []
+
+
+def _views(returned: Any, arguments: list, held: Mapping[int, tuple[object, list, list]], trees: list) -> list:
+    """The returned arrays (the value itself: item 0; a tuple's or list's items by index) that share memory with
+    an argument (``[index, "argument:I"]``) or with an argument of the call that made a held argument
+    (``[index, "held"]``: the inputs a forward kept in its cache): a caller's later change to that argument would move them."""
+    items = (
+        [returned] if isinstance(returned, np.ndarray) else list(returned) if type(returned) in (tuple, list) else []
+    )
+    found = []
+    for index, item in enumerate(items[:64]):
+        if not isinstance(item, np.ndarray):
+            continue
+        for position, (argument, tree) in enumerate(zip(arguments, trees, strict=True)):
+            if _is_held(tree) and tree["$held"] in held:
+                _, made_from, _ = held[tree["$held"]]  # the inputs of the forward that made the cache
+                sources, where = _arrays_in(made_from), "held"
+            else:
+                sources, where = _arrays_in(argument), f"argument:{position}"
+            if any(np.shares_memory(item, source) for source in sources):
+                found.append([index, where])
+                break
+    return found
 
 
 def _first_line(exc: BaseException) -> str:

@@ -20,7 +20,7 @@ from gradharness.isolation import warm
 from gradharness.isolation.client import Evaluator
 from gradharness.isolation.jail import resolve_level
 from gradharness.isolation.values import cut
-from gradharness.judge.expected import denied_pairs, denied_parts, unchecked_checker
+from gradharness.judge.expected import denied_pairs, denied_parts, stub_functions, unchecked_checker
 from gradharness.judge.observed import observe_wrong_gradients
 from gradharness.judge.remote import RemoteFunction, RemoteNetwork, RemotePrograms, RemoteTargetFunction, one_d_pair
 from gradharness.judge.reproduce import demo_command, reproduce_command
@@ -33,6 +33,7 @@ from gradharness.records.environment import environment, file_sha256
 from gradharness.records.serialise import to_json
 from gradharness.records.verdict import RunVerdict
 from gradharness.settings import DEFAULT_TIMEOUT, FunctionNames, IsolationSettings, RunSettings
+from gradharness.targets.functions import TargetSpec
 from gradharness.targets.registry import TARGETS
 from gradharness.targets.specs import SPECS
 from gradharness.targets.target import TargetFunctions
@@ -171,7 +172,23 @@ def judge_exercise(
     return findings
 
 
-def _remote_functions(evaluator: Evaluator, hello: dict[str, Any], names: FunctionNames) -> CheckedFunctions:
+def implemented_parts(spec: TargetSpec, defined: set[str], stubs: set[str]) -> tuple[list[str], list[str]]:
+    """The parts of ``spec`` the ``defined`` functions implement, and one line for each part that only a stub
+    (``pass``, ``raise NotImplementedError``) keeps from being checked: a finding, not a failure."""
+    parts, left = [], []
+    for part in spec.parts_in(defined):
+        stubbed = [name for name in part.required if name in stubs]
+        if stubbed:
+            verb = "is a stub" if len(stubbed) == 1 else "are stubs"
+            left.append(f"the {spec.name} target's {part.name}: not implemented ({' and '.join(stubbed)} {verb})")
+        else:
+            parts.append(part.name)
+    return parts, left
+
+
+def _remote_functions(
+    evaluator: Evaluator, hello: dict[str, Any], names: FunctionNames, stubs: set[str], left: list[str]
+) -> CheckedFunctions:
     remote = RemoteNetwork(evaluator)
     network_pair = None
     if hello.get("network") is True:
@@ -188,8 +205,10 @@ def _remote_functions(evaluator: Evaluator, hello: dict[str, Any], names: Functi
     for name, defined in reported_targets(hello).items():
         spec = SPECS[name]
         stand_ins = {function: RemoteTargetFunction(evaluator, spec.function(function)) for function in defined}
-        parts = tuple(part.name for part in spec.parts_in(set(defined)))
-        targets[name] = TargetFunctions(stand_ins, parts, programs)
+        parts, stubbed = implemented_parts(spec, set(defined), stubs)
+        left += stubbed
+        if parts:
+            targets[name] = TargetFunctions(stand_ins, tuple(parts), programs)
     return CheckedFunctions(network_pair, one_d, checker, targets)
 
 
@@ -280,14 +299,16 @@ def examine(
             refused = _refused(hello, path) or _denied(hello, path, names)
             if refused is not None:
                 return Examined(None, refused, notes=notes, isolation=level)
-            functions = _remote_functions(evaluator, hello, names).only(run.target)
+            left: list[str] = []
+            functions = _remote_functions(evaluator, hello, names, stub_functions(path), left).only(run.target)
+            notes += [f"not checked: {line}" for line in left]
             if functions.empty:
                 return Examined(None, not_implemented(path, run.target), notes=notes, isolation=level)
             findings = judge(functions, run, notes, _progress(evaluator, progress))
     except (EvaluatorLost, GradHarnessError) as exc:
         return Examined(None, f"{path.name}: {exc}", notes=notes, isolation=level)
     output = evaluator.output()[-OUTPUT_SHOWN:]  # all of it: the evaluator has ended
-    not_checked = _text_list(hello.get("not_checked"))
+    not_checked = _text_list(hello.get("not_checked")) + left
     hidden = unchecked_checker(path, names, functions.checker is not None)
     if hidden is not None and not any(names.checker_n in item for item in not_checked):
         not_checked.append(hidden)
@@ -309,15 +330,19 @@ def _examine_in_process(
         forward, backward = found.network
         network_pair = NetworkFunctions(with_key_case(forward), backward, names.forward_n, names.backward_n)
     notes += loaded.notes
-    targets = {
-        name: TargetFunctions.in_process(defined, [part.name for part in SPECS[name].parts_in(set(defined))])
-        for name, defined in found.targets.items()
-    }
+    stubs, left, targets = stub_functions(path), [], {}
+    for name, defined in found.targets.items():
+        parts, stubbed = implemented_parts(SPECS[name], set(defined), stubs)
+        left += stubbed
+        if parts:
+            targets[name] = TargetFunctions.in_process(defined, parts)
+    notes += [f"not checked: {line}" for line in left]
     functions = CheckedFunctions(network_pair, found.one_d, found.checker, targets).only(run.target)
     if functions.empty:
         return Examined(None, not_implemented(path, run.target), notes=notes, isolation="none")
     findings = judge(functions, run, notes, _progress(None, progress))
-    return Examined(findings, None, found.found(), notes, isolation="none", not_checked=list(loaded.not_checked))
+    not_checked = list(loaded.not_checked) + left
+    return Examined(findings, None, found.found(), notes, isolation="none", not_checked=not_checked)
 
 
 def not_implemented(path: Path, target: str | None) -> str:

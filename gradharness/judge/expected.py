@@ -79,3 +79,58 @@ def denied_parts(path: Path, reported: dict[str, dict[str, object]]) -> list[str
             if not set(part.required) <= set(reported.get(spec.name, {})):
                 denied.append(f"{spec.name}'s {part.name} ({', '.join(part.required)})")
     return denied
+
+
+def stub_functions(path: Path) -> set[str]:
+    """The top-level functions whose body is an assignment's stub (``pass``, ``...``, ``raise
+    NotImplementedError``, ``out = None``), computing nothing: read from the source, so the file cannot hide one."""
+    return {
+        node.name
+        for node in _top_level(path)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_stub(node.body)
+    }
+
+
+def _is_stub(body: list[ast.stmt]) -> bool:
+    """Whether the statements compute nothing (constants, names, tuples of them, ``if`` on such) and hold a
+    stub's marker: ``pass``, ``...`` or ``raise NotImplementedError`` (CS231n's skeletons hold a ``pass`` in
+    every block left to write; a finished function that kept one computes something)."""
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:] if isinstance(body[0].value.value, str) else body  # the docstring
+    return _stub_statements(body) is True
+
+
+def _stub_statements(body: list[ast.stmt]) -> bool | None:
+    """True: these statements compute nothing and hold a marker; False: they compute nothing; None: they compute."""
+    marked = False
+    for statement in body:
+        if isinstance(statement, ast.If) and _inert(statement.test):
+            branches = [_stub_statements(statement.body), _stub_statements(statement.orelse)]
+            if None in branches:
+                return None
+            marked = marked or any(branches)
+        elif isinstance(statement, ast.Pass) or _not_implemented(statement):
+            marked = True
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            marked = marked or statement.value.value is Ellipsis
+        elif not (isinstance(statement, (ast.Assign, ast.AnnAssign, ast.Return)) and _inert(statement.value)):
+            return None
+    return marked
+
+
+def _not_implemented(statement: ast.stmt) -> bool:
+    if not isinstance(statement, ast.Raise) or statement.exc is None:
+        return False
+    raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+
+
+def _inert(value: ast.expr | None) -> bool:
+    """A value that computes nothing: constants, names, and tuples or lists of them."""
+    if value is None or isinstance(value, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(value, ast.Subscript):  # dropout_param["mode"]
+        return _inert(value.value) and _inert(value.slice)
+    if isinstance(value, ast.Compare):  # mode == "train"
+        return _inert(value.left) and all(_inert(item) for item in value.comparators)
+    return isinstance(value, (ast.Tuple, ast.List)) and all(_inert(item) for item in value.elts)

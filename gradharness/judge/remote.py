@@ -334,6 +334,27 @@ class RemoteTargetFunction:
         """This function with numpy's global random generator seeded with ``seed`` just before each call."""
         return RemoteTargetFunction(self._evaluator, self._spec, seed)
 
+    def views(self, *arguments: Any) -> list[tuple[int, str]]:
+        """Call the function again and say which returned arrays (by item index) are views of an argument:
+        ``dout`` for the first argument, ``an input in the cache`` for an argument of the call that made a held one."""
+        message = {
+            "call": "call",
+            "function": self._spec.name,
+            "arguments": [_argument_tree(a) for a in arguments],
+            "hold": [],
+            "seed": self._seed,
+            "views": True,
+        }
+        reply = self._evaluator.call(message)
+        _returned(self._evaluator, reply)
+        found = reply.get("views")
+        out: list[tuple[int, str]] = []
+        for entry in found[:64] if isinstance(found, list) else []:
+            if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], int) and isinstance(entry[1], str):
+                where = "dout" if entry[1] == "argument:0" else "an input in the cache"
+                out.append((entry[0], where))
+        return out
+
     def __call__(self, *arguments: Any) -> Any:
         message = {
             "call": "call",

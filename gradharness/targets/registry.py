@@ -5,6 +5,7 @@ from __future__ import annotations
 from gradharness.properties.failures import Property
 from gradharness.targets.deep.target import TARGET as DEEP
 from gradharness.targets.exercise.functions import EXERCISE as EXERCISE_SPEC
+from gradharness.targets.layers.target import TARGET as LAYERS
 from gradharness.targets.regularisation.target import TARGET as REGULARISATION
 from gradharness.targets.target import Target
 
@@ -18,7 +19,7 @@ EXERCISE = Target(
 """The exercise's network and 1-D model (run by ``judge.checks.judge``, which predates targets): backprop 6, the
 file's own checker 2, the 1-D pair 2."""
 
-TARGETS: dict[str, Target] = {target.name: target for target in (EXERCISE, DEEP, REGULARISATION)}
+TARGETS: dict[str, Target] = {target.name: target for target in (EXERCISE, DEEP, REGULARISATION, LAYERS)}
 
 
 def property_descriptions() -> dict[str, str]:

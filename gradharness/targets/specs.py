@@ -5,9 +5,10 @@ from __future__ import annotations
 from gradharness.targets.deep.functions import DEEP
 from gradharness.targets.exercise.functions import EXERCISE
 from gradharness.targets.functions import TargetSpec
+from gradharness.targets.layers.functions import LAYERS_SPEC
 from gradharness.targets.regularisation.functions import REGULARISATION_SPEC
 
-SPECS: dict[str, TargetSpec] = {spec.name: spec for spec in (EXERCISE, DEEP, REGULARISATION_SPEC)}
+SPECS: dict[str, TargetSpec] = {spec.name: spec for spec in (EXERCISE, DEEP, REGULARISATION_SPEC, LAYERS_SPEC)}
 """The targets, in the order a file's are checked and reported."""
 
 

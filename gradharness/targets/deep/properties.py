@@ -22,6 +22,7 @@ from gradharness.check.arrays import check_arrays, loop_costs_of
 from gradharness.check.finite_diff import Perturbations, PerturbedCosts, cost_of
 from gradharness.check.program import Call, Output, Varied
 from gradharness.check.result import GradientCheckResult
+from gradharness.check.switches import switch_kinks
 from gradharness.check.verdict import NOISE_SAFETY, Verdict
 from gradharness.model import deep
 from gradharness.model.keys import matching_key
@@ -444,26 +445,4 @@ def _relu_kinks(case: deep.BlockCase, point: Mapping[str, np.ndarray], names: tu
     def Z(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
         return arrays["Z"] if "Z" in arrays else arrays["W"] @ arrays["A_prev"] + arrays["b"]
 
-    def kinks(steps: np.ndarray) -> np.ndarray:
-        flags = np.zeros(steps.size, dtype=bool)
-        margin = 64 * UNIT_ROUNDOFF * (np.abs(Z(point)) + 1.0)
-        start = 0
-        for name in names:
-            value = point[name]
-            for index in range(value.size):
-                plus, minus = (_moved_Z(Z, point, name, index, sign * steps[start + index]) for sign in (1.0, -1.0))
-                moved = plus != minus
-                near = moved & ((np.abs(plus) <= margin) | (np.abs(minus) <= margin))
-                flags[start + index] = bool(np.any((plus > 0) != (minus > 0)) or np.any(near))
-            start += value.size
-        return flags
-
-    return kinks
-
-
-def _moved_Z(Z: Callable, point: Mapping[str, np.ndarray], name: str, index: int, delta: float) -> np.ndarray:
-    """The ReLU's input when one entry of one input moves by ``delta``."""
-    moved = dict(point)
-    moved[name] = np.array(point[name], copy=True)
-    moved[name].reshape(-1)[index] += delta
-    return Z(moved)
+    return switch_kinks(Z, {name: point[name] for name in names})

@@ -1,0 +1,261 @@
+"""The properties of the ``layers`` target: each backward (and each loss) on one drawn call of its layer.
+
+A backward ``g`` agrees with the numerical gradient of ``sum(dout * f(inputs))`` for the layer's forward ``f``
+(the reference's, once the file's own forward is shown to return the reference's output; dropout's reference is
+the file's own mask, read from its output), on the cache the file's forward makes. A loss's gradient agrees with
+the numerical gradient of the reference loss. The contract, as torch's ``gradcheck`` asks of a backward: called
+again on the same cache it gives the same gradients, it leaves ``dout``, the cache's inputs and the forward's
+arrays unchanged, a zero ``dout`` gives zero gradients, and no gradient is a view of ``dout`` or of an input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from gradharness.check.arrays import check_arrays, loop_costs_of
+from gradharness.check.switches import switch_kinks
+from gradharness.model.layer_case import LayerCase
+from gradharness.model.layer_table import BACKWARD_OF, LAYERS, Layer
+from gradharness.properties.properties import CaseOutcome, gradient_array
+from gradharness.records.status import FailureKind
+from gradharness.settings import CheckOptions
+from gradharness.targets.findings import (
+    FAILURES,
+    UNIT_ROUNDOFF,
+    called,
+    close,
+    fail,
+    finite,
+    pair,
+    register_failures,
+    returned_array,
+    unchanged_inputs,
+)
+from gradharness.targets.target import TargetFunctions
+
+
+def _members() -> dict[str, str]:
+    members = {}
+    for layer in LAYERS.values():
+        for name in layer.backwards or (layer.forward,):
+            if layer.loss:
+                agrees = f"{name} returns the reference loss and a dx that agrees with its numerical gradient"
+            else:
+                agrees = f"{name} agrees with the numerical gradient of sum(dout * {layer.call_text()}[0])"
+            members[name.upper()] = agrees
+            what = "the same gradients" if not layer.loss else "the same loss and dx"
+            leaves = f"dout and {', '.join(layer.inputs)}" if not layer.loss else ", ".join((*layer.inputs, "y"))
+            contract = f"{name} called twice gives {what}, leaves {leaves} unchanged"
+            if not layer.loss:
+                contract += ", gives zeros for a zero dout"
+            members[f"{name.upper()}_CONTRACT"] = f"{contract} and returns no view of its inputs"
+    return members
+
+
+LayerProperty = Enum("LayerProperty", _members(), module=__name__)  # type: ignore[misc]
+"""What the ``layers`` target asserts: for each backward (each loss) its agreement and its contract."""
+
+register_failures(LayerProperty)
+
+
+def properties_of(function: str) -> tuple[Enum, Enum]:
+    """The agreement and contract properties of one checked function (a backward or a loss)."""
+    return LayerProperty[function.upper()], LayerProperty[f"{function.upper()}_CONTRACT"]
+
+
+def check_layer_case(fns: TargetFunctions, function: str, case: LayerCase, options: CheckOptions) -> CaseOutcome:
+    """One backward (or loss) on one case: its forward, its gradients, their agreement, then the contract."""
+    layer = BACKWARD_OF[function]
+    if layer.loss:
+        return _check_loss(fns, layer, case, options)
+    agrees, contract = properties_of(function)
+    arguments = layer.arguments(case)
+    returned = called(agrees, case, layer.forward, fns.functions[layer.forward], *arguments)
+    out, cache = pair(agrees, case, layer.forward, returned, "(out, cache)")
+    output = _forward_output(agrees, layer, case, out)
+    dout = np.array(case.arrays["dout"], copy=True)
+    backward = fns.functions[function]
+    gradients = _gradients(agrees, layer, case, function, called(agrees, case, function, backward, dout, cache))
+    finite(agrees, gradients, case)
+    result = _agreement(layer, case, gradients, output, options)
+    if not result.passed:
+        message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}"
+        raise fail(agrees, message, FailureKind.WRONG, case, result)
+    given = {"dout": dout, **{name: arguments[i] for i, name in enumerate(layer.inputs)}}
+    pristine = {"dout": case.arrays["dout"], **{name: case.arrays[name] for name in layer.inputs}}
+    unchanged_inputs(contract, case, given, pristine, f"{layer.forward} or {function}")
+    again = called(contract, case, function, backward, np.array(case.arrays["dout"], copy=True), cache)
+    _same_gradients(contract, layer, case, function, gradients, _gradients(contract, layer, case, function, again))
+    zero = called(contract, case, function, backward, np.zeros_like(case.arrays["dout"]), cache)
+    for name, value in _gradients(contract, layer, case, function, zero).items():
+        if np.any(value != 0.0):
+            index = tuple(int(i) for i in np.argwhere(value != 0.0)[0])
+            message = f"{function} gives {name}{list(index)} = {value[index]:.6g} for a zero dout"
+            raise fail(contract, message, FailureKind.WRONG, case)
+    _no_views(contract, case, function, backward, cache, layer, arguments)
+    return CaseOutcome((agrees, contract), result.verdict)
+
+
+def _forward_output(prop: Enum, layer: Layer, case: LayerCase, out: object) -> Callable[[Mapping], np.ndarray]:
+    """The forward's output checked against the reference's; the output as a function of the inputs (for the
+    numerical gradient): the reference's, or for dropout the file's own mask applied to the moved x."""
+    if not layer.random:
+        expected = np.asarray(layer.output(case), dtype=np.float64)
+        returned_array(prop, case, layer.forward, out, expected, f"{layer.call_text()}'s out")
+        return lambda inputs: np.asarray(layer.output(case, inputs))
+    x = np.asarray(case.arrays["x"], dtype=np.float64)
+    p = float(case.params["dropout_param"]["p"])
+    array = gradient_array(
+        "out", out, x.shape, failure=FAILURES[prop], case=case, expected=f"(the shape of x) for {case.describe()}"
+    )
+    kept = array != 0.0
+    scale = float(np.max(np.abs(x), initial=1.0)) / p
+    wrong = kept & (np.abs(array - x / p) > 256 * UNIT_ROUNDOFF * scale)
+    if np.any(wrong):
+        index = tuple(int(i) for i in np.argwhere(wrong)[0])
+        message = (
+            f"{layer.forward} returns {array[index]:.6g} at {list(index)} where x / p is "
+            f"{x[index] / p:.6g} (p = {p} keeps an entry and scales it by 1 / p, or drops it to 0)"
+        )
+        raise fail(prop, message, FailureKind.WRONG, case)
+    mask = kept / p
+    return lambda inputs: np.asarray(inputs["x"]) * mask
+
+
+def _gradients(prop: Enum, layer: Layer, case: LayerCase, function: str, returned: object) -> dict[str, np.ndarray]:
+    """What a backward returned: one array (dx) or a tuple in the forward's inputs' order, each of its shape."""
+    names = layer.gradients
+    values: Sequence[object]
+    if len(names) == 1:
+        values = [returned]
+    elif isinstance(returned, (tuple, list)) and len(returned) == len(names):
+        values = list(returned)
+    else:
+        message = f"{function} returned {type(returned).__name__}, expected ({', '.join(names)})"
+        raise fail(prop, message, FailureKind.MALFORMED, case)
+    return {
+        shown: gradient_array(
+            shown, value, np.shape(case.arrays[name]), failure=FAILURES[prop], case=case,
+            expected=f"(the shape of {name}) for {case.describe()}",
+        )
+        for name, shown, value in zip(layer.inputs, names, values, strict=True)
+    }  # fmt: skip
+
+
+def _same_gradients(
+    prop: Enum, layer: Layer, case: LayerCase, function: str, first: Mapping[str, np.ndarray], again: Mapping
+) -> None:
+    for name, value in first.items():
+        if not np.array_equal(value, again[name], equal_nan=True):
+            index = tuple(int(i) for i in np.argwhere(value != again[name])[0])
+            message = (
+                f"{function} called again on the same cache gives {name}{list(index)} = {again[name][index]:.6g}, "
+                f"first {value[index]:.6g}"
+            )
+            raise fail(prop, message, FailureKind.WRONG, case)
+
+
+def _no_views(
+    prop: Enum, case: LayerCase, function: str, backward: Callable, cache: Any, layer: Layer, inputs: tuple
+) -> None:
+    """No gradient shares memory with ``dout`` or with the forward's inputs (which the caller still holds)."""
+    dout = np.array(case.arrays["dout"], copy=True)
+    views = getattr(backward, "views", None)
+    if callable(views):  # a file's backward in the evaluator: the evaluator looks, where the arrays are
+        found = called(prop, case, function, views, dout, cache)
+    else:
+        returned = called(prop, case, function, backward, dout, cache)
+        items = [returned] if len(layer.gradients) == 1 else list(returned)
+        found = []
+        for index, item in enumerate(items):
+            if isinstance(item, np.ndarray) and np.shares_memory(item, dout):
+                found.append((index, "dout"))
+            elif isinstance(item, np.ndarray) and any(np.shares_memory(item, a) for a in _arrays(inputs)):
+                found.append((index, "an input in the cache"))
+    for index, what in found:
+        if 0 <= index < len(layer.gradients):
+            message = f"{function}'s {layer.gradients[index]} is a view of {what}: the caller's later change moves it"
+            raise fail(prop, message, FailureKind.SIDE_EFFECT, case)
+
+
+def _arrays(value: Any) -> list[np.ndarray]:
+    """Every array in ``value`` (nested tuples, lists and dicts)."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [a for item in value for a in _arrays(item)]
+    if isinstance(value, dict):
+        return [a for item in value.values() for a in _arrays(item)]
+    return []
+
+
+def _agreement(
+    layer: Layer, case: LayerCase, gradients: Mapping[str, np.ndarray], output: Callable, options: CheckOptions
+):
+    point = {name: np.array(case.arrays[name], dtype=np.float64, copy=True) for name in layer.inputs}
+    weights = np.asarray(case.arrays["dout"], dtype=np.float64) if not layer.loss else np.ones(())
+
+    def J(arrays: Mapping[str, np.ndarray]) -> float:
+        return float(np.sum(weights * output(arrays)))
+
+    switches = layer.switches
+    kinks = switch_kinks(partial(switches, case), point) if switches is not None else None
+    return check_arrays(
+        point, dict(zip(layer.inputs, gradients.values(), strict=True)), loop_costs_of(J, point),
+        roundoff=_roundoff(layer, case, point, weights, output), kinks=kinks, gradient_names=layer.gradients,
+        epsilon=options.epsilon, threshold=options.threshold,
+    )  # fmt: skip
+
+
+def _roundoff(
+    layer: Layer, case: LayerCase, point: Mapping[str, np.ndarray], weights: np.ndarray, output: Callable
+) -> float:
+    """A bound on the rounding error of sum(dout * f(inputs)): each term's, through the widest sum the layer
+    takes (at most every entry of x), and the outer sum's."""
+    out = np.abs(np.asarray(output(point), dtype=np.float64))
+    scale = max(1.0, *(float(np.max(np.abs(value), initial=0.0)) for value in point.values()))
+    if layer.name in ("affine", "affine_relu", "conv"):
+        magnitude = np.abs(np.asarray(layer.output(case, {k: np.abs(v) for k, v in point.items()})))
+    else:
+        magnitude = out + scale
+    width = point["x"].size + np.size(weights) + 16
+    return float(4 * width * UNIT_ROUNDOFF * np.sum(np.abs(weights) * (out + magnitude)))
+
+
+def _check_loss(fns: TargetFunctions, layer: Layer, case: LayerCase, options: CheckOptions) -> CaseOutcome:
+    agrees, contract = properties_of(layer.forward)
+    arguments = layer.arguments(case)
+    function = fns.functions[layer.forward]
+    returned = called(agrees, case, layer.forward, function, *arguments)
+    loss, dx = pair(agrees, case, layer.forward, returned, "(loss, dx)")
+    expected = float(layer.output(case))
+    value = np.asarray(loss, dtype=np.float64) if np.asarray(loss).dtype.kind in "iuf" else None
+    if value is None or value.size != 1 or not close(value.reshape(()), np.asarray(expected), abs(expected)):
+        shown = f"{float(value.reshape(-1)[0]):.6g}" if value is not None and value.size == 1 else repr(loss)[:60]
+        message = f"{layer.forward} returns loss {shown} where the reference's is {expected:.6g}"
+        raise fail(agrees, message, FailureKind.WRONG, case)
+    gradients = _gradients(agrees, layer, case, layer.forward, dx)
+    finite(agrees, gradients, case)
+    result = _agreement(layer, case, gradients, lambda inputs: layer.output(case, inputs), options)
+    if not result.passed:
+        message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}"
+        raise fail(agrees, message, FailureKind.WRONG, case, result)
+    given = {name: arguments[i] for i, name in enumerate((*layer.inputs, *layer.others))}
+    pristine = {name: case.arrays[name] for name in given}
+    unchanged_inputs(contract, case, given, pristine, layer.forward)
+    again = pair(
+        contract,
+        case,
+        layer.forward,
+        called(contract, case, layer.forward, function, *layer.arguments(case)),
+        "(loss, dx)",
+    )
+    _same_gradients(
+        contract, layer, case, layer.forward, gradients, _gradients(contract, layer, case, layer.forward, again[1])
+    )
+    return CaseOutcome((agrees, contract), result.verdict)
