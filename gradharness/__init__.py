@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         vector_to_dictionary,
     )
     from gradharness.settings import DEFAULT_THRESHOLD, SEED_EPSILON
+    from gradharness.targets.signature import LayerCheck, assert_layer, check_layer
 
 # The public names are imported on first use: the evaluator process, which only loads a user's file,
 # starts without the checker (a tenth of a second per checked file).
@@ -61,6 +62,9 @@ _HOMES = {
     "vector_to_dictionary": "gradharness.model.parameters",
     "DEFAULT_THRESHOLD": "gradharness.settings",
     "SEED_EPSILON": "gradharness.settings",
+    "LayerCheck": "gradharness.targets.signature",
+    "assert_layer": "gradharness.targets.signature",
+    "check_layer": "gradharness.targets.signature",
 }
 
 
@@ -80,11 +84,14 @@ __all__ = [
     "BlockResult",
     "EntryReport",
     "GradientCheckResult",
+    "LayerCheck",
     "LayerSizes",
     "NetworkCase",
     "Verdict",
+    "assert_layer",
     "backward_propagation",
     "backward_propagation_n",
+    "check_layer",
     "dictionary_to_vector",
     "forward_propagation",
     "forward_propagation_n",

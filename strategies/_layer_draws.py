@@ -3,7 +3,7 @@
 Every array is one packed ``binary`` value (:mod:`strategies._packing`), so shrinking a size keeps the other
 entries' values. Repairs keep a case informative: a ReLU's input, the hinge's margins and each pooling window's
 lead clear of their kinks, but for a planted exact zero or tie in a share :data:`PLANT_SHARE` of cases; batch
-norm's features spread over the batch; ``dout`` never 0.0.
+norms' features spread over at least GROUP entries; ``dout`` never 0.0.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ _PLANT_FROM = 256 - round(PLANT_SHARE * 256)
 INPUT_BOUND = 2.0
 UPSTREAM_BOUND = 1.0
 _CLEAR = 1.5 * ZERO_CLEARANCE
+GROUP = 3
+"""The fewest entries a normalisation averages over: over two, x_hat is +-1 whatever x is, and the gradient
+that is left comes from eps alone (nothing is exercised)."""
 
 
 def _tensor(draw: st.DrawFn, shape: tuple[int, ...], bound: float) -> np.ndarray:
@@ -132,15 +135,15 @@ def _spread(x: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
 
 def _norm(draw: st.DrawFn, layer: str, most: int, batch: int) -> LayerCase:
     spatial = layer.startswith("spatial")
-    low = 2 if layer in ("batchnorm",) else 1
+    low = GROUP if layer == "batchnorm" else 1
     N = draw(st.integers(min_value=low, max_value=max(low, batch)))
     if spatial:
         C, H, W = _sizes(draw, 3, 1, min(most, 3))
-        shape: tuple[int, ...] = (N, C, H, W)
-        if N * H * W < 2 and layer == "spatial_batchnorm":
-            shape = (N, C, H, W + 1)
+        pooled = N * H if layer == "spatial_batchnorm" else H  # what a feature (a group: times C / G) spans
+        shape: tuple[int, ...] = (N, C, H, max(W, -(-GROUP // pooled)))
     else:
-        shape = (N, draw(st.integers(min_value=2 if layer == "layernorm" else 1, max_value=most)))
+        width = GROUP if layer == "layernorm" else 1
+        shape = (N, draw(st.integers(min_value=width, max_value=max(width, most))))
     C = shape[1]
     x = _tensor(draw, shape, INPUT_BOUND)
     params: dict = {}
@@ -154,7 +157,7 @@ def _norm(draw: st.DrawFn, layer: str, most: int, batch: int) -> LayerCase:
     elif layer == "layernorm":
         x, params["ln_param"] = _spread(x, (1,)), {"eps": 1e-5}
     else:
-        groups = [g for g in range(1, C + 1) if C % g == 0]
+        groups = [g for g in range(1, C + 1) if C % g == 0 and C // g * shape[2] * shape[3] >= GROUP] or [1]
         G = draw(st.sampled_from(groups))
         x = _spread(x.reshape(N, G, -1), (2,)).reshape(shape)
         params["G"], params["gn_param"] = G, {"eps": 1e-5}

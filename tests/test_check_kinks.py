@@ -148,6 +148,7 @@ def test_a_smooth_cost_is_never_flagged(theta):
     assert not flagged
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, derandomize=True)
 @given(theta=thetas)
 def test_a_smooth_cost_in_float32_is_never_flagged(theta):
@@ -230,6 +231,7 @@ def kinked_vectors(draw):
     return theta, np.abs(offset) < 2, corners, jump / 2, weight
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(kinked_vectors())
 def test_on_a_smooth_background_exactly_the_entries_near_kinks_are_flagged(drawn):

@@ -206,6 +206,22 @@ def test_each_bench_usage_line_names_a_command_that_runs_it(module, monkeypatch,
         assert runs == "gradharness.bench" and module == "gradharness.bench.speed"
 
 
+def test_the_layers_calibration_prints_a_row_per_part_and_its_false_failures(monkeypatch, capsys) -> None:
+    from gradharness.bench import calibration
+    from gradharness.targets.layers.functions import LAYERS_SPEC
+
+    monkeypatch.setattr(sys, "argv", ["calibration.py", "--target", "layers", "--cases", "3"])
+    calibration.main()
+    rows = {line.split()[1]: line.split()[2:5] for line in capsys.readouterr().out.splitlines()
+            if line.startswith("layers ")}  # fmt: skip
+    assert rows == {part.name: ["3", "0", "0"] for part in LAYERS_SPEC.parts}  # cases, false failures, kinks
+    blamed = calibration.Calibration()
+    blamed.verdicts.update({"failed": 1, "kink": 2})
+    blamed.false_failures.append("N=1 D=2: dx wrong")
+    table = calibration.part_table({"layers relu_backward": blamed}).splitlines()
+    assert table[1].split()[2:5] == ["3", "1", "2"] and table[-1] == "  layers relu_backward: N=1 D=2: dx wrong"
+
+
 @pytest.mark.slow
 def test_python_m_gradharness_bench_help() -> None:
     run = subprocess.run([sys.executable, "-m", "gradharness.bench", "--help"], capture_output=True, text=True,

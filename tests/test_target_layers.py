@@ -54,6 +54,7 @@ def test_a_correct_layers_file_passes_every_part(seed: int) -> None:
     assert {p.target for p in record.properties} == {"layers"}
 
 
+@pytest.mark.slow
 def test_the_other_relu_convention_and_the_last_of_tied_maxima_pass() -> None:
     record = _check(LAYERS / "correct_relu_ge.py", 3, examples=60)
     assert record.verdict is RunVerdict.PASS, [f.message for f in record.failures] or record.error
@@ -117,7 +118,7 @@ def test_every_mistake_of_the_table_has_its_expectation() -> None:
     assert set(EXPECTED) == set(MISTAKES)
 
 
-@pytest.mark.parametrize(("name", "expected"), quick_first(sorted(EXPECTED.items()), 4))
+@pytest.mark.parametrize(("name", "expected"), quick_first(sorted(EXPECTED.items(), key=lambda item: item[0] != "buggy_softmax_not_over_n.py"), 1))
 def test_each_mistake_fails_its_function_naming_the_wrong_gradient_on_a_small_case(name: str, expected: tuple) -> None:
     function, gradient, built_on = expected
     record = _check(MADE[name], 2, examples=40)
@@ -151,7 +152,7 @@ def _relu_only(tmp_path: Path, old: str, new: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", sorted(BREAKS))
+@pytest.mark.parametrize("name", quick_first(sorted(BREAKS), 1))
 def test_a_backward_that_breaks_the_contract_fails_the_contract(tmp_path: Path, name: str) -> None:
     old, new, said = BREAKS[name]
     record = _check(_relu_only(tmp_path, old, new), 1)
@@ -212,7 +213,7 @@ def test_convolutions_are_drawn_with_pad_zero_and_strides_above_one_and_shapes_t
 
 
 def test_pools_are_drawn_with_overlapping_windows_ties_and_a_batch_of_one() -> None:
-    cases = _drawn("max_pool", 300)
+    cases = _drawn("max_pool", 200)
     pools = [c.params["pool_param"] for c in cases]
     assert any(p["stride"] < max(p["pool_height"], p["pool_width"]) for p in pools)
     assert any(c.arrays["x"].shape[0] == 1 for c in cases)
@@ -226,9 +227,11 @@ def test_pools_are_drawn_with_overlapping_windows_ties_and_a_batch_of_one() -> N
     assert 0 < sum(map(tied, cases)) < len(cases) / 4
 
 
-def test_group_norm_draws_groups_that_divide_the_channels_and_batch_norm_a_batch_of_two_or_more() -> None:
+def test_group_norm_draws_groups_that_divide_the_channels_and_batch_norm_a_batch_of_three_or_more() -> None:
     assert all(c.arrays["x"].shape[1] % c.params["G"] == 0 for c in _drawn("spatial_groupnorm"))
-    assert all(c.arrays["x"].shape[0] >= 2 for c in _drawn("batchnorm"))
+    assert all(c.arrays["x"].shape[0] >= 3 for c in _drawn("batchnorm"))
+    groups = _drawn("spatial_groupnorm")
+    assert all(c.arrays["x"].shape[1] // c.params["G"] * c.arrays["x"][0, 0].size >= 3 for c in groups)
 
 
 def test_an_unknown_layer_is_refused() -> None:

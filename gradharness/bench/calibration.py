@@ -1,14 +1,15 @@
 """How often does the checker blame correct code? Counts verdicts over generated cases.
 
     python -m gradharness.bench.calibration --cases 10000 [--adversarial] [--method loop|batched]
-    python -m gradharness.bench.calibration --target deep --cases 10000   # or --target regularisation
+    python -m gradharness.bench.calibration --target deep --cases 10000   # or regularisation, layers
 
 Runs the built-in correct backward pass through the same strategies and checker as
 `gradharness check`; "loop" calls the forward once per perturbation (the path a
 user's file takes), "batched" is the built-in network's fast path. Any WRONG verdict
-is a false failure, printed with its case. ``--target deep`` (or ``regularisation``) runs that
-target's own property checks (every property, not only the gradient's) on its reference's
-functions, ``--cases`` for each of its parts: any failure of any property is a false failure.
+is a false failure, printed with its case. ``--target deep`` (``regularisation``, ``layers``) runs
+that target's own property checks (every property, not only the gradient's) on its reference's
+functions, ``--cases`` for each of its parts (layers: each backward, each loss), one row a part:
+any failure of any property is a false failure; kinks and the other diagnoses are counted.
 """
 
 from __future__ import annotations
@@ -99,8 +100,12 @@ def _on_drawn_cases(strategy: SearchStrategy, cases: int, random_seed: int, each
     return time.perf_counter() - started
 
 
-REFERENCES = {"deep": "gradharness.model.deep", "regularisation": "gradharness.model.regularised"}
-"""The module of each target's reference functions, which the calibration checks as if they were a file's."""
+REFERENCES: dict[str, tuple[str, ...]] = {
+    "deep": ("gradharness.model.deep",),
+    "regularisation": ("gradharness.model.regularised",),
+    "layers": ("gradharness.model.layers", "gradharness.model.layers_conv", "gradharness.model.layers_norm"),
+}
+"""The modules of each target's reference functions, which the calibration checks as if they were a file's."""
 
 
 def target_false_failures(target: str, cases: int, *, random_seed: int = 0) -> dict[str, Calibration]:
@@ -112,10 +117,12 @@ def target_false_failures(target: str, cases: int, *, random_seed: int = 0) -> d
     from gradharness.targets.registry import TARGETS
     from gradharness.targets.target import TargetFunctions
 
-    module = importlib.import_module(REFERENCES[target])
+    modules = [importlib.import_module(name) for name in REFERENCES[target]]
     spec, tests = TARGETS[target].spec, TARGETS[target].tests
     assert tests is not None
-    functions = {name: getattr(module, name) for name in spec.names if hasattr(module, name)}
+    functions = {
+        name: getattr(module, name) for module in reversed(modules) for name in spec.names if hasattr(module, name)
+    }  # reversed: where two modules hold a name, the first one listed gives it
     parts = [part.name for part in spec.parts_in(set(functions))]
     results = {}
     for test in tests(TargetFunctions.in_process(functions, parts), RunSettings(seed=random_seed)):
@@ -140,6 +147,22 @@ def _calibrated(test, cases: int, random_seed: int, failure_type: type[Exception
     return result
 
 
+def part_table(results: dict[str, Calibration]) -> str:
+    """One row a part: cases, false failures, kinks, the other diagnoses, seconds; then each part's false
+    failures (the first ten), with their cases."""
+    width = max((len(part) for part in results), default=4)
+    lines = [f"{'part':<{width}}  {'cases':>6}  {'false':>5}  {'kinks':>5}  {'seconds':>7}  other verdicts"]
+    for part, found in results.items():
+        others = ", ".join(f"{k} {v}" for k, v in sorted(found.verdicts.items()) if k not in ("kink", "failed"))
+        lines.append(
+            f"{part:<{width}}  {found.cases:>6}  {len(found.false_failures):>5}  "
+            f"{found.verdicts[Verdict.KINK.value]:>5}  {found.seconds:>7.1f}  {others}"
+        )
+    for part, found in results.items():
+        lines.extend(f"  {part}: {line}" for line in found.false_failures[:10])
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Command line of the calibration run."""
     parser = argparse.ArgumentParser(
@@ -154,12 +177,8 @@ def main() -> None:
     parser.add_argument("--target", choices=("exercise", *REFERENCES), default="exercise")
     args = parser.parse_args()
     if args.target != "exercise":
-        for part, found in target_false_failures(args.target, args.cases, random_seed=args.seed).items():
-            counts = ", ".join(f"{k} {v}" for k, v in sorted(found.verdicts.items()))
-            print(f"{args.target} {part}: {found.cases} cases (seed {args.seed}): {counts}")
-            print(f"  false failures: {len(found.false_failures)} of {found.cases} ({found.seconds:.0f} s)")
-            for line in found.false_failures[:10]:
-                print("    " + line)
+        print(f"{args.target}: {args.cases} cases a part (seed {args.seed}); every failure on correct code is false")
+        print(part_table(target_false_failures(args.target, args.cases, random_seed=args.seed)))
         return
     outcome = false_failures(
         args.cases,

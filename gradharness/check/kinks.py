@@ -16,6 +16,25 @@ Two places are blind, whatever is done with these five values: at |a| = 2h/3 the
 Likewise a smooth J whose J'''' is of order s / h^3 where J'' vanishes gives the costs of a kink. Away from the
 blind spots, :func:`detected_kinks` misses only kinks whose jump is within the costs' round-off or tiny next
 to J's curvature (see its bounds).
+
+Notes on the bound of :func:`detected_kinks`.
+
+The first term is the defect's round-off at worst, with nothing added: ``roundoff`` already bounds each
+cost. A kink it hides at a = 0 has a slope jump below 8 roundoff / h and moves the centred difference by half
+that at most: a few times the round-off (roundoff / h) that the checker allows anyway.
+
+The second lets a smooth J through up to |J''''| = 4e-3 |J''| / h^2 (about 1e8 |J''| at h = cbrt(eps64), 170
+|J''| at cbrt(eps32)), whatever J's scale. It hides only kinks whose jump is below 1e-3 of the spread 2h |J''|
+that the curvature alone gives the one-sided slopes: a kink's own defect is 2/3 of |d1| + |d2|/2 at a = 0 and
+twice it for h <= |a| < 2h, falling to 0 only at |a| = 2h/3 (the slack widens that blind spot to a band about
+1e-3 h wide; near 2h the blind band is the first term's, 16 roundoff / s wide).
+
+The third covers the rounding of the differences taken here, which ``roundoff`` (the costs' own) does not:
+it matters where the slopes dwarf the costs over a step (J near 0 on a steep slope).
+
+What stays flagged on a smooth J: where J'' vanishes (e.g. c x^4 at 0) only the first term is left, so a
+|J''''| above about 16 roundoff / h^4 is flagged, there indistinguishable from a kink (at h = cbrt(eps64)
+and roundoff = 64 eps64 (|J| + 1): |J''''| > 1.7e8 (|J| + 1)).
 """
 
 from __future__ import annotations
@@ -63,22 +82,7 @@ def detected_kinks(
 
         8 roundoff / h + 1e-3 (|d1| + |d2|/2) + 4 eps64 (|r1| + |l1| + |r2| + |l2|).
 
-    The first term is the defect's round-off at worst, with nothing added: ``roundoff`` already bounds each
-    cost. A kink it hides at a = 0 has a slope jump below 8 roundoff / h and moves the centred difference by half
-    that at most: a few times the round-off (roundoff / h) that the checker allows anyway.
-
-    The second lets a smooth J through up to |J''''| = 4e-3 |J''| / h^2 (about 1e8 |J''| at h = cbrt(eps64), 170
-    |J''| at cbrt(eps32)), whatever J's scale. It hides only kinks whose jump is below 1e-3 of the spread 2h |J''|
-    that the curvature alone gives the one-sided slopes: a kink's own defect is 2/3 of |d1| + |d2|/2 at a = 0 and
-    twice it for h <= |a| < 2h, falling to 0 only at |a| = 2h/3 (the slack widens that blind spot to a band about
-    1e-3 h wide; near 2h the blind band is the first term's, 16 roundoff / s wide).
-
-    The third covers the rounding of the differences taken here, which ``roundoff`` (the costs' own) does not:
-    it matters where the slopes dwarf the costs over a step (J near 0 on a steep slope).
-
-    What stays flagged on a smooth J: where J'' vanishes (e.g. c x^4 at 0) only the first term is left, so a
-    |J''''| above about 16 roundoff / h^4 is flagged, there indistinguishable from a kink (at h = cbrt(eps64)
-    and roundoff = 64 eps64 (|J| + 1): |J''''| > 1.7e8 (|J| + 1)).
+    Why each term, and what stays flagged on a smooth J: the module's notes below.
 
     An entry with a non-finite cost (or J0 non-finite, then every entry) is not flagged: its centred
     difference is not finite either, and the caller sets it aside as saturated. So are overflowing differences.
