@@ -118,7 +118,10 @@ def test_every_mistake_of_the_table_has_its_expectation() -> None:
     assert set(EXPECTED) == set(MISTAKES)
 
 
-@pytest.mark.parametrize(("name", "expected"), quick_first(sorted(EXPECTED.items(), key=lambda item: item[0] != "buggy_softmax_not_over_n.py"), 1))
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    quick_first(sorted(EXPECTED.items(), key=lambda item: item[0] != "buggy_softmax_not_over_n.py"), 1),
+)
 def test_each_mistake_fails_its_function_naming_the_wrong_gradient_on_a_small_case(name: str, expected: tuple) -> None:
     function, gradient, built_on = expected
     record = _check(MADE[name], 2, examples=40)
