@@ -290,3 +290,18 @@ def test_the_package_exports_the_checks():
     assert gradharness.check_layer is check_layer
     assert gradharness.assert_layer is assert_layer
     assert {"check_layer", "assert_layer"} <= set(gradharness.__all__)
+
+
+def test_the_readmes_example_runs_and_its_wrong_variant_fails_as_the_readme_says() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```python\nimport numpy as np\nfrom gradharness import assert_layer, check_layer")
+    block = readme[start + len("```python\n") : readme.index("```\n", start + 10)]
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # the README's own example
+    namespace["test_my_layer"]()
+    wrong = block.replace("np.sum(dout * np.tanh(x), axis=0)", "np.mean(dout * np.tanh(x), axis=0)")
+    wrong = wrong.replace("assert result.passed", "failure = result.failure")
+    exec(compile(wrong, "README.md", "exec"), namespace)
+    assert "da wrong" in namespace["failure"] and "Smallest failing case: N=2, D=1" in namespace["failure"]
