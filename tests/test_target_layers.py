@@ -216,7 +216,7 @@ def test_convolutions_are_drawn_with_pad_zero_and_strides_above_one_and_shapes_t
 
 
 def test_pools_are_drawn_with_overlapping_windows_ties_and_a_batch_of_one() -> None:
-    cases = _drawn("max_pool", 200)
+    cases = _drawn("max_pool", 300)
     pools = [c.params["pool_param"] for c in cases]
     assert any(p["stride"] < max(p["pool_height"], p["pool_width"]) for p in pools)
     assert any(c.arrays["x"].shape[0] == 1 for c in cases)

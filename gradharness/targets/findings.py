@@ -106,3 +106,26 @@ def scaled(costs: PerturbedCosts, groups: Sequence[Perturbations], factors: Mapp
         factor = factors.get(group.block, 1.0)
         out.append((plus * factor, minus * factor) if factor != 1.0 else (plus, minus))
     return out
+
+
+def returned_gradients(
+    prop: Enum, case: Any, function: str, returned: object, shapes: Mapping[str, tuple[int, ...]]
+) -> dict[str, np.ndarray]:
+    """What a backward returned, by gradient name: one array (for one gradient) or a tuple in the order of
+    ``shapes`` (each gradient's name and the shape of the input it belongs to); MALFORMED otherwise."""
+    names = list(shapes)
+    values: Sequence[object]
+    if len(names) == 1:
+        values = [returned]
+    elif isinstance(returned, (tuple, list)) and len(returned) == len(names):
+        values = list(returned)
+    else:
+        message = f"{function} returned {type(returned).__name__}, expected ({', '.join(names)})"
+        raise fail(prop, message, FailureKind.MALFORMED, case)
+    return {
+        name: gradient_array(
+            name, value, shape, failure=FAILURES[prop], case=case,
+            expected=f"(the shape of {name[1:]}) for {case.describe()}",
+        )
+        for (name, shape), value in zip(shapes.items(), values, strict=True)
+    }  # fmt: skip

@@ -39,6 +39,7 @@ from gradharness.targets.findings import (
     pair,
     register_failures,
     returned_array,
+    returned_gradients,
     scaled,
     unchanged_inputs,
 )
@@ -408,20 +409,8 @@ def _block_gradients(
     prop: DeepProperty, case: deep.BlockCase, returned: object, names: tuple[str, ...], shown: tuple[str, ...]
 ) -> dict[str, np.ndarray]:
     """What a block's backward returned: one array (dZ) or a tuple (dA_prev, dW, db), each with its input's shape."""
-    if len(names) == 1:
-        values: Sequence[object] = [returned]
-    elif isinstance(returned, (tuple, list)) and len(returned) == len(names):
-        values = list(returned)
-    else:
-        message = f"{case.function} returned {type(returned).__name__}, expected ({', '.join(shown)})"
-        raise fail(prop, message, FailureKind.MALFORMED, case)
-    return {
-        shown_name: gradient_array(
-            shown_name, value, np.shape(case.arrays[name]), failure=FAILURES[prop], case=case,
-            expected=f"(the shape of {name}) for {case.describe()}",
-        )
-        for name, shown_name, value in zip(names, shown, values, strict=True)
-    }  # fmt: skip
+    shapes = {gradient: np.shape(case.arrays[name]) for name, gradient in zip(names, shown, strict=True)}
+    return returned_gradients(prop, case, case.function, returned, shapes)
 
 
 def _block_roundoff(point: Mapping[str, np.ndarray], weights: np.ndarray, forward: Callable) -> float:

@@ -10,7 +10,7 @@ arrays unchanged, a zero ``dout`` gives zero gradients, and no gradient is a vie
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from enum import Enum
 from functools import partial
 from typing import Any
@@ -34,6 +34,7 @@ from gradharness.targets.findings import (
     pair,
     register_failures,
     returned_array,
+    returned_gradients,
     unchanged_inputs,
 )
 from gradharness.targets.target import TargetFunctions
@@ -129,22 +130,8 @@ def _forward_output(prop: Enum, layer: Layer, case: LayerCase, out: object) -> C
 
 def _gradients(prop: Enum, layer: Layer, case: LayerCase, function: str, returned: object) -> dict[str, np.ndarray]:
     """What a backward returned: one array (dx) or a tuple in the forward's inputs' order, each of its shape."""
-    names = layer.gradients
-    values: Sequence[object]
-    if len(names) == 1:
-        values = [returned]
-    elif isinstance(returned, (tuple, list)) and len(returned) == len(names):
-        values = list(returned)
-    else:
-        message = f"{function} returned {type(returned).__name__}, expected ({', '.join(names)})"
-        raise fail(prop, message, FailureKind.MALFORMED, case)
-    return {
-        shown: gradient_array(
-            shown, value, np.shape(case.arrays[name]), failure=FAILURES[prop], case=case,
-            expected=f"(the shape of {name}) for {case.describe()}",
-        )
-        for name, shown, value in zip(layer.inputs, names, values, strict=True)
-    }  # fmt: skip
+    shapes = {shown: np.shape(case.arrays[name]) for name, shown in zip(layer.inputs, layer.gradients, strict=True)}
+    return returned_gradients(prop, case, function, returned, shapes)
 
 
 def _same_gradients(
