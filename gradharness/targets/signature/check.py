@@ -79,7 +79,13 @@ class _Layer:
 
     @property
     def label(self) -> str:
-        return getattr(self.forward, "__qualname__", None) or repr(self.forward)
+        """The layer as messages name it: its forward and backward (a loss: its one function)."""
+        names = [_name(f) for f in (self.forward, self.backward) if f is not None]
+        return " / ".join(names)
+
+
+def _name(function: Callable[..., Any]) -> str:
+    return str(getattr(function, "__qualname__", None) or repr(function))[:80]
 
 
 def check_layer(
