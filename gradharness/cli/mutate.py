@@ -28,6 +28,7 @@ from gradharness.mutation.engine_mutmut import mutmut_campaign
 from gradharness.mutation.export import save_mutation_testing_elements
 from gradharness.mutation.operators import OPERATORS
 from gradharness.mutation.operators_deep import DEEP_OPERATORS
+from gradharness.mutation.operators_layers import LAYERS_OPERATORS
 from gradharness.mutation.operators_regularised import REGULARISED_OPERATORS
 from gradharness.mutation.reference_campaign import DEFAULT_EXAMPLES, run_reference_campaign
 from gradharness.mutation.reference_mutmut import reference_mutmut_campaign
@@ -57,7 +58,8 @@ def _operators(_ctx: click.Context, param: click.Parameter, value: str | None) -
         return None
     names = tuple(n.strip() for n in value.split(",") if n.strip())
     # Names of another target's table pass here; the command checks them against its target's (--target).
-    unknown = [n for n in names if n not in OPERATORS and n not in DEEP_OPERATORS and n not in REGULARISED_OPERATORS]
+    tables = (OPERATORS, DEEP_OPERATORS, REGULARISED_OPERATORS, LAYERS_OPERATORS)
+    unknown = [n for n in names if not any(n in table for table in tables)]
     if unknown:
         raise click.BadParameter(
             f"unknown {', '.join(unknown)}; valid operators are {', '.join(OPERATORS)}", param=param
@@ -241,7 +243,7 @@ def _reference_settings(reference: Reference, params: dict, shrink: bool) -> Cam
     type=click.Choice(["exercise", *dict.fromkeys(r.target for r in REFERENCES.values())]),
     default=None,
     help="Mutate this target's built-in reference (deep: the course's L-layer backward functions; regularisation: "
-    f"its L2 and dropout backward passes; {DEFAULT_EXAMPLES} cases per part unless --max-examples); default: the "
+    f"its L2 and dropout backward passes; layers: CS231n's layers; {DEFAULT_EXAMPLES} cases per part unless --max-examples); default: the "
     "exercise's network.",
 )
 @click.option(
@@ -249,7 +251,8 @@ def _reference_settings(reference: Reference, params: dict, shrink: bool) -> Cam
     "reference_name",
     type=click.Choice(list(REFERENCES)),
     default=None,
-    help="Which of the target's references (each target has one today); default: the target's first.",
+    help="Which of the target's references (layers has layers, layers_norm and layers_conv); default: the "
+    "target's first.",
 )
 @click.option("--engine", type=click.Choice(["domain", "mutmut", "both"]), default="domain", show_default=True,
               help="gradharness's backprop operators, mutmut's generic ones, or both side by side.")  # fmt: skip

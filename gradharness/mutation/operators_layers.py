@@ -98,12 +98,12 @@ def _in_loop(node: ast.AST, scope: Scope) -> bool:
     return False
 
 
-def _in_assignment(node: ast.AST, scope: Scope) -> bool:
-    """Whether the node is part of the value of an assignment (plain or augmented)."""
-    parent = scope.parent(node)
+def _in_assigned_value(node: ast.AST, scope: Scope) -> bool:
+    """Whether the node is part of the value an assignment (plain or augmented) assigns, not of its target."""
+    child, parent = node, scope.parent(node)
     while parent is not None and not isinstance(parent, ast.stmt):
-        parent = scope.parent(parent)
-    return isinstance(parent, (ast.Assign, ast.AugAssign))
+        child, parent = parent, scope.parent(parent)
+    return isinstance(parent, (ast.Assign, ast.AugAssign)) and parent.value is child
 
 
 def _upstream(scope: Scope, node: ast.AST) -> str | None:
@@ -229,7 +229,7 @@ def term_dropped(node: ast.AST, scope: Scope) -> Iterator[Replacement]:
     parent = scope.parent(node)
     if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub)) and parent.left is node:
         return  # a part of a longer sum: the whole sum proposes its terms
-    if not _in_assignment(node, scope):
+    if not _in_assigned_value(node, scope):
         return
     terms = _terms(node)
     for index in range(len(terms)):
@@ -244,14 +244,19 @@ def _is_reshape(node: ast.AST) -> bool:
 def shape_reversed(node: ast.AST, scope: Scope) -> Iterator[Replacement]:
     """dx = dout.dot(w.T).reshape(x.shape) -> .reshape(x.shape[::-1]): the right size, the axes in reverse order.
 
-    Also ``.reshape(N, C, H, W)`` -> ``.reshape(W, H, C, N)``; the size is the same, so the reshape never fails.
+    Also ``.reshape(N, C, H, W)`` -> ``.reshape(W, H, C, N)``: reversing keeps the size, so the reshape itself
+    never fails (the gradient's shape is what is wrong, unless the shape reads the same both ways).
     """
     if not (_is_reshape(node) and not node.keywords):  # type: ignore[attr-defined]
         return
     assert isinstance(node, ast.Call)
-    (first, *rest) = node.args or [None]
+    if not node.args:
+        return
+    first, *rest = node.args
     if not rest and isinstance(first, ast.Attribute) and first.attr == "shape":
-        backwards = ast.Subscript(value=first, slice=ast.Slice(step=ast.UnaryOp(op=ast.USub(), operand=ast.Constant(1))))
+        backwards = ast.Subscript(
+            value=first, slice=ast.Slice(step=ast.UnaryOp(op=ast.USub(), operand=ast.Constant(1)))
+        )
         yield Replacement(first, backwards)
     elif rest:
         yield Replacement(node, ast.Call(func=node.func, args=list(reversed(node.args)), keywords=[]))

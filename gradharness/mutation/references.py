@@ -17,6 +17,7 @@ from typing import Any
 from gradharness.errors import GradHarnessError
 from gradharness.mutation.operators import Operator
 from gradharness.mutation.operators_deep import select_deep_operators
+from gradharness.mutation.operators_layers import select_layers_operators
 from gradharness.mutation.operators_regularised import select_regularised_operators
 from gradharness.targets.registry import TARGETS
 
@@ -99,7 +100,48 @@ REGULARISED_REFERENCE = Reference(
 )
 """The regularisation exercise's L2 and dropout backward passes (``gradharness mutate --target regularisation``)."""
 
-REFERENCES: dict[str, Reference] = {reference.name: reference for reference in (DEEP_REFERENCE, REGULARISED_REFERENCE)}
+LAYERS_REFERENCE = Reference(
+    name="layers",
+    target="layers",
+    module="gradharness.model.layers",
+    functions=("affine_backward", "relu_backward", "affine_relu_backward", "svm_loss", "softmax_loss",
+               "dropout_backward"),
+    operators="layers",
+    planted=Planted(("affine_backward",), ((2, 2.0),), "db * 2 in affine_backward"),
+)  # fmt: skip
+"""CS231n's fully connected layers, losses and dropout (``gradharness mutate --target layers``)."""
+
+LAYERS_NORM_REFERENCE = Reference(
+    name="layers_norm",
+    target="layers",
+    module="gradharness.model.layers_norm",
+    functions=("batchnorm_backward", "batchnorm_backward_alt", "layernorm_backward", "spatial_batchnorm_backward",
+               "spatial_groupnorm_backward"),
+    operators="layers",
+    planted=Planted(
+        ("batchnorm_backward", "batchnorm_backward_alt", "layernorm_backward", "spatial_groupnorm_backward"),
+        ((1, 2.0),),
+        "dgamma * 2 in every normalisation's backward",
+    ),
+)  # fmt: skip
+"""CS231n's normalisation layers (``gradharness mutate --target layers --reference layers_norm``)."""
+
+LAYERS_CONV_REFERENCE = Reference(
+    name="layers_conv",
+    target="layers",
+    module="gradharness.model.layers_conv",
+    functions=("conv_backward_naive", "max_pool_backward_naive"),
+    operators="layers",
+    planted=Planted(("conv_backward_naive",), ((2, 2.0),), "db * 2 in conv_backward_naive"),
+)
+"""CS231n's naive convolution and max pooling (``gradharness mutate --target layers --reference layers_conv``)."""
+
+REFERENCES: dict[str, Reference] = {
+    reference.name: reference
+    for reference in (
+        DEEP_REFERENCE, REGULARISED_REFERENCE, LAYERS_REFERENCE, LAYERS_NORM_REFERENCE, LAYERS_CONV_REFERENCE
+    )
+}  # fmt: skip
 """The references ``--reference`` can name (the exercise's network is
 :func:`~gradharness.mutation.target.reference_target`)."""
 
@@ -130,6 +172,8 @@ def select_operators_of(reference: Reference, names: tuple[str, ...] | list[str]
         return select_deep_operators(names)
     if reference.operators == "regularised":
         return select_regularised_operators(names)
+    if reference.operators == "layers":
+        return select_layers_operators(names)
     raise GradHarnessError(f"no operator table {reference.operators}")
 
 
