@@ -141,6 +141,7 @@ SMOOTH64 = [*SCALED, quartic(1e6), quartic(1.0)]
 SMOOTH32 = [in_float32(cost) for cost in [*SCALED, quartic(1e2)]]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(theta=thetas)
 def test_a_smooth_cost_is_never_flagged(theta):

@@ -215,6 +215,7 @@ def test_convolutions_are_drawn_with_pad_zero_and_strides_above_one_and_shapes_t
         assert dout.shape[:2] == (x.shape[0], w.shape[0]) and np.all(dout != 0)
 
 
+@pytest.mark.slow
 def test_pools_are_drawn_with_overlapping_windows_ties_and_a_batch_of_one() -> None:
     cases = _drawn("max_pool", 300)
     pools = [c.params["pool_param"] for c in cases]
@@ -230,6 +231,7 @@ def test_pools_are_drawn_with_overlapping_windows_ties_and_a_batch_of_one() -> N
     assert 0 < sum(map(tied, cases)) < len(cases) / 4
 
 
+@pytest.mark.slow
 def test_group_norm_draws_groups_that_divide_the_channels_and_batch_norm_a_batch_of_three_or_more() -> None:
     assert all(c.arrays["x"].shape[1] % c.params["G"] == 0 for c in _drawn("spatial_groupnorm"))
     assert all(c.arrays["x"].shape[0] >= 3 for c in _drawn("batchnorm"))
