@@ -133,8 +133,8 @@ def render_record(console: Console, record: CheckRecord, title: str | None = Non
         parts = ", ".join(f"{count} {shown_markup(verdict)}" for verdict, count in diagnosed.items())
         console.print(
             f"  [dim]diagnosed, not failed: {parts} of the {plural(checked_cases(record), 'generated case')} "
-            "whose gradient check held (kink: a perturbation crossed a ReLU kink; imprecise: within "
-            "the numerical error of centred differences; saturated: the cost is not finite in float64)[/]"
+            "whose gradient check held (kink: a perturbation crossed a ReLU's 0, a hinge's margin or a max-pool tie; "
+            "imprecise: within the numerical error of centred differences; saturated: the cost is not finite in float64)[/]"
         )
     if record.failures and record.reproduce:
         console.print(f"  reproduce: {shown_markup(record.reproduce)}")
