@@ -87,6 +87,20 @@ def copied(value: Any) -> Any:
     return value
 
 
+def arrays_in(value: Any, depth: int = 0) -> list[np.ndarray]:
+    """Every array in ``value``: nested lists, tuples and dicts, a few levels deep (a value from a user's function
+    may nest without end)."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if depth > 8:
+        return []
+    if type(value) in (list, tuple):
+        return [a for item in value for a in arrays_in(item, depth + 1)]
+    if type(value) is dict:
+        return [a for item in value.values() for a in arrays_in(item, depth + 1)]
+    return []
+
+
 def run_program(functions: Mapping[str, Callable], program: Sequence[Call]) -> list[Any]:
     """Every call's output, in order; each call gets fresh copies of its arrays."""
     outputs: list[Any] = []

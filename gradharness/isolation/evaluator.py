@@ -32,7 +32,16 @@ from typing import Any
 import numpy as np
 
 from gradharness.check.finite_diff import Perturbations, loop_costs
-from gradharness.check.program import Alongside, Argument, Call, Output, Varied, copied, perturbed_results
+from gradharness.check.program import (
+    Alongside,
+    Argument,
+    Call,
+    Output,
+    Varied,
+    arrays_in,
+    copied,
+    perturbed_results,
+)
 from gradharness.errors import GradHarnessError, exception_name
 from gradharness.isolation.protocol import read_frame, write_frame
 from gradharness.isolation.values import MAX_TEXT, cut, decode_value, encode_value
@@ -400,19 +409,6 @@ def _changes(arguments: list[Any], pristine: list[Any], prefix: str) -> dict[str
     }
 
 
-def _arrays_in(value: Any, depth: int = 0) -> list[np.ndarray]:
-    """Every array in ``value`` (nested tuples, lists and dicts, a few levels deep)."""
-    if isinstance(value, np.ndarray):
-        return [value]
-    if depth > 8:
-        return []
-    if type(value) in (list, tuple):
-        return [a for item in value for a in _arrays_in(item, depth + 1)]
-    if type(value) is dict:
-        return [a for item in value.values() for a in _arrays_in(item, depth + 1)]
-    return []
-
-
 def _views(returned: Any, arguments: list, held: Mapping[int, tuple[object, list, list]], trees: list) -> list:
     """The returned arrays (the value itself: item 0; a tuple's or list's items by index) that share memory with
     an argument (``[index, "argument:I"]``) or with an argument of the call that made a held argument
@@ -427,9 +423,9 @@ def _views(returned: Any, arguments: list, held: Mapping[int, tuple[object, list
         for position, (argument, tree) in enumerate(zip(arguments, trees, strict=True)):
             if _is_held(tree) and tree["$held"] in held:
                 _, made_from, _ = held[tree["$held"]]  # the inputs of the forward that made the cache
-                sources, where = _arrays_in(made_from), "held"
+                sources, where = arrays_in(made_from), "held"
             else:
-                sources, where = _arrays_in(argument), f"argument:{position}"
+                sources, where = arrays_in(argument), f"argument:{position}"
             if any(np.shares_memory(item, source) for source in sources):
                 found.append([index, where])
                 break

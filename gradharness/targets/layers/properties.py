@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from gradharness.check.arrays import check_arrays, loop_costs_of
+from gradharness.check.program import arrays_in
 from gradharness.check.switches import switch_kinks
 from gradharness.model.layer_case import LayerCase
 from gradharness.model.layer_table import BACKWARD_OF, LAYERS, Layer
@@ -162,23 +163,12 @@ def _no_views(
         for index, item in enumerate(items):
             if isinstance(item, np.ndarray) and np.shares_memory(item, dout):
                 found.append((index, "dout"))
-            elif isinstance(item, np.ndarray) and any(np.shares_memory(item, a) for a in _arrays(inputs)):
+            elif isinstance(item, np.ndarray) and any(np.shares_memory(item, a) for a in arrays_in(inputs)):
                 found.append((index, "an input in the cache"))
     for index, what in found:
         if 0 <= index < len(layer.gradients):
             message = f"{function}'s {layer.gradients[index]} is a view of {what}: the caller's later change moves it"
             raise fail(prop, message, FailureKind.SIDE_EFFECT, case)
-
-
-def _arrays(value: Any) -> list[np.ndarray]:
-    """Every array in ``value`` (nested tuples, lists and dicts)."""
-    if isinstance(value, np.ndarray):
-        return [value]
-    if isinstance(value, (tuple, list)):
-        return [a for item in value for a in _arrays(item)]
-    if isinstance(value, dict):
-        return [a for item in value.values() for a in _arrays(item)]
-    return []
 
 
 def _agreement(
