@@ -176,19 +176,19 @@ def _dropout(draw: st.DrawFn, most: int, batch: int) -> LayerCase:
     return LayerCase("dropout", {"x": x, "dout": _upstream(draw, x.shape)}, params)
 
 
-def _windows(draw: st.DrawFn, most: int, size_limit: int) -> tuple[int, int, int, int, int]:
-    """A window height and width, a stride, and an input height and width the windows tile exactly
-    (``(H - height) % stride == 0``): CS231n's layers assert it."""
+def _windows(draw: st.DrawFn) -> tuple[int, int, int, int, int]:
+    """A window height and width (1 to 3), a stride (1 to 3), and an input height and width the windows tile
+    exactly, 1 to 3 windows each way (``(H - height) % stride == 0``): CS231n's layers assert it."""
     height, width = _sizes(draw, 2, 1, 3)
     stride = draw(st.integers(min_value=1, max_value=3))
-    rows, cols = _sizes(draw, 2, 1, size_limit)
+    rows, cols = _sizes(draw, 2, 1, 3)
     return height, width, stride, height + stride * (rows - 1), width + stride * (cols - 1)
 
 
 def _conv(draw: st.DrawFn, most: int, batch: int) -> LayerCase:
     N = draw(st.integers(min_value=1, max_value=min(batch, 2)))
     C, F = _sizes(draw, 2, 1, min(most, 3))
-    HH, WW, stride, padded_H, padded_W = _windows(draw, most, 3)
+    HH, WW, stride, padded_H, padded_W = _windows(draw)
     pad = min(draw(st.integers(min_value=0, max_value=2)), (padded_H - 1) // 2, (padded_W - 1) // 2)
     H, W = padded_H - 2 * pad, padded_W - 2 * pad
     fan_in = C * HH * WW
@@ -202,7 +202,7 @@ def _conv(draw: st.DrawFn, most: int, batch: int) -> LayerCase:
 def _max_pool(draw: st.DrawFn, most: int, batch: int) -> LayerCase:
     N = draw(st.integers(min_value=1, max_value=min(batch, 2)))
     C = draw(st.integers(min_value=1, max_value=min(most, 2)))
-    height, width, stride, H, W = _windows(draw, most, 3)
+    height, width, stride, H, W = _windows(draw)
     pool_param = {"pool_height": height, "pool_width": width, "stride": stride}
     x = _untied(_tensor(draw, (N, C, H, W), INPUT_BOUND), pool_param)
     plant, where = _edge(draw)
