@@ -244,3 +244,22 @@ def test_an_unknown_layer_is_refused() -> None:
 
     with pytest.raises(InvalidArgument, match="the layers are"):
         layer_cases("convolution")
+
+
+@pytest.mark.parametrize(
+    ("new", "kind", "said"),
+    [
+        ("    raise RuntimeError('boom')\n", "crashed", "relu_backward raised RuntimeError: boom"),
+        ("    return 'dx'\n", "malformed", "dx is"),
+        ("    return dout * np.nan\n", "nonfinite", "dx["),
+    ],
+)
+def test_a_backward_that_raises_or_returns_junk_is_a_finding_of_its_part(
+    tmp_path: Path, new: str, kind: str, said: str
+) -> None:
+    path = _relu_only(tmp_path, "    dx = dout * (x > 0)\n", new + "    dx = dout * (x > 0)\n")
+    record = _check(path, 1)
+    assert record.verdict is RunVerdict.FAIL and record.error is None
+    (failure,) = [f for f in record.failures if f.property == "RELU_BACKWARD"]
+    assert failure.kind.value == kind and said in failure.message, failure.message
+    assert "AFFINE_BACKWARD" not in {f.property for f in record.failures}  # the other parts are judged on their own
