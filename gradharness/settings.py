@@ -71,6 +71,10 @@ class FunctionNames:
     forward_1d: str = "forward_propagation"
     backward_1d: str = "backward_propagation"
     checker_n: str = "gradient_check_n"
+    signatures: tuple[tuple[str, str], ...] = ()
+    """Layers the ``signature`` target checks: (name, gufunc signature) pairs, from ``--signature NAME=SIG`` and
+    the file's own ``GRADHARNESS_SIGNATURES``; each looks for ``NAME_forward`` and ``NAME_backward`` (a scalar
+    output: ``NAME`` returning ``(loss, grads)`` too)."""
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,7 @@ def test_a_loss_of_several_inputs_takes_a_tuple_of_gradients():
 
 def test_a_gradient_that_is_a_view_of_dout_fails_the_contract():
     result = check_layer(identity_forward, lambda dout, cache: dout, signature="(N)->(N)", max_examples=FEW)
-    assert not result.passed and "view check" in result.failure and "dout" in result.failure
+    assert not result.passed and "is a view of dout" in result.failure
 
 
 def test_a_gradient_that_is_a_view_of_an_input_fails_the_contract():
@@ -203,7 +203,7 @@ def test_a_gradient_that_is_a_view_of_an_input_fails_the_contract():
         return x
 
     result = check_layer(square_forward, square_backward, signature="(N)->(N)", max_examples=FEW)
-    assert not result.passed and "side effect" in result.failure and "input 0" in result.failure
+    assert not result.passed and "input 0 was modified in place" in result.failure
 
 
 def test_a_backward_that_changes_dout_fails_the_contract():
@@ -212,7 +212,7 @@ def test_a_backward_that_changes_dout_fails_the_contract():
         return dout.copy()
 
     result = check_layer(relu_forward, relu_backward_in_place, signature="(N,D)->(N,D)", max_examples=FEW)
-    assert not result.passed and "side effect" in result.failure and "changed dout" in result.failure
+    assert not result.passed and "dout was modified in place" in result.failure
 
 
 def test_a_backward_that_remembers_its_calls_fails_the_repeat():
@@ -223,7 +223,7 @@ def test_a_backward_that_remembers_its_calls_fails_the_repeat():
         return dout * (x > 0) * (1.0 if len(calls) % 2 else 1.5)
 
     result = check_layer(relu_forward, drifting_backward, signature="(N,D)->(N,D)", max_examples=FEW)
-    assert not result.passed and "repeatable" in result.failure
+    assert not result.passed and "called again on the same cache gives" in result.failure
 
 
 def test_a_zero_dout_must_give_zero_gradients():
@@ -231,7 +231,7 @@ def test_a_zero_dout_must_give_zero_gradients():
         return dout * (x > 0) + (0.0 if dout.any() else 1.0)
 
     result = check_layer(relu_forward, offset_backward, signature="(N,D)->(N,D)", max_examples=FEW)
-    assert not result.passed and "zero dout" in result.failure
+    assert not result.passed and "for a zero dout" in result.failure
 
 
 # --- what the callables return: clear findings, not tracebacks -------------------------------------------------
@@ -240,14 +240,14 @@ def test_a_zero_dout_must_give_zero_gradients():
 @pytest.mark.parametrize(
     ("forward", "backward", "signature", "words"),
     [
-        (lambda x: (x.T.copy(), x), lambda dout, x: dout.T.copy(), "(N,D)->(N,D)", ("output shape", "(2, 1)")),
-        (lambda x: np.maximum(x, 0.0), relu_backward_open, "(N)->(N)", ("convention", "(out, cache)")),
-        (lambda x, a: (a * x, (x, a)), lambda dout, c: dout * c[1], SIG, ("convention", "tuple of 2 gradients")),
-        (relu_forward, lambda dout, x: (dout * (x > 0),), "(N,D)->(N,D)", ("gradient shape", "not a tuple")),
-        (lambda x: (1 / 0, x), relu_backward_open, "(N)->(N)", ("runs", "ZeroDivisionError")),
-        (lambda x: x.sum(), None, "(N)->()", ("convention", "(loss, grads)")),
-        (lambda x: ((x, x), x.copy()), None, "(N)->()", ("output shape", "has shape (2, 1), the signature's is ()")),
-        (lambda x: ("loss", x.copy()), None, "(N)->()", ("output shape", "not an array of real numbers")),
+        (lambda x: (x.T.copy(), x), lambda dout, x: dout.T.copy(), "(N,D)->(N,D)", ("has shape (2, 1)", "is (1, 2)")),
+        (lambda x: np.maximum(x, 0.0), relu_backward_open, "(N)->(N)", ("expected (out, cache)",)),
+        (lambda x, a: (a * x, (x, a)), lambda dout, c: dout * c[1], SIG, ("expected (d0, d1)",)),
+        (relu_forward, lambda dout, x: (dout * (x > 0),), "(N,D)->(N,D)", ("d0 has shape (1, 1, 1)",)),
+        (lambda x: (1 / 0, x), relu_backward_open, "(N)->(N)", ("raised ZeroDivisionError",)),
+        (lambda x: x.sum(), None, "(N)->()", ("expected (loss, grads)",)),
+        (lambda x: ((x, x), x.copy()), None, "(N)->()", ("has shape (2, 1), the signature's (N)->() is ()",)),
+        (lambda x: ("loss", x.copy()), None, "(N)->()", ("not an array of real numbers",)),
     ],
 )
 def test_a_callable_that_breaks_the_conventions_is_a_clear_finding(forward, backward, signature, words):

@@ -36,6 +36,8 @@ from gradharness.errors import GradHarnessError
 from gradharness.records.check import CheckRecord, PropertyRecord, PropertyStatus
 from gradharness.records.verdict import RunVerdict
 from gradharness.targets.registry import TARGETS, property_descriptions
+from gradharness.targets.signature.functions import SIGNATURE
+from gradharness.targets.signature.target import signature_rubric
 
 __all__ = [
     "DEFAULT_RUBRIC",
@@ -73,12 +75,15 @@ class Rubric:
         if self.by_target is None:
             return self.points
         targets = {prop.target for prop in record.properties} or {"exercise"}
-        return {
+        points = {
             name: worth
             for target in self.by_target
             if target in targets
             for name, worth in self.by_target[target].items()
         }
+        # The signature target's properties are named after the file's own layers: known from the record only.
+        points.update(signature_rubric(prop.name for prop in record.properties if prop.target == SIGNATURE))
+        return points
 
 
 DEFAULT_RUBRIC = Rubric(

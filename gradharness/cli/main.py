@@ -16,7 +16,13 @@ from gradharness.batch.rubric import Rubric
 from gradharness.cli.batch import batch_check
 from gradharness.cli.cache import hypothesis_in_cache
 from gradharness.cli.mutate import mutate, sensitivity
-from gradharness.cli.options import parse_layer_sizes, parse_layers, positive_finite, read_rubric
+from gradharness.cli.options import (
+    parse_layer_sizes,
+    parse_layers,
+    parse_signature_options,
+    positive_finite,
+    read_rubric,
+)
 from gradharness.cli.output import write_gradescope, write_junit, write_results
 from gradharness.cli.progress import from_lines, progress_bar
 from gradharness.cli.report import html_option, report, write_html
@@ -40,7 +46,7 @@ from gradharness.settings import (
     RunSettings,
     StrategyOptions,
 )
-from gradharness.targets.registry import TARGETS
+from gradharness.targets.registry import TARGET_NAMES
 
 
 class _Stopped(BaseException):
@@ -133,8 +139,13 @@ def main() -> None:
 @click.option("--max-batch", type=click.IntRange(min=1), default=8, show_default=True, help="Largest drawn m.")
 @click.option("--adversarial", is_flag=True, help="Draw stress cases: exact zeros, large weights, saturation.")
 @click.option(
-    "--target", "target", type=click.Choice(list(TARGETS)), default=None,
+    "--target", "target", type=click.Choice(list(TARGET_NAMES)), default=None,
     help="Check only this target's functions (default: every target the file implements).",
+)  # fmt: skip
+@click.option(
+    "--signature", "signatures", multiple=True, callback=parse_signature_options, metavar="NAME=SIG",
+    help="Check the file's NAME_forward/NAME_backward (a '()' output: or NAME returning (loss, grads)) on cases "
+    "drawn for this gufunc signature, e.g. 'scaled_tanh=(N,D),(D)->(N,D)'; repeatable.",
 )  # fmt: skip
 @click.option(
     "--layers", "layers", callback=parse_layers, default=None, metavar="MIN:MAX",
@@ -187,7 +198,7 @@ def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: 
           exercise_settings: bool, timeout: float, json_path: Path | None, forward: str, backward: str,
           forward_1d: str, backward_1d: str, layer_sizes: tuple[int | None, ...] | None, output_size: int | None,
           batch_size: int | None, max_units: int, max_batch: int, adversarial: bool,
-          target: str | None, layers: tuple[int, int] | None, quiet: bool,
+          target: str | None, signatures: tuple[tuple[str, str], ...], layers: tuple[int, int] | None, quiet: bool,
           out_dir: Path, jobs: int | None, dask_address: str | None, isolation_level: str | None, memory_mb: int,
           helpers: Path | None, no_reference: bool, rubric: Rubric, gradescope_path: Path | None,
           junit_path: Path | None, html_path: str | None) -> None:  # fmt: skip
@@ -219,7 +230,7 @@ def check(paths: tuple[str, ...], seed: int | None, max_examples: int, epsilon: 
         strategy=strategy,
         target=target,
     )
-    names = FunctionNames(forward, backward, forward_1d, backward_1d)
+    names = FunctionNames(forward, backward, forward_1d, backward_1d, signatures=signatures)
     isolation = IsolationSettings(
         level=isolation_level, memory_mb=memory_mb, helpers=str(helpers.resolve()) if helpers is not None else None
     )

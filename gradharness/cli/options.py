@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from gradharness.batch.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
+from gradharness.model.signature import parse_option
 
 
 def positive_finite(_ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
@@ -56,3 +57,19 @@ def parse_layers(_ctx: click.Context, param: click.Parameter, value: str | None)
     if not 1 <= bounds[0] <= bounds[1]:
         raise click.BadParameter(f"{value!r}: need 1 <= MIN <= MAX", param=param)
     return bounds
+
+
+def parse_signature_options(
+    _ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    """``--signature NAME=SIG`` (repeatable): (name, canonical signature) pairs, a name given once."""
+    pairs: dict[str, str] = {}
+    for value in values:
+        try:
+            name, signature = parse_option(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param=param) from None
+        if name in pairs:
+            raise click.BadParameter(f"layer {name!r} is given twice", param=param)
+        pairs[name] = str(signature)
+    return tuple(pairs.items())

@@ -8,6 +8,7 @@ code only) it is loaded into this process instead.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from gradharness.judge.expected import denied_pairs, denied_parts, stub_function
 from gradharness.judge.observed import observe_wrong_gradients
 from gradharness.judge.remote import RemoteFunction, RemoteNetwork, RemotePrograms, RemoteTargetFunction, one_d_pair
 from gradharness.judge.reproduce import demo_command, reproduce_command
+from gradharness.judge.signatures import file_layers, missing_layers
 from gradharness.model import network
 from gradharness.properties.properties import NetworkFunctions, Property
 from gradharness.properties.runner import Progress, RunFindings, run_properties, run_tests
@@ -34,8 +36,9 @@ from gradharness.records.serialise import to_json
 from gradharness.records.verdict import RunVerdict
 from gradharness.settings import DEFAULT_TIMEOUT, FunctionNames, IsolationSettings, RunSettings
 from gradharness.targets.functions import TargetSpec
-from gradharness.targets.registry import TARGETS
-from gradharness.targets.specs import SPECS
+from gradharness.targets.registry import targets_with
+from gradharness.targets.signature.functions import SIGNATURE, SignedLayer
+from gradharness.targets.specs import SPECS, specs_with
 from gradharness.targets.target import TargetFunctions
 from gradharness.usercode.discover import with_key_case
 from gradharness.usercode.loader import load_user_file
@@ -66,6 +69,7 @@ class CheckedFunctions:
     one_d: tuple[Callable, Callable] | None
     checker: Callable | None
     targets: dict[str, TargetFunctions] = field(default_factory=dict)  # the other targets', by target name
+    layers: tuple[SignedLayer, ...] = ()  # the layers the signature target checks
 
     def names(self, names: FunctionNames) -> list[str]:
         """The names of the functions checked, as the judge knows them."""
@@ -80,7 +84,7 @@ class CheckedFunctions:
             return self
         if target == "exercise":
             return CheckedFunctions(self.network, self.one_d, self.checker)
-        return CheckedFunctions(None, None, None, {k: v for k, v in self.targets.items() if k == target})
+        return CheckedFunctions(None, None, None, {k: v for k, v in self.targets.items() if k == target}, self.layers)
 
     @property
     def empty(self) -> bool:
@@ -128,10 +132,11 @@ def judge(functions: CheckedFunctions, run: RunSettings, notes: list[str], progr
             f"--layer-sizes sets the exercise's network: {targets} drew its own sizes, all but the output layer's "
             "(the depth: --layers; the largest layer: --max-units)"
         )
+    known = targets_with(functions.layers)
     for name, target_functions in functions.targets.items():
         if findings is not None and findings.cut_short is not None:
             break  # the evaluator is gone
-        tests = TARGETS[name].tests
+        tests = known[name].tests
         assert tests is not None
         found = run_tests(tests(target_functions, run), run, progress)
         findings = found if findings is None else findings.merged(found)
@@ -187,7 +192,12 @@ def implemented_parts(spec: TargetSpec, defined: set[str], stubs: set[str]) -> t
 
 
 def _remote_functions(
-    evaluator: Evaluator, hello: dict[str, Any], names: FunctionNames, stubs: set[str], left: list[str]
+    evaluator: Evaluator,
+    hello: dict[str, Any],
+    names: FunctionNames,
+    stubs: set[str],
+    left: list[str],
+    layers: tuple[SignedLayer, ...],
 ) -> CheckedFunctions:
     remote = RemoteNetwork(evaluator)
     network_pair = None
@@ -202,24 +212,25 @@ def _remote_functions(
         checker = RemoteFunction(evaluator, "checker", names.checker_n, signature)
     targets = {}
     programs = RemotePrograms(evaluator)
-    for name, defined in reported_targets(hello).items():
-        spec = SPECS[name]
+    specs = specs_with(names.signatures)
+    for name, defined in reported_targets(hello, specs).items():
+        spec = specs[name]
         stand_ins = {function: RemoteTargetFunction(evaluator, spec.function(function)) for function in defined}
         parts, stubbed = implemented_parts(spec, set(defined), stubs)
         left += stubbed
         if parts:
             targets[name] = TargetFunctions(stand_ins, tuple(parts), programs)
-    return CheckedFunctions(network_pair, one_d, checker, targets)
+    return CheckedFunctions(network_pair, one_d, checker, targets, layers)
 
 
-def reported_targets(hello: dict[str, Any]) -> dict[str, list[str]]:
+def reported_targets(hello: dict[str, Any], specs: dict[str, TargetSpec] = SPECS) -> dict[str, list[str]]:
     """The other targets' functions the evaluator says the file defines: known targets and names only, for the
     targets with a complete part (what the evaluator sends is the user's: anything else is left out)."""
     reported = hello.get("targets")
     out: dict[str, list[str]] = {}
     if not isinstance(reported, dict):
         return out
-    for name, spec in SPECS.items():
+    for name, spec in specs.items():
         functions = reported.get(name)
         if name == "exercise" or not isinstance(functions, dict):
             continue
@@ -229,22 +240,23 @@ def reported_targets(hello: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
-def _refused(hello: dict[str, Any], path: Path) -> str | None:
+def _refused(hello: dict[str, Any], path: Path, specs: dict[str, TargetSpec]) -> str | None:
     """Why the evaluator's answer to ``hello`` leaves nothing to check (None: there is something)."""
     if "error" in hello:
         return cut(hello["error"], 2000)
     raised = hello.get("raised")
     if isinstance(raised, dict):
         return f"{path.name}: loading failed: {cut(raised.get('type'), 100)}: {cut(raised.get('message'), 500)}"
-    if hello.get("network") is not True and hello.get("one_d") is not True and not reported_targets(hello):
+    if hello.get("network") is not True and hello.get("one_d") is not True and not reported_targets(hello, specs):
         return f"{path.name}: the evaluator found no functions to check"
     return None
 
 
 def _denied(hello: dict[str, Any], path: Path, names: FunctionNames) -> str | None:
     """An error when the evaluator denies a function pair the source defines (it is the user's to make lie)."""
-    reported = {name: dict.fromkeys(defined) for name, defined in reported_targets(hello).items()}
-    denied = denied_pairs(path, names, hello) + denied_parts(path, reported)
+    specs = specs_with(names.signatures)
+    reported = {name: dict.fromkeys(defined) for name, defined in reported_targets(hello, specs).items()}
+    denied = denied_pairs(path, names, hello) + denied_parts(path, reported, specs)
     if not denied:
         return None
     return f"{path.name}: the evaluator says there is no {'; no '.join(denied)}, which the file defines"
@@ -285,22 +297,32 @@ def examine(
     """Load the file at the isolation level asked for and judge its functions."""
     level, fallback = _level(isolation.level, timeout)
     notes = [fallback] if fallback else []
+    try:
+        layers, layer_notes = file_layers(path, names)
+    except GradHarnessError as exc:
+        return Examined(None, str(exc), notes=notes, isolation=level)
+    notes += layer_notes
+    names = dataclasses.replace(names, signatures=tuple((layer.name, str(layer.signature)) for layer in layers))
+    missing = missing_layers(path, layers)
+    notes += [f"not checked: {line}" for line in missing]
     if not run.check.reference:
         notes.append(
             "--no-reference: the costs were not compared with the network's; only self-consistency was checked"
         )
     if level == "none":
-        return _examine_in_process(path, run, names, notes, progress)
+        return _examine_in_process(path, run, names, notes, progress, layers, missing)
     evaluator = Evaluator(path, names, level=level, isolation=isolation, timeout=timeout, siblings=siblings)
     try:
         with evaluator:
             hello = evaluator.call({"call": "hello"})
             notes += [f"loading: {note}" for note in _text_list(hello.get("notes"))]  # a refused file's too
-            refused = _refused(hello, path) or _denied(hello, path, names)
+            refused = _refused(hello, path, specs_with(names.signatures)) or _denied(hello, path, names)
+            if refused is not None and missing and "has no functions to check" in refused:  # the layers asked for
+                refused = f"{path.name}: {'; '.join(missing)}"
             if refused is not None:
                 return Examined(None, refused, notes=notes, isolation=level)
             left: list[str] = []
-            functions = _remote_functions(evaluator, hello, names, stub_functions(path), left).only(run.target)
+            functions = _remote_functions(evaluator, hello, names, stub_functions(path), left, layers).only(run.target)
             notes += [f"not checked: {line}" for line in left]
             if functions.empty:
                 return Examined(None, not_implemented(path, run.target), notes=notes, isolation=level)
@@ -308,7 +330,7 @@ def examine(
     except (EvaluatorLost, GradHarnessError) as exc:
         return Examined(None, f"{path.name}: {exc}", notes=notes, isolation=level)
     output = evaluator.output()[-OUTPUT_SHOWN:]  # all of it: the evaluator has ended
-    not_checked = _text_list(hello.get("not_checked")) + left
+    not_checked = _text_list(hello.get("not_checked")) + missing + left
     hidden = unchecked_checker(path, names, functions.checker is not None)
     if hidden is not None and not any(names.checker_n in item for item in not_checked):
         not_checked.append(hidden)
@@ -317,36 +339,50 @@ def examine(
 
 
 def _examine_in_process(
-    path: Path, run: RunSettings, names: FunctionNames, notes: list[str], progress: Callable[[str], None] | None
+    path: Path,
+    run: RunSettings,
+    names: FunctionNames,
+    notes: list[str],
+    progress: Callable[[str], None] | None,
+    layers: tuple[SignedLayer, ...],
+    missing: list[str],
 ) -> Examined:
     """Trusted code only: the file is loaded into this process."""
     try:
         loaded = load_user_file(path, names)
     except GradHarnessError as exc:
-        return Examined(None, str(exc), notes=notes, isolation="none")
+        error = (
+            f"{path.name}: {'; '.join(missing)}" if missing and "has no functions to check" in str(exc) else str(exc)
+        )
+        return Examined(None, error, notes=notes, isolation="none")
     found = loaded.found
     network_pair = None
     if found.network is not None:
         forward, backward = found.network
         network_pair = NetworkFunctions(with_key_case(forward), backward, names.forward_n, names.backward_n)
     notes += loaded.notes
-    stubs, left, targets = stub_functions(path), [], {}
+    stubs, left, targets, specs = stub_functions(path), [], {}, specs_with(names.signatures)
     for name, defined in found.targets.items():
-        parts, stubbed = implemented_parts(SPECS[name], set(defined), stubs)
+        parts, stubbed = implemented_parts(specs[name], set(defined), stubs)
         left += stubbed
         if parts:
             targets[name] = TargetFunctions.in_process(defined, parts)
     notes += [f"not checked: {line}" for line in left]
-    functions = CheckedFunctions(network_pair, found.one_d, found.checker, targets).only(run.target)
+    functions = CheckedFunctions(network_pair, found.one_d, found.checker, targets, layers).only(run.target)
     if functions.empty:
         return Examined(None, not_implemented(path, run.target), notes=notes, isolation="none")
     findings = judge(functions, run, notes, _progress(None, progress))
-    not_checked = list(loaded.not_checked) + left
+    not_checked = list(loaded.not_checked) + missing + left
     return Examined(findings, None, found.found(), notes, isolation="none", not_checked=not_checked)
 
 
 def not_implemented(path: Path, target: str | None) -> str:
     """The error for a file that implements none of the targets asked for, saying what was looked for."""
+    if target == SIGNATURE:
+        return (
+            f"{path.name} implements no layer of the signature target: give each layer's signature with "
+            "--signature NAME=SIG or in the file's GRADHARNESS_SIGNATURES, for NAME_forward and NAME_backward"
+        )
     spec = SPECS.get(target or "")
     if spec is None:
         return f"{path.name} has no functions to check"

@@ -10,10 +10,12 @@ the judge did not check is said to be not checked, by the judge.
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from pathlib import Path
 
 from gradharness.errors import GradHarnessError
 from gradharness.settings import FunctionNames
+from gradharness.targets.functions import TargetSpec
 from gradharness.targets.specs import SPECS, claimed
 from gradharness.usercode.discover import exercise_defined
 from gradharness.usercode.source import parse_source, read_user_source
@@ -67,12 +69,14 @@ def unchecked_checker(path: Path, names: FunctionNames, checked: bool) -> str | 
     return f"{names.checker_n} (the file's own checker) is defined in the file but was not checked"
 
 
-def denied_parts(path: Path, reported: dict[str, dict[str, object]]) -> list[str]:
+def denied_parts(
+    path: Path, reported: dict[str, dict[str, object]], specs: Mapping[str, TargetSpec] = SPECS
+) -> list[str]:
     """The parts of the other targets whose functions the source defines (``def`` at its top level) that the
     evaluator does not report (``reported``: its functions by target), as ``deep's linear_backward``."""
     defined = {node.name for node in _top_level(path) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
     denied = []
-    for spec in SPECS.values():
+    for spec in specs.values():
         if spec.name == "exercise":
             continue
         for part in spec.parts_in(defined):
@@ -134,3 +138,45 @@ def _inert(value: ast.expr | None) -> bool:
     if isinstance(value, ast.Compare):  # mode == "train"
         return _inert(value.left) and all(_inert(item) for item in value.comparators)
     return isinstance(value, (ast.Tuple, ast.List)) and all(_inert(item) for item in value.elts)
+
+
+SIGNATURES_NAME = "GRADHARNESS_SIGNATURES"
+"""The module-level dict a file declares its layers' signatures in: ``{"my_layer": "(N,D),(D)->(N,D)"}``."""
+
+
+def declared_signatures(path: Path) -> dict[str, str]:
+    """The layers' signatures the file declares in ``GRADHARNESS_SIGNATURES``, read from the source as a literal
+    (never by running it; the last top-level assignment counts). GradHarnessError in one line when it is not a
+    dict of text by text."""
+    declared: ast.expr | None = None
+    for node in _top_level(path):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(target, ast.Name) and target.id == SIGNATURES_NAME for target in targets):
+                declared = node.value
+    if declared is None:
+        return {}
+    try:
+        value = ast.literal_eval(declared)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        raise GradHarnessError(
+            f"{path.name}: {SIGNATURES_NAME} must be a literal dict such as {{'my_layer': '(N,D),(D)->(N,D)'}} "
+            "(it is read from the source, not run)"
+        ) from None
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise GradHarnessError(
+            f"{path.name}: {SIGNATURES_NAME} must map layer names to signatures, both text, "
+            f"such as {{'my_layer': '(N,D),(D)->(N,D)'}}"
+        )
+    return value
+
+
+def positional_parameters(path: Path) -> dict[str, tuple[str, ...] | None]:
+    """Each top-level function's positional parameter names, read from the source (None: it takes ``*args``)."""
+    out: dict[str, tuple[str, ...] | None] = {}
+    for node in _top_level(path):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = node.args
+            names = tuple(a.arg for a in (*arguments.posonlyargs, *arguments.args))
+            out[node.name] = None if arguments.vararg is not None else names
+    return out

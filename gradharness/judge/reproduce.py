@@ -87,6 +87,7 @@ def reproduce_command(
         ("--memory", isolation.memory_mb, default_isolation.memory_mb),
         ("--helpers", isolation.helpers, default_isolation.helpers),
         ("--timeout", f"{timeout:g}", f"{DEFAULT_TIMEOUT:g}"),
+        *(("--signature", f"{name}={signature}", None) for name, signature in names.signatures),
     ]
     line = command_line("check", [path], options)
     return f"{line} {shlex.join(extra)}" if extra else line

@@ -10,6 +10,8 @@ from gradharness.check.verdict import Verdict
 from gradharness.model.parameters import LayerSizes, block_slices, parameter_shapes
 from gradharness.properties.failures import Property
 from gradharness.records.check import CheckRecord, FailureRecord, LikelyCause, PropertyRecord, PropertyStatus
+from gradharness.targets.signature.functions import SIGNATURE
+from gradharness.targets.signature.functions import TITLE as SIGNATURE_TITLE
 from gradharness.targets.specs import SPECS
 
 NOT_EXERCISED = "not exercised"
@@ -160,6 +162,8 @@ def score_line(record: CheckRecord, rubric: Rubric = DEFAULT_RUBRIC) -> str:
 
 def target_title(target: str) -> str:
     """What a target is, in words (its name for a target this gradharness does not know)."""
+    if target == SIGNATURE:
+        return SIGNATURE_TITLE
     spec = SPECS.get(target)
     return spec.title if spec is not None else target
 

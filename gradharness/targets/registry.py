@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gradharness.properties.failures import Property
 from gradharness.targets.deep.target import TARGET as DEEP
 from gradharness.targets.exercise.functions import EXERCISE as EXERCISE_SPEC
 from gradharness.targets.layers.target import TARGET as LAYERS
 from gradharness.targets.regularisation.target import TARGET as REGULARISATION
+from gradharness.targets.signature.functions import SIGNATURE, SignedLayer
+from gradharness.targets.signature.target import signature_target
 from gradharness.targets.target import Target
 
 EXERCISE = Target(
@@ -25,3 +29,12 @@ TARGETS: dict[str, Target] = {target.name: target for target in (EXERCISE, DEEP,
 def property_descriptions() -> dict[str, str]:
     """Every target's properties, by name, in the targets' order: what each asserts."""
     return {prop.name: str(prop.value) for target in TARGETS.values() for prop in target.properties}
+
+
+def targets_with(layers: Sequence[SignedLayer]) -> dict[str, Target]:
+    """TARGETS, and the ``signature`` target for these layers (none: TARGETS itself)."""
+    return {**TARGETS, SIGNATURE: signature_target(layers)} if layers else TARGETS
+
+
+TARGET_NAMES = (*TARGETS, SIGNATURE)
+"""Every target's name, the ``signature`` target's too (its layers are given at run time)."""

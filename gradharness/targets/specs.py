@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gradharness.targets.deep.functions import DEEP
 from gradharness.targets.exercise.functions import EXERCISE
 from gradharness.targets.functions import TargetSpec
 from gradharness.targets.layers.functions import LAYERS_SPEC
 from gradharness.targets.regularisation.functions import REGULARISATION_SPEC
+from gradharness.targets.signature.functions import SIGNATURE, signature_spec, signed_layers
 
 SPECS: dict[str, TargetSpec] = {spec.name: spec for spec in (EXERCISE, DEEP, REGULARISATION_SPEC, LAYERS_SPEC)}
 """The targets, in the order a file's are checked and reported."""
@@ -31,3 +34,10 @@ def claimed(defined: set[str] | frozenset[str]) -> set[str]:
         for part in spec.parts_in(defined)
         for name in (*part.required, *part.optional)
     }
+
+
+def specs_with(signatures: Sequence[tuple[str, str]]) -> dict[str, TargetSpec]:
+    """The targets' functions with the ``signature`` target's for these (name, signature) layers (none: SPECS)."""
+    if not signatures:
+        return SPECS
+    return {**SPECS, SIGNATURE: signature_spec(signed_layers(signatures))}

@@ -16,7 +16,7 @@ from pathlib import Path
 from gradharness.errors import UserCodeError
 from gradharness.model.keys import KeyCaseDict
 from gradharness.settings import FunctionNames
-from gradharness.targets.specs import SPECS, claimed, looked_for
+from gradharness.targets.specs import claimed, looked_for, specs_with
 
 
 @dataclass(frozen=True)
@@ -176,12 +176,13 @@ def unchecked_parts(module: types.ModuleType, names: FunctionNames, network: obj
     return tuple(parts)
 
 
-def target_functions(module: types.ModuleType) -> dict[str, dict[str, Callable]]:
+def target_functions(module: types.ModuleType, names: FunctionNames | None = None) -> dict[str, dict[str, Callable]]:
     """The functions of every target but the exercise that the file itself defines, for the targets with a part
-    whose required functions are all there (a function imported from a helper module is not the file's to check)."""
+    whose required functions are all there (a function imported from a helper module is not the file's to check);
+    ``names.signatures``: the layers the ``signature`` target looks for too."""
     own: dict[str, Callable] = dict(_own_functions(module))
     found: dict[str, dict[str, Callable]] = {}
-    for spec in SPECS.values():
+    for spec in specs_with(names.signatures if names is not None else ()).values():
         if spec.name == "exercise":
             continue
         functions = {name: own[name] for name in spec.names if name in own}
@@ -190,11 +191,11 @@ def target_functions(module: types.ModuleType) -> dict[str, dict[str, Callable]]
     return found
 
 
-def incomplete_parts(module: types.ModuleType) -> tuple[str, ...]:
+def incomplete_parts(module: types.ModuleType, names: FunctionNames | None = None) -> tuple[str, ...]:
     """The parts of the other targets the file begins but does not complete, one line each."""
     own = set(_own_functions(module))
     lines = []
-    for spec in SPECS.values():
+    for spec in specs_with(names.signatures if names is not None else ()).values():
         for part in spec.parts if spec.name != "exercise" else ():
             present = [name for name in part.required if name in own]
             if present and len(present) < len(part.required):
@@ -207,9 +208,9 @@ def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunct
     """The network pair, the 1-D pair and the other targets' functions, by name; a half pair, nothing to check,
     or a renamed network pair is an error."""
     label = Path(getattr(module, "__file__", None) or f"{module.__name__}.py").name
-    others = target_functions(module)
+    others = target_functions(module, names)
     if others and not _has_exercise(module, names, claimed(set(_own_functions(module)))):
-        return FoundFunctions(None, None, names, not_checked=incomplete_parts(module), targets=others)
+        return FoundFunctions(None, None, names, not_checked=incomplete_parts(module, names), targets=others)
 
     def get(name: str) -> Callable | None:
         value = getattr(module, name, None)
@@ -254,7 +255,7 @@ def find_functions(module: types.ModuleType, names: FunctionNames) -> FoundFunct
         one_d=pairs["one_d"],
         names=names,
         checker=checker if own and pairs["network"] is not None else None,
-        not_checked=unchecked_parts(module, names, pairs["network"]) + incomplete_parts(module),
+        not_checked=unchecked_parts(module, names, pairs["network"]) + incomplete_parts(module, names),
         targets=others,
     )
 

@@ -13,18 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from enum import Enum
 from functools import partial
-from typing import Any
 
 import numpy as np
 
 from gradharness.check.arrays import check_arrays, loop_costs_of
-from gradharness.check.program import arrays_in
 from gradharness.check.switches import switch_kinks
 from gradharness.model.layer_case import LayerCase
 from gradharness.model.layer_table import BACKWARD_OF, LAYERS, Layer
 from gradharness.properties.properties import CaseOutcome, gradient_array
 from gradharness.records.status import FailureKind
 from gradharness.settings import CheckOptions
+from gradharness.targets.contract import no_views, same_gradients, zero_gradients
 from gradharness.targets.findings import (
     FAILURES,
     UNIT_ROUNDOFF,
@@ -92,14 +91,12 @@ def check_layer_case(fns: TargetFunctions, function: str, case: LayerCase, optio
     pristine = {"dout": case.arrays["dout"], **{name: case.arrays[name] for name in layer.inputs}}
     unchanged_inputs(contract, case, given, pristine, f"{layer.forward} or {function}")
     again = called(contract, case, function, backward, np.array(case.arrays["dout"], copy=True), cache)
-    _same_gradients(contract, layer, case, function, gradients, _gradients(contract, layer, case, function, again))
+    again_gradients = _gradients(contract, layer, case, function, again)
+    same_gradients(contract, case, f"{function} called again on the same cache", gradients, again_gradients)
     zero = called(contract, case, function, backward, np.zeros_like(case.arrays["dout"]), cache)
-    for name, value in _gradients(contract, layer, case, function, zero).items():
-        if np.any(value != 0.0):
-            index = tuple(int(i) for i in np.argwhere(value != 0.0)[0])
-            message = f"{function} gives {name}{list(index)} = {value[index]:.6g} for a zero dout"
-            raise fail(contract, message, FailureKind.WRONG, case)
-    _no_views(contract, case, function, backward, cache, layer, arguments)
+    zero_gradients(contract, case, function, _gradients(contract, layer, case, function, zero))
+    dout_again = np.array(case.arrays["dout"], copy=True)
+    no_views(contract, case, function, backward, (dout_again, cache), arguments, layer.gradients)
     return CaseOutcome((agrees, contract), result.verdict)
 
 
@@ -133,42 +130,6 @@ def _gradients(prop: Enum, layer: Layer, case: LayerCase, function: str, returne
     """What a backward returned: one array (dx) or a tuple in the forward's inputs' order, each of its shape."""
     shapes = {shown: np.shape(case.arrays[name]) for name, shown in zip(layer.inputs, layer.gradients, strict=True)}
     return returned_gradients(prop, case, function, returned, shapes)
-
-
-def _same_gradients(
-    prop: Enum, layer: Layer, case: LayerCase, function: str, first: Mapping[str, np.ndarray], again: Mapping
-) -> None:
-    for name, value in first.items():
-        if not np.array_equal(value, again[name], equal_nan=True):
-            index = tuple(int(i) for i in np.argwhere(value != again[name])[0])
-            message = (
-                f"{function} called again on the same cache gives {name}{list(index)} = {again[name][index]:.6g}, "
-                f"first {value[index]:.6g}"
-            )
-            raise fail(prop, message, FailureKind.WRONG, case)
-
-
-def _no_views(
-    prop: Enum, case: LayerCase, function: str, backward: Callable, cache: Any, layer: Layer, inputs: tuple
-) -> None:
-    """No gradient shares memory with ``dout`` or with the forward's inputs (which the caller still holds)."""
-    dout = np.array(case.arrays["dout"], copy=True)
-    views = getattr(backward, "views", None)
-    if callable(views):  # a file's backward in the evaluator: the evaluator looks, where the arrays are
-        found = called(prop, case, function, views, dout, cache)
-    else:
-        returned = called(prop, case, function, backward, dout, cache)
-        items = [returned] if len(layer.gradients) == 1 else list(returned)
-        found = []
-        for index, item in enumerate(items):
-            if isinstance(item, np.ndarray) and np.shares_memory(item, dout):
-                found.append((index, "dout"))
-            elif isinstance(item, np.ndarray) and any(np.shares_memory(item, a) for a in arrays_in(inputs)):
-                found.append((index, "an input in the cache"))
-    for index, what in found:
-        if 0 <= index < len(layer.gradients):
-            message = f"{function}'s {layer.gradients[index]} is a view of {what}: the caller's later change moves it"
-            raise fail(prop, message, FailureKind.SIDE_EFFECT, case)
 
 
 def _agreement(
@@ -232,7 +193,6 @@ def _check_loss(fns: TargetFunctions, layer: Layer, case: LayerCase, options: Ch
         called(contract, case, layer.forward, function, *layer.arguments(case)),
         "(loss, dx)",
     )
-    _same_gradients(
-        contract, layer, case, layer.forward, gradients, _gradients(contract, layer, case, layer.forward, again[1])
-    )
+    again_gradients = _gradients(contract, layer, case, layer.forward, again[1])
+    same_gradients(contract, case, f"{layer.forward} called again", gradients, again_gradients)
     return CaseOutcome((agrees, contract), result.verdict)
