@@ -480,9 +480,13 @@ def explain_failure(
 ) -> FailureRecord:
     """``failure`` with its likely causes, when it is a wrong gradient of a target whose operators name causes:
     on a network case of the exercise (``lines``: where the file first assigns each name), or on a case of the
-    L-layer model or the regularisation exercise (``in_file``: the file's assignments)."""
+    L-layer model, the regularisation exercise or CS231n's layers (``in_file``: the file's assignments)."""
     if failure.kind is not FailureKind.WRONG or failure.gradient_check is None or failure.case is None:
         return failure
+    if failure.target == "layers":  # CS231n's layers, by the reference that defines the failing function
+        from gradharness.mutation.causes_layers import explain_layers_failure  # it builds on this module's rule
+
+        return explain_layers_failure(failure, in_file if in_file is not None else UserLines())
     if failure.target != "exercise":  # the L-layer model's and the regularisation exercise's parts, by property
         from gradharness.mutation.causes_deep import explain_deep_failure  # it builds on this module's rule
 

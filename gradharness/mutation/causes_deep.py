@@ -31,7 +31,7 @@ import difflib
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -85,6 +85,24 @@ _CASES: dict[str, Callable[[dict], Any]] = {
 }
 
 
+class CalledCase(Protocol):
+    """A failing case as its check called the user's code, for :func:`gradients_on`: the gradient blocks it compared,
+    in order, each one's shape, and what given functions (a reference's, a mutant's) return on it."""
+
+    @property
+    def blocks(self) -> tuple[str, ...]:
+        """The gradient blocks the check compared, in order."""
+        ...
+
+    def shape(self, block: str) -> tuple[int, ...] | None:
+        """The shape of a gradient block (None for no block of the case)."""
+        ...
+
+    def returned(self, functions: Mapping[str, Callable]) -> object:
+        """What the checked function of ``functions`` returns on the case, called as the check called the user's."""
+        ...
+
+
 @dataclass(frozen=True)
 class Example:
     """A case of one part as its check called the user's code, the gradient blocks it compared, in order, and for
@@ -113,6 +131,10 @@ class Example:
             return (self.case.sizes.dims[int(layer)], self.m)
         return None
 
+    def returned(self, functions: Mapping[str, Callable]) -> object:
+        """What the part's backward of ``functions`` returns on the example."""
+        return _returned(functions, self)
+
 
 def _returned(functions: Mapping[str, Callable], example: Example) -> object:
     """What the part's backward returns on the example, called as its check calls it (on copies of the case)."""
@@ -136,11 +158,11 @@ def _returned(functions: Mapping[str, Callable], example: Example) -> object:
     return functions[DROPOUT_BACKWARD](case.X.copy(), case.Y.copy(), course_cache(case, example.seed), case.keep_prob)
 
 
-def gradients_on(functions: Mapping[str, Callable], example: Example) -> Gradients | None:
+def gradients_on(functions: Mapping[str, Callable], example: CalledCase) -> Gradients | None:
     """Every block of the example as ``functions`` give it, each with its shape (None when they fail on it)."""
     try:
         with np.errstate(all="ignore"):
-            returned = _returned(functions, example)
+            returned = example.returned(functions)
             if not isinstance(returned, Mapping):
                 return None
             gradients = {}
@@ -233,7 +255,7 @@ class DeepMutant:
         variant = ReferenceVariant(mutant.id, (), self.function, mutant.function_source, mutant.function_line)
         return variant_functions(self.reference, variant)
 
-    def gradients(self, case: Example) -> Gradients | None:
+    def gradients(self, case: CalledCase) -> Gradients | None:
         """The mutant's gradients on the example."""
         return gradients_on(self.functions, case)
 
@@ -275,7 +297,7 @@ EXPLAINER = Explainer(
 
 
 def _user_gradients(
-    grad: Sequence[float], blocks: Sequence[str], shapes: Sequence[Sequence[int] | None], example: Example
+    grad: Sequence[float], blocks: Sequence[str], shapes: Sequence[Sequence[int] | None], example: CalledCase
 ) -> Gradients | None:
     """The user's blocks from a recorded flat gradient (in the order of ``blocks``, each of its recorded shape when
     there is one), when they fit the example's case."""
@@ -367,24 +389,26 @@ def _likeness(mutant: DeepMutant, user: UserLines) -> float:
     return like - difflib.SequenceMatcher(None, found.text, mutant.original).ratio()
 
 
+def most_like_first(mutants: Sequence[DeepMutant], user: UserLines) -> tuple[DeepMutant, ...]:
+    """The mutants, those most like the user's file first: of the mutants that explain the same blocks on as many
+    cases, the first speaks for them (on a 1-1-1 network ``caches[l - 1]`` and a ReLU mask on dA can give the same
+    numbers; the file's own line tells which it wrote)."""
+    if not user.assignments:
+        return tuple(mutants)
+    return tuple(sorted(mutants, key=lambda mutant: -_likeness(mutant, user)))
+
+
 def _explainer(part: str, user: UserLines) -> Explainer:
-    """The rule's view of the part's reference, its mutants most like the user's file first: of the mutants that
-    explain the same blocks on as many cases, the first speaks for them (on a 1-1-1 network ``caches[l - 1]``
-    and a ReLU mask on dA can give the same numbers; the file's own line tells which it wrote)."""
-    mutants = deep_mutants(REFERENCE_OF[part])
-    if user.assignments:
-        mutants = tuple(sorted(mutants, key=lambda mutant: -_likeness(mutant, user)))
+    """The rule's view of the part's reference, its mutants most like the user's file first."""
+    mutants = most_like_first(deep_mutants(REFERENCE_OF[part]), user)
     return dataclasses.replace(EXPLAINER, mutants=lambda example: mutants)
 
 
-def _located(cause: LikelyCause, part: str, user: UserLines) -> LikelyCause:
-    """The cause with the user's line of its mutant's variable, when the file has one."""
+def located(cause: LikelyCause, mutants: Sequence[DeepMutant], user: UserLines) -> LikelyCause:
+    """The cause with the user's line of its mutant (one of ``mutants``), when the file has one."""
     if cause.operator is None or user.source is None:
         return cause
-    mutant = next(
-        (m for m in deep_mutants(REFERENCE_OF[part]) if m.operator == cause.operator and m.as_if == cause.as_if),
-        None,
-    )
+    mutant = next((m for m in mutants if m.operator == cause.operator and m.as_if == cause.as_if), None)
     found = _user_line(mutant, user) if mutant is not None else None
     if found is None:
         return cause
@@ -407,4 +431,5 @@ def explain_deep_failure(failure: FailureRecord, user: UserLines) -> FailureReco
         return failure
     wrong_blocks = [block.name for block in check.blocks if block.name in wrong]
     causes = ranked_causes(_explainer(part, user), observations, wrong_blocks, check.threshold)
-    return dataclasses.replace(failure, likely_causes=[_located(cause, part, user) for cause in causes])
+    mutants = deep_mutants(REFERENCE_OF[part])
+    return dataclasses.replace(failure, likely_causes=[located(cause, mutants, user) for cause in causes])

@@ -42,6 +42,6 @@ def _rubric() -> dict[str, float]:
     return {properties_of(part)[0].name: 1.0 for part in parts}
 
 
-TARGET = Target(LAYERS_SPEC, layer_tests, LayerProperty, _rubric(), operators=None)
+TARGET = Target(LAYERS_SPEC, layer_tests, LayerProperty, _rubric(), operators="layers")
 """CS231n's layers: each backward's (each loss's) agreement is worth 1 point; the contract
 properties are checked and reported, worth 0."""
