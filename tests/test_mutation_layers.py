@@ -1,7 +1,8 @@
 """Mutation testing of the layers target's references: its operators, the references and the campaign.
 
-Each operator is shown on a small source of CS231n's style; the quick campaign runs one module with a few
-operators, the whole campaign on each of the three references (``gradharness mutate --target layers``) is slow.
+Each operator is shown on a small source of CS231n's style; the quick campaigns run one module, and all three
+in one record, with a few operators; the whole campaign on each of the three references
+(``gradharness mutate --target layers --reference X``) is slow.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from gradharness.mutation.references import (
     LAYERS_CONV_REFERENCE,
     LAYERS_NORM_REFERENCE,
     LAYERS_REFERENCE,
+    REFERENCES,
     reference_of,
     select_operators_of,
 )
@@ -128,6 +130,56 @@ def test_a_campaign_on_the_fully_connected_layers_kills_its_mutants() -> None:
     # Without its .T, a product of (N, D) and (D, M) arrays no longer fits: a crash (malformed) kill.
     assert {s for i, s in statuses.items() if i.startswith("transpose_dropped")} == {MutantStatus.CRASHED}
     assert all(s is MutantStatus.KILLED for i, s in statuses.items() if not i.startswith("transpose_dropped"))
+
+
+def test_mutate_target_layers_without_reference_scores_the_mutants_of_all_three_modules_in_one_record(
+    tmp_path,
+) -> None:
+    from gradharness.records.mutation import MutateRecord
+    from gradharness.records.store import load
+
+    operators = ("mask_from_wrong_array", "shape_reversed", "accumulation_overwritten")  # in every module, few
+    results, html = tmp_path / "layers.json", tmp_path / "layers.html"
+    args = ["mutate", "--target", "layers", "--operators", ",".join(operators), "--max-examples", "3", "--jobs", "2"]
+    result = CliRunner().invoke(
+        main, [*args, "-q", "--json", str(results), "--html", str(html)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output + result.stderr
+    record = load(results, MutateRecord)
+    references = (LAYERS_REFERENCE, LAYERS_NORM_REFERENCE, LAYERS_CONV_REFERENCE)
+    assert record.target["reference"] == "layers, layers_norm, layers_conv"
+    assert record.harness is not None and record.harness.passed
+    assert all(r.planted.words in record.harness.message for r in references), record.harness.message
+    expected = {r.name: len(reference_mutants(r, select_operators_of(r, operators))) for r in references}
+    assert all(expected.values()), expected  # each module has mutants of these operators
+    by_module: dict[str, int] = {}
+    for mutant in record.mutants:
+        module, _, _ = mutant.id.partition(":")
+        label = REFERENCES[module].label
+        assert mutant.diff.startswith(f"--- a/{label}") and mutant.description.startswith(f"{module}."), mutant.id
+        by_module[module] = by_module.get(module, 0) + 1
+    assert by_module == expected and len({m.id for m in record.mutants}) == len(record.mutants)
+    score = record.score
+    assert score is not None and score.total == len(record.mutants) == sum(expected.values())
+    detected = score.killed + score.crashed + score.timed_out
+    assert detected + score.survived + score.equivalent == score.total and score.survived == 0
+    # On 3 cases the max-pool windows need not overlap: its `+=` as `=` may be an equivalent candidate, not counted.
+    assert score.score == detected / (score.total - score.equivalent) == 1.0 and detected >= score.total - 1
+    assert sum(s.total for s in record.operators) == score.total
+    assert result.stdout.strip() == f"PASS mutation score 100.0% ({score.total} mutants)"
+    page = html.read_text(encoding="utf-8")
+    assert all(f"{r.name}:" in page and r.label in page for r in references)
+
+
+@pytest.mark.parametrize(
+    ("args", "refused"),
+    [(["--engine", "mutmut"], "--engine mutmut"), (["--mte", "mte.json"], "--mte")],
+)
+def test_what_runs_on_one_module_asks_for_a_reference(args: list[str], refused: str) -> None:
+    result = CliRunner().invoke(main, ["mutate", "--target", "layers", *args], catch_exceptions=False)
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and refused in lines[0] and "give --reference (layers, layers_norm, layers_conv)" in lines[0]
 
 
 @pytest.mark.slow

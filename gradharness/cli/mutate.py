@@ -30,9 +30,16 @@ from gradharness.mutation.operators import OPERATORS
 from gradharness.mutation.operators_deep import DEEP_OPERATORS
 from gradharness.mutation.operators_layers import LAYERS_OPERATORS
 from gradharness.mutation.operators_regularised import REGULARISED_OPERATORS
-from gradharness.mutation.reference_campaign import DEFAULT_EXAMPLES, run_reference_campaign
+from gradharness.mutation.reference_campaign import DEFAULT_EXAMPLES, run_references_campaign
 from gradharness.mutation.reference_mutmut import reference_mutmut_campaign
-from gradharness.mutation.references import REFERENCES, Reference, reference_of, select_operators_of
+from gradharness.mutation.references import (
+    REFERENCES,
+    Reference,
+    ReferenceSet,
+    reference_of,
+    references_of,
+    select_operators_of,
+)
 from gradharness.mutation.sensitivity import run_sensitivity
 from gradharness.mutation.target import (
     REFERENCE_LABEL,
@@ -173,7 +180,7 @@ def _error_record(kind: str, params: dict, message: str, engine: str = "domain")
     backward = params.get("backward", "backward_propagation_n")
     resolved = str(Path(path).resolve()) if path is not None else None
     target = Target(str(path) if path is not None else REFERENCE_LABEL, resolved, "", backward).describe()
-    if isinstance(params.get("reference"), Reference):
+    if isinstance(params.get("reference"), (Reference, ReferenceSet)):
         target = params["reference"].describe()
     checker_file = str(Path(checker_path).resolve()) if checker_path is not None else None
     checker = CheckerSpec(checker_file, params.get("checker_function", "gradient_check_n")).describe()
@@ -201,13 +208,24 @@ _EXERCISE_ONLY = {"path": "PATH", "checker_path": "--checker", "layer_sizes": "-
 """Options that name the exercise's network or a file of it: refused with --target NAME."""
 
 
-def _chosen_reference(target_name: str | None, reference_name: str | None) -> Reference | None:
-    """The reference ``--target`` and ``--reference`` name (None: the exercise's campaign)."""
+def _chosen_references(target_name: str | None, reference_name: str | None) -> tuple[Reference, ...]:
+    """The references ``--target`` and ``--reference`` name: the one ``--reference`` names, else every one of the
+    target's (none: the exercise's campaign)."""
     if reference_name is None and target_name in (None, "exercise"):
-        return None
+        return ()
     if target_name == "exercise":
         raise GradHarnessError(f"--reference {reference_name} is not the exercise's: drop it or give its --target")
-    return reference_of(target_name or REFERENCES[str(reference_name)].target, reference_name)
+    if reference_name is None:
+        assert target_name is not None
+        return tuple(references_of(target_name)) or (reference_of(target_name),)
+    return (reference_of(target_name or REFERENCES[reference_name].target, reference_name),)
+
+
+def _described(references: tuple[Reference, ...]) -> Reference | ReferenceSet | None:
+    """What the record names as mutated: the one reference, or all of them."""
+    if not references:
+        return None
+    return references[0] if len(references) == 1 else ReferenceSet(references)
 
 
 def _given(name: str) -> bool:
@@ -215,14 +233,27 @@ def _given(name: str) -> bool:
     return click.get_current_context().get_parameter_source(name) not in (None, ParameterSource.DEFAULT)
 
 
-def _reference_settings(reference: Reference, params: dict, shrink: bool) -> CampaignSettings:
-    """The settings of a campaign on the reference ``--target`` names; the exercise's own options are refused."""
+def _reference_settings(
+    references: tuple[Reference, ...], params: dict, shrink: bool, engine: str, mte_path: Path | None
+) -> CampaignSettings:
+    """The settings of a campaign on the references ``--target`` names; the exercise's own options are refused,
+    and so are those that need a single reference when there are several."""
+    first = references[0]
     refused = [flag for name, flag in _EXERCISE_ONLY.items() if _given(name)]
     if refused:
+        mutated = first.label if len(references) == 1 else "references"
+        raise GradHarnessError(f"--target {first.target} mutates its built-in {mutated}: drop {', '.join(refused)}")
+    # mutmut's scratch copy and the mutation-testing-elements file are made for one module.
+    one_module = [flag for flag, given in ((f"--engine {engine}", engine != "domain"), ("--mte", mte_path is not None))
+                  if given]  # fmt: skip
+    if len(references) > 1 and one_module:
+        names = ", ".join(r.name for r in references)
         raise GradHarnessError(
-            f"--target {reference.target} mutates its built-in {reference.label}: drop {', '.join(refused)}"
+            f"{' and '.join(one_module)} run on one reference of --target {first.target} at a time: "
+            f"give --reference ({names})"
         )
-    select_operators_of(reference, params["operators"])  # an unknown name: one line listing the target's
+    for reference in references:
+        select_operators_of(reference, params["operators"])  # an unknown name: one line listing the target's
     return CampaignSettings(
         seed=params["seed"],
         max_examples=params["max_examples"] if _given("max_examples") else DEFAULT_EXAMPLES,
@@ -243,7 +274,7 @@ def _reference_settings(reference: Reference, params: dict, shrink: bool) -> Cam
     type=click.Choice(["exercise", *dict.fromkeys(r.target for r in REFERENCES.values())]),
     default=None,
     help="Mutate this target's built-in reference (deep: the course's L-layer backward functions; regularisation: "
-    f"its L2 and dropout backward passes; layers: CS231n's layers; {DEFAULT_EXAMPLES} cases per part unless --max-examples); default: the "
+    f"its L2 and dropout backward passes; layers: CS231n's three layer modules, in one record; {DEFAULT_EXAMPLES} cases per part unless --max-examples); default: the "
     "exercise's network.",
 )
 @click.option(
@@ -251,8 +282,8 @@ def _reference_settings(reference: Reference, params: dict, shrink: bool) -> Cam
     "reference_name",
     type=click.Choice(list(REFERENCES)),
     default=None,
-    help="Which of the target's references (layers has layers, layers_norm and layers_conv); default: the "
-    "target's first.",
+    help="Which of the target's references (layers has layers, layers_norm and layers_conv); default: all of "
+    "them, in one campaign and one record.",
 )
 @click.option("--engine", type=click.Choice(["domain", "mutmut", "both"]), default="domain", show_default=True,
               help="gradharness's backprop operators, mutmut's generic ones, or both side by side.")  # fmt: skip
@@ -276,28 +307,28 @@ def mutate(
     """Run deliberately broken variants of the backward pass in PATH (default: the built-in reference) against the checker."""
     err = Console(stderr=True, soft_wrap=True)
     try:
-        reference = _chosen_reference(target_name, reference_name)
+        references = _chosen_references(target_name, reference_name)
     except GradHarnessError as exc:
         _fail(err, str(exc), _error_record("mutate", params, str(exc), engine), params)
         return
-    settings = _settings(params, shrink) if reference is None else None
+    settings = _settings(params, shrink) if not references else None
     try:
-        if reference is not None:
-            settings = _reference_settings(reference, params, shrink)
+        if references:
+            settings = _reference_settings(references, params, shrink, engine, mte_path)
             with progress_bar(err, "mutants", quiet=params["quiet"]) as update:
                 if engine == "domain":
-                    record = run_reference_campaign(
-                        reference, settings, progress=update, reproduce=_reproduce("mutate")
+                    record = run_references_campaign(
+                        references, settings, progress=update, reproduce=_reproduce("mutate")
                     )
                 else:
-                    record = reference_mutmut_campaign(reference, settings, with_domain=engine == "both",
+                    record = reference_mutmut_campaign(references[0], settings, with_domain=engine == "both",
                                                        progress=update, mutmut_timeout=mutmut_timeout,
                                                        reproduce=_reproduce("mutate"))  # fmt: skip
-            source = reference.source()
+            source = references[0].source()  # --mte's file: there is one reference whenever --mte is given
         else:
             record, source = _exercise_campaign(err, settings, params, engine, mutmut_timeout)
     except GradHarnessError as exc:
-        described = {**params, "reference": reference}
+        described = {**params, "reference": _described(references)}
         _fail(err, str(exc), _error_record("mutate", described, str(exc), engine), params)
         return
     out = Console(highlight=False, soft_wrap=True)

@@ -373,3 +373,8 @@ def _judged(job: ReferenceJob, variant: ReferenceVariant, started: float) -> Eva
 def reference_variant_task(job: ReferenceJob, variant: ReferenceVariant) -> Evaluation:
     """Judge one variant on the target's tests of its parts; never raises for anything the variant does."""
     return guarded(partial(_judged, job, variant, time.perf_counter()), job.timeout)
+
+
+def reference_pair_task(pair: tuple[ReferenceJob, ReferenceVariant]) -> Evaluation:
+    """:func:`reference_variant_task` for a (job, variant) pair, when one batch mixes the jobs of several references."""
+    return reference_variant_task(*pair)

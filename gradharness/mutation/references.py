@@ -70,6 +70,23 @@ class Reference:
                 "target": self.target, "reference": self.name}  # fmt: skip
 
 
+@dataclass(frozen=True)
+class ReferenceSet:
+    """Several references of one target mutated in one campaign (``gradharness mutate --target layers``)."""
+
+    references: tuple[Reference, ...]
+
+    def describe(self) -> dict[str, Any]:
+        """Reference.describe's fields over all of them: paths and names comma-separated, functions module-qualified."""
+        return {
+            "path": ", ".join(f"builtin:{r.label}" for r in self.references),
+            "sha256": None,
+            "function": ", ".join(f"{r.name}.{f}" for r in self.references for f in r.functions),
+            "target": self.references[0].target,
+            "reference": ", ".join(r.name for r in self.references),
+        }
+
+
 DEEP_REFERENCE = Reference(
     name="deep",
     target="deep",
