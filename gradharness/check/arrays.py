@@ -46,6 +46,7 @@ def check_arrays(
     epsilon: float | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     max_named: int = 5,
+    gradient_error: np.ndarray | None = None,
 ) -> GradientCheckResult:
     """Check backprop's gradients of a scalar J(point) against centred differences, block by block.
 
@@ -57,6 +58,8 @@ def check_arrays(
     - ``gradient_names``: each block's gradient as shown (default ``"d" + name``: ``dx[0, 1, 2, 3]``).
     - ``epsilon``: fixed step, or None (default) for cbrt(machine eps) * max(1, |theta_i|).
     - ``threshold``: the seed's 1e-7 on the relative difference; ``max_named``: entries named (5).
+    - ``gradient_error``: flat, per entry, the rounding backprop's gradient may carry (single precision code,
+      :func:`gradharness.check.precision.gradient_allowance`), allowed beside the numerical side's error.
 
     A non-finite perturbed cost makes its entry SATURATED; a block whose numerical gradient is 0 on
     every checked entry is not ``exercised``. The result is :func:`gradient_check_n`'s, method "loop".
@@ -78,7 +81,8 @@ def check_arrays(
     def doubled() -> tuple[np.ndarray, np.ndarray]:
         return centred_differences(costs, layout, 2 * steps), kink_flags(kinks, 2 * steps, layout.total)
 
-    side = NumericalSide(epsilon, "loop", gradapprox, kink, DoubledStepError(roundoff, steps, gradapprox, doubled))
+    error = DoubledStepError(roundoff, steps, gradapprox, doubled, gradient_error)
+    side = NumericalSide(epsilon, "loop", gradapprox, kink, error)
     masks = exclusions(gradapprox, kink, (), layout)
     verdicts = judge_blocks(grad, side, masks, layout, threshold)
     return result_of_stages(grad, side, masks, verdicts, layout, threshold, max_named)

@@ -48,9 +48,12 @@ class DoubledStepError:
         steps: np.ndarray,
         gradapprox: np.ndarray,
         doubled: Callable[[], tuple[np.ndarray, np.ndarray]],
+        floor: np.ndarray | None = None,
     ) -> None:
-        """``roundoff``: the bound on the rounding error of J; ``steps`` and ``gradapprox``: flat, per entry."""
-        self._roundoff, self._steps, self._gradapprox = roundoff, steps, gradapprox
+        """``roundoff``: the bound on the rounding error of J; ``steps`` and ``gradapprox``: flat, per entry;
+        ``floor``: the rounding the analytic gradient may carry, added to each entry's estimate (single
+        precision code)."""
+        self._roundoff, self._steps, self._gradapprox, self._floor = roundoff, steps, gradapprox, floor
         self._compute = doubled
         self._doubled: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -59,4 +62,5 @@ class DoubledStepError:
         if self._doubled is None:
             self._doubled = self._compute()
         values, kink = self._doubled
-        return step_error(self._roundoff, self._steps[block], self._gradapprox[block], values[block], kink[block])
+        error = step_error(self._roundoff, self._steps[block], self._gradapprox[block], values[block], kink[block])
+        return error if self._floor is None else error + self._floor[block]

@@ -51,10 +51,12 @@ class NetworkFunctions:
 
 @dataclass(frozen=True)
 class CaseOutcome:
-    """What one passing case showed: which properties ran, and the checker's verdict."""
+    """What one passing case showed: which properties ran, and the checker's verdict; ``precision``: the
+    precision the code was judged at, for targets that judge float32 code at its own (None: float64 only)."""
 
     properties: tuple[Enum, ...]  # Property members, or a target's own
     verdict: Verdict
+    precision: str | None = None
 
 
 def _call(function_name: str, function: Callable, *args: object, failure: type[PropertyFailure], case: NetworkCase):
@@ -101,11 +103,19 @@ def normalise_gradients(returned: object, case: NetworkCase, backward_name: str)
 
 
 def gradient_array(
-    name: str, value: object, shape: tuple[int, ...], *, failure: type[PropertyFailure], case: Any, expected: str
+    name: str,
+    value: object,
+    shape: tuple[int, ...],
+    *,
+    failure: type[PropertyFailure],
+    case: Any,
+    expected: str,
+    single: bool = False,
 ) -> np.ndarray:
     """A returned gradient as a float64 array of ``shape``; raise ``failure`` (MALFORMED) for anything else.
 
-    Real numbers only (a complex, boolean or string array is never converted), and not single precision:
+    Real numbers only (a complex, boolean or string array is never converted), and not single precision unless
+    ``single`` (targets that judge float32 code at its own precision, :mod:`gradharness.check.precision`):
     ``expected`` says, after the shape, what the shape is of (``(the shape of W1) for sizes 4-5-3-1, m=3``).
     """
     try:
@@ -119,7 +129,7 @@ def gradient_array(
         ) from None
     if array.shape != shape:
         raise failure(f"{name} has shape {array.shape}, expected {shape} {expected}", FailureKind.MALFORMED, case)
-    if given.kind == "f" and given.itemsize < 8:
+    if given.kind == "f" and given.itemsize < (4 if single else 8):
         # Single precision rounds each entry by ~6e-8 relative: an error the seed's
         # threshold of 1e-7 cannot resolve, so it is caught here instead.
         raise failure(

@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - another Hypothesis; the counts then st
     collector = None  # type: ignore[assignment]
 
 from gradharness.check.checker import GradientCheckResult
+from gradharness.check.precision import PRECISIONS
 from gradharness.errors import EvaluatorLost
 from gradharness.properties.drawn import keep_cases, kept_cases, replay
 from gradharness.properties.properties import (
@@ -128,6 +129,7 @@ class _Call:
     wrong_blocks: tuple[str, ...] = ()
     cases: int = 1  # generated cases the call checked: a call of the 1-D test checks several points
     verdicts: tuple[str, ...] = ()  # the 1-D test's: the checker's verdict on each point that held
+    precision: str | None = None  # what the code was judged at, for targets that say (float64 or float32)
 
 
 @dataclass
@@ -231,6 +233,11 @@ class _Tally:
     def verdicts(self) -> list[str]:
         """The checker's verdict on each drawn case whose check held."""
         return [v for call in self.drawn for v in (call.verdicts or ((call.verdict,) if call.verdict else ()))]
+
+    def precision(self) -> str | None:
+        """The coarsest precision a drawn case was judged at (None: the target does not say)."""
+        seen = {call.precision for call in self.drawn if call.precision is not None}
+        return next((p for p in reversed(PRECISIONS) if p in seen), None)
 
     def stopped(self) -> bool:
         """A failure ended the drawing before max_examples cases."""
@@ -586,7 +593,7 @@ def _test_failures(
             tally.note_failure(index, failure)
             shrinking.failing(test.small(case))
             raise
-        tally.calls[index] = _Call(outcome.properties, verdict=outcome.verdict.value)
+        tally.calls[index] = _Call(outcome.properties, verdict=outcome.verdict.value, precision=outcome.precision)
 
     failures = _checked(test.name, run, test.strategy, hypothesis_settings, tally, shrinking, test_call)
     return [_failure_record(f, tally, test.target) for f in failures]
@@ -616,7 +623,7 @@ def run_tests(tests: Sequence[PropertyTest], run: RunSettings, progress: Progres
             records += [
                 PropertyRecord(
                     str(prop.name), str(prop.value), _status(prop, failed, tally, evaluated), int(evaluated[prop]),
-                    target=test.target,
+                    target=test.target, precision=tally.precision(),
                 )
                 for prop in test.properties
             ]  # fmt: skip

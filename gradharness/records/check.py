@@ -153,6 +153,7 @@ class PropertyRecord:
     status: PropertyStatus
     examples: int
     target: str = "exercise"  # the target the property belongs to
+    precision: str | None = None  # what the code was judged at (float64, float32), for targets that say
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,11 @@ def score_line(record: CheckRecord, rubric: Rubric = DEFAULT_RUBRIC) -> str:
     return f"{line}; {missing}" if missing else line
 
 
+def judged_precision(prop: PropertyRecord) -> str:
+    """``judged at float32`` for a property of single precision code ('' otherwise: float64 is the default)."""
+    return f"judged at {prop.precision}" if prop.precision not in (None, "float64") else ""
+
+
 def target_title(target: str) -> str:
     """What a target is, in words (its name for a target this gradharness does not know)."""
     if target == SIGNATURE:

@@ -17,6 +17,7 @@ from gradharness.render.tallies import (
     checked_cases,
     failure_case_text,
     first_case_text,
+    judged_precision,
     plural,
     property_description,
     target_sections,
@@ -121,6 +122,8 @@ def render_record(console: Console, record: CheckRecord, title: str | None = Non
             counted = plural(prop.examples, "example")
             if prop.status is PropertyStatus.STOPPED:
                 counted = f"{STATUS_LABEL[prop.status]}: held on {counted}"
+            if judged_precision(prop):
+                counted = f"{counted}, {judged_precision(prop)}"
             console.print(f"  {_PROPERTY_MARK[prop.status]} {shown_markup(prop.description)} [dim]({counted})[/]")
     for failure in record.failures:
         console.print()

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from gradharness.check.finite_diff import Perturbations, PerturbedCosts
+from gradharness.check.precision import DOUBLE, precision_of, unit_roundoff
 from gradharness.check.result import GradientCheckResult
 from gradharness.errors import describe_exception, raised_by_user_code
 from gradharness.model.parameters import unchanged
@@ -61,19 +62,24 @@ def pair(prop: Enum, case: Any, name: str, returned: object, what: str) -> tuple
     return returned[0], returned[1]
 
 
-def close(value: np.ndarray, expected: np.ndarray, scale: float) -> bool:
-    """Whether two correct computations could give these (a few hundred ulps of the values' scale)."""
-    tolerance = 256 * UNIT_ROUNDOFF * max(scale, 1.0)
+def close(value: np.ndarray, expected: np.ndarray, scale: float, roundoff: float = UNIT_ROUNDOFF) -> bool:
+    """Whether two correct computations could give these (a few hundred ulps of the values' scale; ``roundoff``:
+    the unit roundoff of the coarser one, float32's for single precision code)."""
+    tolerance = 256 * roundoff * max(scale, 1.0)
     return value.shape == expected.shape and bool(np.all(np.abs(value - expected) <= tolerance))
 
 
-def returned_array(prop: Enum, case: Any, name: str, value: object, expected: np.ndarray, what: str):
-    """A forward's returned array checked against the reference's ``expected`` (shape and values)."""
+def returned_array(
+    prop: Enum, case: Any, name: str, value: object, expected: np.ndarray, what: str, *, single: bool = False
+):
+    """A forward's returned array checked against the reference's ``expected`` (shape and values; with ``single``
+    a float32 array is held to float32's rounding, else it is MALFORMED)."""
     array = gradient_array(
-        name, value, expected.shape, failure=FAILURES[prop], case=case, expected=f"for {case.describe()}"
-    )
+        name, value, expected.shape, failure=FAILURES[prop], case=case, expected=f"for {case.describe()}",
+        single=single,
+    )  # fmt: skip
     scale = float(np.max(np.abs(expected), initial=0.0))
-    if not close(array, expected, scale):
+    if not close(array, expected, scale, unit_roundoff(precision_of([value]) if single else DOUBLE)):
         worst = np.unravel_index(int(np.argmax(np.abs(array - expected))), expected.shape)
         raise fail(
             prop,
@@ -109,10 +115,17 @@ def scaled(costs: PerturbedCosts, groups: Sequence[Perturbations], factors: Mapp
 
 
 def returned_gradients(
-    prop: Enum, case: Any, function: str, returned: object, shapes: Mapping[str, tuple[int, ...]]
+    prop: Enum,
+    case: Any,
+    function: str,
+    returned: object,
+    shapes: Mapping[str, tuple[int, ...]],
+    *,
+    single: bool = False,
 ) -> dict[str, np.ndarray]:
     """What a backward returned, by gradient name: one array (for one gradient) or a tuple in the order of
-    ``shapes`` (each gradient's name and the shape of the input it belongs to); MALFORMED otherwise."""
+    ``shapes`` (each gradient's name and the shape of the input it belongs to); MALFORMED otherwise (float32
+    too, unless ``single``: the target judges single precision code at its own precision)."""
     names = list(shapes)
     values: Sequence[object]
     if len(names) == 1:
@@ -125,7 +138,7 @@ def returned_gradients(
     return {
         name: gradient_array(
             name, value, shape, failure=FAILURES[prop], case=case,
-            expected=f"(the shape of {name[1:]}) for {case.describe()}",
+            expected=f"(the shape of {name[1:]}) for {case.describe()}", single=single,
         )
         for (name, shape), value in zip(shapes.items(), values, strict=True)
     }  # fmt: skip

@@ -28,6 +28,7 @@ from gradharness.render.tallies import (
     checked_cases,
     failure_case_text,
     first_case_text,
+    judged_precision,
     plural,
     property_description,
     score_line,
@@ -70,6 +71,7 @@ class PropertyRow:
     status: str
     examples: int
     section: str = ""  # the target this row begins, "deep: the course's L-layer model ...", when there are targets
+    precision: str = ""  # "judged at float32" for single precision code
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,7 @@ def property_rows(record: CheckRecord) -> list[PropertyRow]:
     for target, properties, _ in sections:
         for index, p in enumerate(properties):
             section = f"{target}: {target_title(target)}" if headed and index == 0 else ""
-            rows.append(PropertyRow(p.description, STATUS_LABEL[p.status], p.examples, section))
+            rows.append(PropertyRow(p.description, STATUS_LABEL[p.status], p.examples, section, judged_precision(p)))
     return rows
 
 

@@ -17,6 +17,17 @@ from functools import partial
 import numpy as np
 
 from gradharness.check.arrays import check_arrays, loop_costs_of
+from gradharness.check.finite_diff import epsilon_vector
+from gradharness.check.precision import (
+    DOUBLE,
+    gradient_allowance,
+    judged_at,
+    precision_of,
+    term_sizes,
+    threshold_at,
+    unit_roundoff,
+)
+from gradharness.check.program import arrays_in
 from gradharness.check.switches import switch_kinks
 from gradharness.model.layer_case import LayerCase
 from gradharness.model.layer_table import BACKWARD_OF, LAYERS, Layer
@@ -81,12 +92,11 @@ def check_layer_case(fns: TargetFunctions, function: str, case: LayerCase, optio
     output = _forward_output(agrees, layer, case, out)
     dout = np.array(case.arrays["dout"], copy=True)
     backward = fns.functions[function]
-    gradients = _gradients(agrees, layer, case, function, called(agrees, case, function, backward, dout, cache))
+    returned_grads = called(agrees, case, function, backward, dout, cache)
+    gradients = _gradients(agrees, layer, case, function, returned_grads)
+    precision = precision_of([out, *arrays_in(returned_grads)])
     finite(agrees, gradients, case)
-    result = _agreement(layer, case, gradients, output, options)
-    if not result.passed:
-        message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}"
-        raise fail(agrees, message, FailureKind.WRONG, case, result)
+    result = _agreement(agrees, layer, case, gradients, output, options, precision)
     given = {"dout": dout, **{name: arguments[i] for i, name in enumerate(layer.inputs)}}
     pristine = {"dout": case.arrays["dout"], **{name: case.arrays[name] for name in layer.inputs}}
     unchanged_inputs(contract, case, given, pristine, f"{layer.forward} or {function}")
@@ -97,7 +107,7 @@ def check_layer_case(fns: TargetFunctions, function: str, case: LayerCase, optio
     zero_gradients(contract, case, function, _gradients(contract, layer, case, function, zero))
     dout_again = np.array(case.arrays["dout"], copy=True)
     no_views(contract, case, function, backward, (dout_again, cache), arguments, layer.gradients)
-    return CaseOutcome((agrees, contract), result.verdict)
+    return CaseOutcome((agrees, contract), result.verdict, precision)
 
 
 def _forward_output(prop: Enum, layer: Layer, case: LayerCase, out: object) -> Callable[[Mapping], np.ndarray]:
@@ -105,16 +115,17 @@ def _forward_output(prop: Enum, layer: Layer, case: LayerCase, out: object) -> C
     numerical gradient): the reference's, or for dropout the file's own mask applied to the moved x."""
     if not layer.random:
         expected = np.asarray(layer.output(case), dtype=np.float64)
-        returned_array(prop, case, layer.forward, out, expected, f"{layer.call_text()}'s out")
+        returned_array(prop, case, layer.forward, out, expected, f"{layer.call_text()}'s out", single=True)
         return lambda inputs: np.asarray(layer.output(case, inputs))
     x = np.asarray(case.arrays["x"], dtype=np.float64)
     p = float(case.params["dropout_param"]["p"])
     array = gradient_array(
-        "out", out, x.shape, failure=FAILURES[prop], case=case, expected=f"(the shape of x) for {case.describe()}"
-    )
+        "out", out, x.shape, failure=FAILURES[prop], case=case, expected=f"(the shape of x) for {case.describe()}",
+        single=True,
+    )  # fmt: skip
     kept = array != 0.0
     scale = float(np.max(np.abs(x), initial=1.0)) / p
-    wrong = kept & (np.abs(array - x / p) > 256 * UNIT_ROUNDOFF * scale)
+    wrong = kept & (np.abs(array - x / p) > 256 * unit_roundoff(precision_of([out])) * scale)
     if np.any(wrong):
         index = tuple(int(i) for i in np.argwhere(wrong)[0])
         message = (
@@ -129,12 +140,20 @@ def _forward_output(prop: Enum, layer: Layer, case: LayerCase, out: object) -> C
 def _gradients(prop: Enum, layer: Layer, case: LayerCase, function: str, returned: object) -> dict[str, np.ndarray]:
     """What a backward returned: one array (dx) or a tuple in the forward's inputs' order, each of its shape."""
     shapes = {shown: np.shape(case.arrays[name]) for name, shown in zip(layer.inputs, layer.gradients, strict=True)}
-    return returned_gradients(prop, case, function, returned, shapes)
+    return returned_gradients(prop, case, function, returned, shapes, single=True)
 
 
 def _agreement(
-    layer: Layer, case: LayerCase, gradients: Mapping[str, np.ndarray], output: Callable, options: CheckOptions
+    agrees: Enum,
+    layer: Layer,
+    case: LayerCase,
+    gradients: Mapping[str, np.ndarray],
+    output: Callable,
+    options: CheckOptions,
+    precision: str,
 ):
+    """The gradients against the numerical gradient of the float64 reference (the file's code judged at
+    ``precision``: float32 code to float32's threshold and rounding); WRONG raised when they disagree."""
     point = {name: np.array(case.arrays[name], dtype=np.float64, copy=True) for name in layer.inputs}
     weights = np.asarray(case.arrays["dout"], dtype=np.float64) if not layer.loss else np.ones(())
 
@@ -143,11 +162,36 @@ def _agreement(
 
     switches = layer.switches
     kinks = switch_kinks(partial(switches, case), point) if switches is not None else None
-    return check_arrays(
+    width = point["x"].size + np.size(weights) + 16
+    result = check_arrays(
         point, dict(zip(layer.inputs, gradients.values(), strict=True)), loop_costs_of(J, point),
         roundoff=_roundoff(layer, case, point, weights, output), kinks=kinks, gradient_names=layer.gradients,
-        epsilon=options.epsilon, threshold=options.threshold,
+        epsilon=options.epsilon, threshold=threshold_at(options.threshold, precision),
+        gradient_error=gradient_allowance(gradients, precision, width, _terms(precision, output, point, weights)),
     )  # fmt: skip
+    if not result.passed:
+        judged = judged_at(precision, options.threshold)
+        message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}{judged}"
+        raise fail(agrees, message, FailureKind.WRONG, case, result)
+    return result
+
+
+def _terms(precision: str, output: Callable, point: Mapping[str, np.ndarray], weights: np.ndarray) -> np.ndarray | None:
+    """For single precision code, the size of the terms each gradient entry sums (from the reference's outputs
+    at each entry moved both ways); None at float64."""
+    if precision == DOUBLE:
+        return None
+    sizes = []
+    for name, value in point.items():
+        steps = epsilon_vector(value, None)
+        sides: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+        for index, step in enumerate(steps):
+            for side, sign in zip(sides, (1.0, -1.0), strict=True):
+                moved = {key: array.copy() for key, array in point.items()}
+                moved[name].reshape(-1)[index] += sign * step
+                side.append(np.asarray(output(moved), dtype=np.float64))
+        sizes.append(term_sizes(weights, np.stack(sides[0]), np.stack(sides[1]), steps))
+    return np.concatenate(sizes)
 
 
 def _roundoff(
@@ -173,16 +217,15 @@ def _check_loss(fns: TargetFunctions, layer: Layer, case: LayerCase, options: Ch
     loss, dx = pair(agrees, case, layer.forward, returned, "(loss, dx)")
     expected = float(layer.output(case))
     value = np.asarray(loss, dtype=np.float64) if np.asarray(loss).dtype.kind in "iuf" else None
-    if value is None or value.size != 1 or not close(value.reshape(()), np.asarray(expected), abs(expected)):
+    precision = precision_of([loss, *arrays_in(dx)])
+    roundoff = unit_roundoff(precision_of([loss]))
+    if value is None or value.size != 1 or not close(value.reshape(()), np.asarray(expected), abs(expected), roundoff):
         shown = f"{float(value.reshape(-1)[0]):.6g}" if value is not None and value.size == 1 else repr(loss)[:60]
         message = f"{layer.forward} returns loss {shown} where the reference's is {expected:.6g}"
         raise fail(agrees, message, FailureKind.WRONG, case)
     gradients = _gradients(agrees, layer, case, layer.forward, dx)
     finite(agrees, gradients, case)
-    result = _agreement(layer, case, gradients, lambda inputs: layer.output(case, inputs), options)
-    if not result.passed:
-        message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}"
-        raise fail(agrees, message, FailureKind.WRONG, case, result)
+    result = _agreement(agrees, layer, case, gradients, lambda inputs: layer.output(case, inputs), options, precision)
     given = {name: arguments[i] for i, name in enumerate((*layer.inputs, *layer.others))}
     pristine = {name: case.arrays[name] for name in given}
     unchanged_inputs(contract, case, given, pristine, layer.forward)
@@ -195,4 +238,4 @@ def _check_loss(fns: TargetFunctions, layer: Layer, case: LayerCase, options: Ch
     )
     again_gradients = _gradients(contract, layer, case, layer.forward, again[1])
     same_gradients(contract, case, f"{layer.forward} called again", gradients, again_gradients)
-    return CaseOutcome((agrees, contract), result.verdict)
+    return CaseOutcome((agrees, contract), result.verdict, precision)

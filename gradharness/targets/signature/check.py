@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as seeded
 from hypothesis.errors import HypothesisException
 
+from gradharness.check.precision import PRECISIONS
 from gradharness.model.signature import LayerSignature, SignatureCase, parse_signature
 from gradharness.properties.failures import PropertyFailure
 from gradharness.settings import CheckOptions
@@ -84,6 +85,7 @@ def check_layer(
     threshold: float = 1e-7,
     max_size: int = 5,
     names: Sequence[str] | None = None,
+    dtype: str | type | np.dtype = "float64",
 ) -> LayerCheck:
     """Check a layer's gradients on up to ``max_examples`` cases drawn for ``signature``.
 
@@ -95,11 +97,14 @@ def check_layer(
       of a named dim.
     - ``names=None``: each input's name (``("x", "w", "b")`` reports ``dx``, ``dw``, ``db``); by default
       ``d0``, ``d1``, ... by position.
+    - ``dtype="float64"``: the dtype the layer is given its inputs and ``dout`` in; ``"float32"`` judges it at
+      float32 (as a layer that casts to float32 itself is): the threshold scaled to 2.3e-3 for 1e-7, the numerical
+      side from float64 copies of the inputs (:mod:`gradharness.check.precision`).
 
     Raises ValueError (one line) for bad arguments, e.g. ``backward=None`` with a non-scalar output.
     Example: ``assert check_layer(relu_forward, relu_backward, signature="(N,D)->(N,D)").passed``.
     """
-    layer = _layer(forward, backward, _parsed(signature), threshold, names)
+    layer = _layer(forward, backward, _parsed(signature), threshold, names, dtype)
     return _run(
         layer, _whole("seed", seed, None), _whole("max_examples", max_examples, 1), _whole("max_size", max_size, 1)
     )
@@ -121,6 +126,7 @@ def check_case(
     case: SignatureCase,
     threshold: float = 1e-7,
     names: Sequence[str] | None = None,
+    dtype: str | type | np.dtype = "float64",
 ) -> LayerCheck:
     """Every property of :func:`check_layer` on one given case (e.g. one with inputs at a layer's kinks).
 
@@ -128,7 +134,7 @@ def check_case(
     """
     if not isinstance(case, SignatureCase):
         raise TypeError(f"case must be a SignatureCase, got {type(case).__name__}")
-    layer = _layer(forward, backward, case.signature, threshold, names)
+    layer = _layer(forward, backward, case.signature, threshold, names, dtype)
     try:
         kinks = _kinks(layer, case)
     except PropertyFailure as finding:
@@ -145,8 +151,23 @@ def _function_name(function: Callable[..., Any], fallback: str) -> str:
     return name if name.isidentifier() and name != "_lambda_" else fallback
 
 
+def _dtype(value: object) -> str:
+    try:
+        name = np.dtype(value).name  # type: ignore[call-overload]
+    except TypeError:
+        name = repr(value)
+    if name not in PRECISIONS:
+        raise ValueError(f"dtype={value!r}: the precisions judged are {' and '.join(PRECISIONS)}")
+    return name
+
+
 def _layer(
-    forward: object, backward: object, signature: LayerSignature, threshold: object, names: Sequence[str] | None
+    forward: object,
+    backward: object,
+    signature: LayerSignature,
+    threshold: object,
+    names: Sequence[str] | None,
+    dtype: object = "float64",
 ) -> _Layer:
     """The checked arguments as one _Layer (a one-line TypeError or ValueError otherwise)."""
     if backward is None and not signature.is_loss:
@@ -159,7 +180,7 @@ def _layer(
     options = CheckOptions(threshold=_threshold(threshold))
     if backward is None:
         name = _function_name(forward, "loss_function")
-        signed = SignedLayer(name, signature, inputs)
+        signed = SignedLayer(name, signature, inputs, dtype=_dtype(dtype))
         functions = {name: forward}
         part = name
     else:
@@ -168,7 +189,8 @@ def _layer(
         backward_name = _function_name(backward, "layer_backward")
         if backward_name == forward_name:
             forward_name, backward_name = "layer_forward", "layer_backward"
-        signed = SignedLayer(forward_name.removesuffix("_forward"), signature, inputs, forward_name, backward_name)
+        layer_name = forward_name.removesuffix("_forward")
+        signed = SignedLayer(layer_name, signature, inputs, forward_name, backward_name, _dtype(dtype))
         functions = {forward_name: forward, backward_name: backward}
         part = backward_name
     properties = part_properties(signature_properties([signed]), part)

@@ -30,6 +30,8 @@ class SignedLayer:
     inputs: tuple[str, ...]
     forward: str = ""
     backward: str = ""
+    dtype: str = "float64"
+    """The dtype the layer is given its inputs and ``dout`` in (the numerical side moves float64 copies)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "forward", self.forward or f"{self.name}_forward")

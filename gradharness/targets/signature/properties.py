@@ -22,16 +22,26 @@ import numpy as np
 
 from gradharness.check.arrays import CostsOf, KinksOf, check_arrays
 from gradharness.check.checker import GradientCheckResult
-from gradharness.check.finite_diff import Perturbations, PerturbedCosts
+from gradharness.check.finite_diff import Perturbations, PerturbedCosts, epsilon_vector
 from gradharness.check.kinks import kinks_from_costs
-from gradharness.check.program import Call, Output, Varied
+from gradharness.check.precision import (
+    DOUBLE,
+    coarsest,
+    gradient_allowance,
+    judged_at,
+    precision_of,
+    step_at,
+    term_sizes,
+    threshold_at,
+    unit_roundoff,
+)
+from gradharness.check.program import Call, Output, Varied, arrays_in
 from gradharness.model.signature import SignatureCase
 from gradharness.properties.properties import CaseOutcome
 from gradharness.records.status import FailureKind
 from gradharness.settings import CheckOptions
 from gradharness.targets.contract import no_views, same_gradients, zero_gradients
 from gradharness.targets.findings import (
-    UNIT_ROUNDOFF,
     called,
     fail,
     finite,
@@ -97,27 +107,28 @@ def judge_case(
     if part != layer.backward:
         return _judge_loss(fns, layer, part, properties, case, options)
     agrees, contract = properties
-    arrays = case.copy_arrays()
+    arrays = _given(layer, case.arrays)
     returned = called(agrees, case, layer.forward, fns.functions[layer.forward], *arrays)
     out, cache = pair(agrees, case, layer.forward, returned, "(out, cache)")
     output = _output(agrees, case, layer.forward, out, "out")
-    dout = case.dout.copy()
+    dout = _given(layer, [case.dout])[0]
     backward = fns.functions[layer.backward]
-    gradients = _gradients(
-        agrees, layer, case, layer.backward, called(agrees, case, layer.backward, backward, dout, cache)
-    )
+    raw = called(agrees, case, layer.backward, backward, dout, cache)
+    gradients = _gradients(agrees, layer, case, layer.backward, raw)
+    precision = coarsest(layer.dtype, precision_of([out, *arrays_in(raw)]))
     finite(agrees, gradients, case)
-    result = _agreement(fns, agrees, layer, layer.forward, case, gradients, output, options)
+    result = _agreement(fns, agrees, layer, layer.forward, case, gradients, (out, output), options, precision)
     given = {"dout": dout, **dict(zip(_labels(layer), arrays, strict=True))}
-    pristine = {"dout": case.dout, **dict(zip(_labels(layer), case.arrays, strict=True))}
+    pristine = dict(zip(["dout", *_labels(layer)], _given(layer, [case.dout, *case.arrays]), strict=True))
     unchanged_inputs(contract, case, given, pristine, f"{layer.forward} or {layer.backward}")
-    again = called(contract, case, layer.backward, backward, case.dout.copy(), cache)
+    again = called(contract, case, layer.backward, backward, _given(layer, [case.dout])[0], cache)
     how = f"{layer.backward} called again on the same cache"
     same_gradients(contract, case, how, gradients, _gradients(contract, layer, case, layer.backward, again))
-    zero = called(contract, case, layer.backward, backward, np.zeros_like(case.dout), cache)
+    zero = called(contract, case, layer.backward, backward, np.zeros_like(dout), cache)
     zero_gradients(contract, case, layer.backward, _gradients(contract, layer, case, layer.backward, zero))
-    no_views(contract, case, layer.backward, backward, (case.dout.copy(), cache), arrays, layer.gradients)
-    return CaseOutcome((agrees, contract), result.verdict), result
+    views = (_given(layer, [case.dout])[0], cache)
+    no_views(contract, case, layer.backward, backward, views, arrays, layer.gradients)
+    return CaseOutcome((agrees, contract), result.verdict, precision), result
 
 
 def check_signature_case(
@@ -141,20 +152,21 @@ def _judge_loss(
     options: CheckOptions,
 ) -> tuple[CaseOutcome, GradientCheckResult]:
     agrees, contract = properties
-    arrays = case.copy_arrays()
+    arrays = _given(layer, case.arrays)
     function = fns.functions[part]
     loss, returned = pair(agrees, case, part, called(agrees, case, part, function, *arrays), "(loss, grads)")
     first_loss = _output(agrees, case, part, loss, "loss")
     gradients = _gradients(agrees, layer, case, part, returned)
+    precision = coarsest(layer.dtype, precision_of([loss, *arrays_in(returned)]))
     finite(agrees, gradients, case)
-    result = _agreement(fns, agrees, layer, part, case, gradients, first_loss, options)
+    result = _agreement(fns, agrees, layer, part, case, gradients, (loss, first_loss), options, precision)
     given, pristine = (
         dict(zip(_labels(layer), arrays, strict=True)),
-        dict(zip(_labels(layer), case.arrays, strict=True)),
+        dict(zip(_labels(layer), _given(layer, case.arrays), strict=True)),
     )
     unchanged_inputs(contract, case, given, pristine, part)
     loss_again, again = pair(
-        contract, case, part, called(contract, case, part, function, *case.copy_arrays()), "(loss, grads)"
+        contract, case, part, called(contract, case, part, function, *_given(layer, case.arrays)), "(loss, grads)"
     )
     same_gradients(
         contract,
@@ -164,7 +176,12 @@ def _judge_loss(
         {"loss": _output(contract, case, part, loss_again, "loss")},
     )
     same_gradients(contract, case, f"{part} called again", gradients, _gradients(contract, layer, case, part, again))
-    return CaseOutcome((agrees, contract), result.verdict), result
+    return CaseOutcome((agrees, contract), result.verdict, precision), result
+
+
+def _given(layer: SignedLayer, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Fresh copies of drawn arrays in the dtype the layer is given its inputs in (float32 for a float32 layer)."""
+    return [np.array(array, dtype=layer.dtype, copy=True) for array in arrays]
 
 
 def _labels(layer: SignedLayer) -> list[str]:
@@ -192,7 +209,7 @@ def _gradients(
     prop: Enum, layer: SignedLayer, case: SignatureCase, function: str, returned: object
 ) -> dict[str, np.ndarray]:
     shapes = {name: array.shape for name, array in zip(layer.gradients, case.arrays, strict=True)}
-    return returned_gradients(prop, case, function, returned, shapes)
+    return returned_gradients(prop, case, function, returned, shapes, single=True)
 
 
 def _agreement(
@@ -202,25 +219,67 @@ def _agreement(
     function: str,
     case: SignatureCase,
     gradients: Mapping[str, np.ndarray],
-    output: np.ndarray,
+    output: tuple[object, np.ndarray],
     options: CheckOptions,
+    precision: str,
 ) -> GradientCheckResult:
-    """The gradients against the centred differences of J = sum(dout * function(inputs)[0]), the file's own
-    (``output``: what it returned at the drawn point)."""
+    """The gradients against the centred differences of J = sum(dout * function(inputs)[0]), the file's own, at the
+    drawn point's float64 copies (``output``: what it returned at the inputs it was given, as returned and as
+    float64). The code is judged at ``precision``; the numerical side at the precision of the function's output
+    at float64 inputs (float32 code that casts them: a larger step, float32's round-off)."""
     point = dict(zip(layer.inputs, case.copy_arrays(), strict=True))
     costs = _costs(fns, layer, function, case)
-    J0 = float(np.sum(case.dout * output))
+    returned, base = output
+    if layer.dtype != DOUBLE:  # the output at the float64 copies the numerical side moves
+        returned = _first_item(agrees, case, fns, function)
+        base = _output(agrees, case, function, returned, "output")
+    numerical = precision_of([returned])
+    J0 = float(np.sum(case.dout * base))
     largest = max(array.size for array in case.arrays)
-    roundoff = float(128 * UNIT_ROUNDOFF * (float(np.sum(np.abs(case.dout * output))) + 1.0) * (largest + 8))
+    u = unit_roundoff(numerical)
+    roundoff = float(256 * u * (float(np.sum(np.abs(case.dout * base))) + 1.0) * (largest + 8))
     result = check_arrays(
         point, dict(zip(layer.inputs, gradients.values(), strict=True)), costs, roundoff=roundoff,
         kinks=_kinks_of(costs, point, J0, roundoff), gradient_names=layer.gradients,
-        epsilon=options.epsilon, threshold=options.threshold,
+        epsilon=step_at(options.epsilon, numerical), threshold=threshold_at(options.threshold, precision),
+        gradient_error=gradient_allowance(
+            gradients, precision, largest + case.dout.size + 16, _terms(fns, layer, function, case, precision)
+        ),
     )  # fmt: skip
     if not result.passed:
-        message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}"
+        judged = judged_at(precision, options.threshold)
+        message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}{judged}"
         raise fail(agrees, message, FailureKind.WRONG, case, result)
     return result
+
+
+def _terms(
+    fns: TargetFunctions, layer: SignedLayer, function: str, case: SignatureCase, precision: str
+) -> np.ndarray | None:
+    """For single precision code, the size of the terms each gradient entry sums: the file's outputs at each entry
+    moved both ways, in one program (None at float64)."""
+    if precision == DOUBLE:
+        return None
+    program = [Call(function, case.copy_arrays())]
+    steps = [epsilon_vector(array, None) for array in case.arrays]
+    varied = [
+        Varied(i, None, np.arange(array.size), step)
+        for i, (array, step) in enumerate(zip(case.arrays, steps, strict=True))
+    ]
+    answered = fns.programs(program, varied, Output(0, 0))
+    sizes = []
+    for (plus, minus), step in zip(answered, steps, strict=True):
+        if plus.shape[1:] != case.dout.shape or minus.shape != plus.shape:
+            sizes.append(np.zeros(len(step)))  # the agreement's own check finds a misshapen output
+        else:
+            sizes.append(term_sizes(case.dout, plus, minus, step))
+    return np.concatenate(sizes)
+
+
+def _first_item(prop: Enum, case: SignatureCase, fns: TargetFunctions, function: str) -> object:
+    """The first item of what the function returns at fresh float64 copies of the drawn inputs."""
+    returned = called(prop, case, function, fns.functions[function], *case.copy_arrays())
+    return pair(prop, case, function, returned, "a pair")[0]
 
 
 def _weighted(dout: np.ndarray, outputs: np.ndarray) -> np.ndarray:
