@@ -1,7 +1,8 @@
 """How often does the checker blame correct code? Counts verdicts over generated cases.
 
     python -m gradharness.bench.calibration --cases 10000 [--adversarial] [--method loop|batched]
-    python -m gradharness.bench.calibration --target deep --cases 10000   # or regularisation, layers
+    python -m gradharness.bench.calibration --target deep --cases 10000   # or regularisation, layers, signature
+    python -m gradharness.bench.calibration --target layers --precision float32 --cases 2000
 
 Runs the built-in correct backward pass through the same strategies and checker as
 `gradharness check`; "loop" calls the forward once per perturbation (the path a
@@ -9,7 +10,9 @@ user's file takes), "batched" is the built-in network's fast path. Any WRONG ver
 is a false failure, printed with its case. ``--target deep`` (``regularisation``, ``layers``) runs
 that target's own property checks (every property, not only the gradient's) on its reference's
 functions, ``--cases`` for each of its parts (layers: each backward, each loss), one row a part:
-any failure of any property is a false failure; kinks and the other diagnoses are counted.
+any failure of any property is a false failure; kinks and the other diagnoses are counted. ``--target
+signature`` checks CS231n's affine, relu and affine_relu by their signatures alone (kinks found from values);
+``--precision float32`` casts every function's arrays to float32 first, as single precision code does.
 """
 
 from __future__ import annotations
@@ -108,21 +111,61 @@ REFERENCES: dict[str, tuple[str, ...]] = {
 """The modules of each target's reference functions, which the calibration checks as if they were a file's."""
 
 
-def target_false_failures(target: str, cases: int, *, random_seed: int = 0) -> dict[str, Calibration]:
-    """A target's checks of every part on its reference's own functions, ``cases`` drawn cases each."""
+SIGNATURES = {"affine": "(N,D),(D,M),(M)->(N,M)", "relu": "(N,D)->(N,D)", "affine_relu": "(N,D),(D,M),(M)->(N,M)"}
+"""The ``signature`` target's calibration: CS231n's reference layers, checked by their signatures alone (their
+kinks found from their values, as for a user's layer)."""
+
+
+def _float32(value: Any) -> Any:
+    """``value`` with its float arrays, in tuples too, as float32 (caches and other values as they are)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value.astype(np.float32)
+    return tuple(_float32(item) for item in value) if type(value) is tuple else value
+
+
+def _single(function: Callable) -> Callable:
+    """``function`` computing in float32, as a float32 user's code does: its float arrays cast before it runs,
+    and the arrays it returns in float32 (numpy makes float64 ones from ``np.zeros`` and float64 masks)."""
+
+    def cast(*arguments: Any) -> Any:
+        return _float32(function(*(_float32(a) for a in arguments)))
+
+    cast.__name__ = getattr(function, "__name__", "single")
+    return cast
+
+
+def target_false_failures(
+    target: str, cases: int, *, random_seed: int = 0, precision: str = "float64"
+) -> dict[str, Calibration]:
+    """A target's checks of every part on its reference's own functions, ``cases`` drawn cases each (``precision``
+    float32: each function casts its arrays to float32 first)."""
     import importlib
 
     from gradharness.properties.failures import PropertyFailure
     from gradharness.settings import RunSettings
-    from gradharness.targets.registry import TARGETS
+    from gradharness.targets.registry import TARGETS, targets_with
+    from gradharness.targets.signature.functions import SIGNATURE, SignedLayer
     from gradharness.targets.target import TargetFunctions
 
-    modules = [importlib.import_module(name) for name in REFERENCES[target]]
-    spec, tests = TARGETS[target].spec, TARGETS[target].tests
+    if target == SIGNATURE:
+        from gradharness.model.signature import parse_signature
+
+        layers = [
+            SignedLayer(name, parse_signature(text), ("x", "w", "b")[: text.count("(") - 1])
+            for name, text in SIGNATURES.items()
+        ]
+        chosen = targets_with(layers)[SIGNATURE]
+        modules = [importlib.import_module(REFERENCES["layers"][0])]
+    else:
+        chosen = TARGETS[target]
+        modules = [importlib.import_module(name) for name in REFERENCES[target]]
+    spec, tests = chosen.spec, chosen.tests
     assert tests is not None
     functions = {
         name: getattr(module, name) for module in reversed(modules) for name in spec.names if hasattr(module, name)
     }  # reversed: where two modules hold a name, the first one listed gives it
+    if precision != "float64":
+        functions = {name: _single(function) for name, function in functions.items()}
     parts = [part.name for part in spec.parts_in(set(functions))]
     results = {}
     for test in tests(TargetFunctions.in_process(functions, parts), RunSettings(seed=random_seed)):
@@ -174,11 +217,16 @@ def main() -> None:
     parser.add_argument("--epsilon", type=float, default=None)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--target", choices=("exercise", *REFERENCES), default="exercise")
+    parser.add_argument("--target", choices=("exercise", *REFERENCES, "signature"), default="exercise")
+    parser.add_argument("--precision", choices=("float64", "float32"), default="float64")
     args = parser.parse_args()
     if args.target != "exercise":
-        print(f"{args.target}: {args.cases} cases a part (seed {args.seed}); every failure on correct code is false")
-        print(part_table(target_false_failures(args.target, args.cases, random_seed=args.seed)))
+        print(
+            f"{args.target}: {args.cases} cases a part (seed {args.seed}, code in {args.precision}); "
+            "every failure on correct code is false"
+        )
+        found = target_false_failures(args.target, args.cases, random_seed=args.seed, precision=args.precision)
+        print(part_table(found))
         return
     outcome = false_failures(
         args.cases,

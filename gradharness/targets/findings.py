@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from gradharness.check.finite_diff import Perturbations, PerturbedCosts
-from gradharness.check.precision import DOUBLE, precision_of, unit_roundoff
+from gradharness.check.precision import DOUBLE, SINGLE, precision_of, unit_roundoff
 from gradharness.check.result import GradientCheckResult
 from gradharness.errors import describe_exception, raised_by_user_code
 from gradharness.model.parameters import unchanged
@@ -79,14 +79,15 @@ def returned_array(
         single=single,
     )  # fmt: skip
     scale = float(np.max(np.abs(expected), initial=0.0))
-    if not close(array, expected, scale, unit_roundoff(precision_of([value]) if single else DOUBLE)):
+    precision = precision_of([value]) if single else DOUBLE
+    if not close(array, expected, scale, unit_roundoff(precision)):
         worst = np.unravel_index(int(np.argmax(np.abs(array - expected))), expected.shape)
-        raise fail(
-            prop,
-            f"{name} returns {array[worst]:.6g} at {list(map(int, worst))} where {what} is {expected[worst]:.6g}",
-            FailureKind.WRONG,
-            case,
+        message = (
+            f"{name} returns {array[worst]:.10g} at {list(map(int, worst))} where {what} is {expected[worst]:.10g}"
         )
+        if single and precision == DOUBLE and close(array, expected, scale, unit_roundoff(SINGLE)):
+            message += " (within float32's rounding: code that computes in float32 should return float32 arrays)"
+        raise fail(prop, message, FailureKind.WRONG, case)
     return array
 
 

@@ -217,8 +217,8 @@ def _check_loss(fns: TargetFunctions, layer: Layer, case: LayerCase, options: Ch
     loss, dx = pair(agrees, case, layer.forward, returned, "(loss, dx)")
     expected = float(layer.output(case))
     value = np.asarray(loss, dtype=np.float64) if np.asarray(loss).dtype.kind in "iuf" else None
-    precision = precision_of([loss, *arrays_in(dx)])
-    roundoff = unit_roundoff(precision_of([loss]))
+    precision = precision_of([loss, *arrays_in(dx)])  # a float32 dx with a Python float loss: float32 code
+    roundoff = unit_roundoff(precision)
     if value is None or value.size != 1 or not close(value.reshape(()), np.asarray(expected), abs(expected), roundoff):
         shown = f"{float(value.reshape(-1)[0]):.6g}" if value is not None and value.size == 1 else repr(loss)[:60]
         message = f"{layer.forward} returns loss {shown} where the reference's is {expected:.6g}"
