@@ -27,7 +27,7 @@ from strategies._draws import CASE_BYTES, INPUT_BOUND
 from strategies._packing import BOUNDED
 from strategies._validation import check_at_least, check_integer, check_order
 
-__all__ = ["dimension_sizes", "signature_cases"]
+__all__ = ["dimension_sizes", "fitting_max_size", "signature_cases"]
 
 DOUT_BOUND = 1.0
 """A drawn ``dout`` lies in [-DOUT_BOUND, DOUT_BOUND] and is never 0.0."""
@@ -111,6 +111,19 @@ def _layout(signature: LayerSignature, high: int) -> _Layout:
     starts = tuple(int(start) for start in np.cumsum([0, *counts[:-1]]))
     fits = sum(counts) * BOUNDED.width <= CASE_BYTES
     return _Layout(tuple(rooms), starts, sum(counts) if fits else None)
+
+
+def fitting_max_size(signature: LayerSignature | str, max_size: int) -> int:
+    """The largest size up to ``max_size`` whose largest case (every named dim at that size) can be drawn (at most
+    MAX_CASE_ENTRIES entries); at least 1, which a signature of fixed dims too large fails at anyway."""
+    parsed = _signature(signature)
+    size = max(1, int(max_size))
+    while size > 1:
+        inputs, output = shapes_for(parsed, dict.fromkeys(parsed.dims, size))
+        if sum(_entries(shape) for shape in (*inputs, output)) <= MAX_CASE_ENTRIES:
+            break
+        size -= 1
+    return size
 
 
 @lru_cache(maxsize=4096)

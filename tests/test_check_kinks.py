@@ -253,8 +253,9 @@ def test_in_float32_abs_and_relu_are_flagged_at_their_kinks_only():
 
 
 def test_the_documented_limits_hold():
-    """The kink 2/3 of a step away lies on a cubic; c x^4 at 0 is flagged once 24 c passes 1.7e8 (|J| + 1)."""
-    assert flags(ABS, [2 / 3 * CBRT64]).tolist() == [False]
+    """The kink 2/3 of a step away lies on a cubic, but its centred difference halves as the step doubles (the
+    jump test sees it); c x^4 at 0 is flagged once 24 c passes 1.7e8 (|J| + 1)."""
+    assert flags(ABS, [2 / 3 * CBRT64]).tolist() == [True]
     assert flags(ABS, [0.64 * CBRT64, 0.69 * CBRT64]).tolist() == [True, True]
     assert flags(quartic(1e6), [0.0]).tolist() == [False]
     assert flags(quartic(1e8), [0.0]).tolist() == [True]
@@ -356,3 +357,23 @@ def test_kinks_from_costs_asks_at_the_step_and_twice_it():
     assert len(asked) == 2
     with pytest.raises(ValueError, match="steps has 3 entries, the point 4"):
         kinks_from_costs(costs_at, 4, steps, J0, 1e-16)
+
+
+def test_a_jump_is_flagged_though_it_moves_both_slopes_alike():
+    h = np.full(3, 1e-5)
+    x = np.array([0.0, 1e-3, -0.5])  # a jump at the first entry; the others far from it
+
+    def J(t: np.ndarray) -> np.ndarray:
+        return np.tanh(1e9 * t) + t  # odd about 0: the slopes' defect is 0 there, the centred difference halves
+
+    base = J(x)
+    flagged = detected_kinks(
+        0.0, J(x + h) - base, J(x - h) - base, J(x + 2 * h) - base, J(x - 2 * h) - base, h, 1e-15
+    )  # each entry's costs relative to its own J0 = 0
+    assert flagged.tolist() == [True, False, False]
+
+
+def test_a_cubic_through_a_zero_slope_is_not_a_jump():
+    h = np.array([1e-3])
+    flagged = detected_kinks(0.0, h**3, -(h**3), (2 * h) ** 3, -((2 * h) ** 3), h, 0.0)  # x**3 at 0
+    assert not flagged.any()

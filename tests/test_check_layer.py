@@ -243,7 +243,12 @@ def test_a_zero_dout_must_give_zero_gradients():
         (lambda x: (x.T.copy(), x), lambda dout, x: dout.T.copy(), "(N,D)->(N,D)", ("has shape (2, 1)", "is (1, 2)")),
         (lambda x: np.maximum(x, 0.0), relu_backward_open, "(N)->(N)", ("expected (out, cache)",)),
         (lambda x, a: (a * x, (x, a)), lambda dout, c: dout * c[1], SIG, ("expected (d0, d1)",)),
-        (relu_forward, lambda dout, x: (dout * (x > 0),), "(N,D)->(N,D)", ("d0 has shape (1, 1, 1)",)),
+        (
+            relu_forward,
+            lambda dout, x: (dout * (x > 0),),
+            "(N,D)->(N,D)",
+            ("returned a tuple of 1 item; a backward of one input returns d0 itself",),
+        ),
         (lambda x: (1 / 0, x), relu_backward_open, "(N)->(N)", ("raised ZeroDivisionError",)),
         (lambda x: x.sum(), None, "(N)->()", ("expected (loss, grads)",)),
         (lambda x: ((x, x), x.copy()), None, "(N)->()", ("has shape (2, 1), the signature's (N)->() is ()",)),
@@ -305,3 +310,33 @@ def test_the_readmes_example_runs_and_its_wrong_variant_fails_as_the_readme_says
     wrong = wrong.replace("assert result.passed", "failure = result.failure")
     exec(compile(wrong, "README.md", "exec"), namespace)
     assert "da wrong" in namespace["failure"] and "Smallest failing case: N=2, D=1" in namespace["failure"]
+
+
+def test_a_signature_that_leaves_out_an_input_is_the_callers_error():
+    with pytest.raises(ValueError, match="forward cannot take the 1 inputs of '\\(N,D\\)->\\(N,D\\)'"):
+        check_layer(lambda x, w: (x * w, (x, w)), lambda dout, c: (dout, dout), signature="(N,D)->(N,D)")
+
+
+def test_a_case_too_large_to_draw_is_a_value_error():
+    with pytest.raises(ValueError, match="lower max_size"):
+        check_layer(lambda x: (x, x), lambda d, c: d.copy(), signature="(A,B,C,D,E)->(A,B,C,D,E)")
+    assert check_layer(
+        lambda x: (x * x, x), lambda d, x: 2 * x * d, signature="(A,B,C,D,E)->(A,B,C,D,E)", max_size=3, max_examples=5
+    ).passed
+
+
+def test_a_change_narrower_than_the_step_is_set_aside_not_failed():
+    def l2_forward(x):  # x / sqrt(sum(x^2) + 1e-14): smooth, but at a zero row it changes on a scale of 1e-7
+        norm = np.sqrt(np.sum(x * x, axis=1, keepdims=True) + 1e-14)
+        return x / norm, (x, norm)
+
+    def l2_backward(dout, cache):
+        x, norm = cache
+        y = x / norm
+        return (dout - y * np.sum(dout * y, axis=1, keepdims=True)) / norm
+
+    zero_row = SignatureCase(
+        parse_signature("(N,D)->(N,D)"), {"N": 2, "D": 2}, (np.array([[0.0, 0.0], [1.0, 2.0]]),), np.ones((2, 2))
+    )
+    result = check_case(l2_forward, l2_backward, case=zero_row)
+    assert result.passed and result.kinks >= 2, result.failure

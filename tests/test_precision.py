@@ -200,3 +200,12 @@ def test_a_float32_file_through_the_evaluator_says_float32(tmp_path: Path) -> No
     run = gradharness("check", str(path), "--seed", "0", "--max-examples", "10", "--html", str(tmp_path / "r.html"))
     assert run.returncode == 0 and "(10 examples, judged at float32)" in run.stdout
     assert "judged at float32" in (tmp_path / "r.html").read_text()
+
+
+def test_a_one_percent_error_in_a_layer_that_casts_to_float32_fails() -> None:
+    def off_backward(dout, cache):
+        dx, da = single_backward(dout, cache)
+        return dx * np.float32(1.01), da
+
+    result = check_layer(single_forward, off_backward, signature=SIGNATURE, names=("x", "a"))
+    assert not result.passed and result.failure is not None and "dx wrong" in result.failure

@@ -163,3 +163,30 @@ def test_the_command_lines_signature_replaces_the_files_with_a_note() -> None:
     assert "replaces the file's GRADHARNESS_SIGNATURES (N),(N)->()" in notes
     assert any("pairwise_hinge_forward and pairwise_hinge_backward" in line for line in record.target["not_checked"])
     assert {p.name for p in record.properties} == {"SCALED_TANH_BACKWARD", "SCALED_TANH_BACKWARD_CONTRACT"}
+
+
+def test_a_signature_with_too_few_inputs_for_the_forward_is_one_clear_error(tmp_path: Path) -> None:
+    text = (
+        'GRADHARNESS_SIGNATURES = {"proj": "(N,D)->(N,D)"}\n'
+        "def proj_forward(x, w):\n    return x * w, (x, w)\n"
+        "def proj_backward(dout, cache):\n    return dout * cache[1], dout * cache[0]\n"
+    )
+    record = _check(_written(tmp_path, "proj.py", text), level="none")
+    assert record.verdict is RunVerdict.ERROR and record.error is not None
+    assert "proj_forward(x, w) takes 2 positional arguments" in record.error and "has 1 inputs" in record.error
+
+
+def test_a_missing_backward_is_named_alone(tmp_path: Path) -> None:
+    text = 'GRADHARNESS_SIGNATURES = {"sq": "(N)->(N)"}\ndef sq_forward(x):\n    return x * x, x\n'
+    record = _check(_written(tmp_path, "sq.py", text), level="none")
+    assert record.error is not None and "the file defines no sq_backward" in record.error
+
+
+def test_a_signature_of_many_dims_draws_the_sizes_that_fit(tmp_path: Path) -> None:
+    text = (
+        'GRADHARNESS_SIGNATURES = {"sq": "(A,B,C,D,E)->(A,B,C,D,E)"}\n'
+        "def sq_forward(x):\n    return x * x, x\n"
+        "def sq_backward(dout, x):\n    return 2 * x * dout\n"
+    )
+    record = _check(_written(tmp_path, "sq.py", text), examples=5, level="none")
+    assert record.verdict is RunVerdict.PASS, _failures(record)

@@ -11,8 +11,11 @@ the fourth difference, vanishes on every cubic. A kink, where the slope jumps by
 scale with the step: the defect is s (3|a|/2h - 1) for |a| <= h and s (1 - |a|/2h) for h <= |a| < 2h (0 beyond
 2h: all five points are then on one side), against |d1| + |d2|/2 = 3s/2 at a = 0, s/4 at |a| = h, 0 at 2h.
 
-Two places are blind, whatever is done with these five values: at |a| = 2h/3 the costs lie exactly on a cubic
-(s x (x + h)(x + 2h) / 18 h^2 for s max(0, x - 2h/3)), and as |a| nears 2h the kink touches only the outermost cost.
+The defect is blind in two places: at |a| = 2h/3 the costs lie exactly on a cubic (s x (x + h)(x + 2h) / 18 h^2
+for s max(0, x - 2h/3)), and as |a| nears 2h the kink touches only the outermost cost. The first is seen by a
+second test: the centred difference at 2h falls below 0.6 of the one at h (JUMP_RATIO), as it does for a kink
+there (it halves) and for a jump of J (a jump moves both one-sided slopes alike, so the defect is 0), never for
+a smooth J resolved at this step (the two differ by 3 h^2 J^(3) / 2).
 Likewise a smooth J whose J'''' is of order s / h^3 where J'' vanishes gives the costs of a kink. Away from the
 blind spots, :func:`detected_kinks` misses only kinks whose jump is within the costs' round-off or tiny next
 to J's curvature (see its bounds).
@@ -44,7 +47,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["ARITHMETIC_FACTOR", "ROUNDOFF_FACTOR", "RELATIVE_SLACK", "CostsAt", "detected_kinks", "kinks_from_costs"]
+__all__ = [
+    "ARITHMETIC_FACTOR",
+    "JUMP_RATIO",
+    "ROUNDOFF_FACTOR",
+    "RELATIVE_SLACK",
+    "CostsAt",
+    "detected_kinks",
+    "kinks_from_costs",
+]
 
 ROUNDOFF_FACTOR = 8.0
 """The defect's worst round-off, in units of roundoff / h: its five costs' coefficients 1, 4, 6, 4, 1 over 2h."""
@@ -54,6 +65,10 @@ RELATIVE_SLACK = 1e-3
 
 ARITHMETIC_FACTOR = 4.0
 """The rounding of this module's own differences, in units of eps64 * (|r1| + |l1| + |r2| + |l2|) (2 is the bound)."""
+
+JUMP_RATIO = 0.6
+"""A centred difference at twice the step below this fraction of the one at the step is a jump's (a jump halves
+it), not a slope's."""
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -108,7 +123,7 @@ def detected_kinks(
             + ARITHMETIC_FACTOR * _EPS * (np.abs(r1) + np.abs(l1) + np.abs(r2) + np.abs(l2))
         )
         known = np.isfinite(defect) & np.isfinite(bound)  # NaN or inf in any cost, J0 too, leaves one of them so
-        return known & (defect > bound)
+        return known & ((defect > bound) | _jumps(r1, l1, r2, l2, h, roundoff))
 
 
 def kinks_from_costs(
@@ -128,6 +143,20 @@ def kinks_from_costs(
     plus, minus = costs_at(h)
     plus2, minus2 = costs_at(2 * h)
     return detected_kinks(J0, plus, minus, plus2, minus2, h, roundoff)
+
+
+def _jumps(
+    r1: np.ndarray, l1: np.ndarray, r2: np.ndarray, l2: np.ndarray, h: np.ndarray, roundoff: float
+) -> np.ndarray:
+    """The entries whose centred difference falls as the step doubles: a jump of J (or a change far narrower than
+    the step, as x / sqrt(x^2 + 1e-14) at 0), which the slopes' defect cannot see (a jump moves both one-sided
+    slopes alike). On a smooth J the centred differences at h and 2h differ by 3 h^2 J^(3) / 2, far below J' unless
+    J changes on the step's own scale; a jump's halves."""
+    c1, c2 = (r1 + l1) / 2, (r2 + l2) / 2
+    same_sign = np.sign(c1) == np.sign(c2)
+    falls = np.abs(c2) < JUMP_RATIO * np.abs(c1)
+    beyond = np.abs(c1 - c2) > ROUNDOFF_FACTOR * roundoff / h + ARITHMETIC_FACTOR * _EPS * np.abs(c1)
+    return same_sign & falls & beyond
 
 
 def _flat(name: str, value: np.ndarray, size: int) -> np.ndarray:

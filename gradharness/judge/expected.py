@@ -173,10 +173,20 @@ def declared_signatures(path: Path) -> dict[str, str]:
 
 def positional_parameters(path: Path) -> dict[str, tuple[str, ...] | None]:
     """Each top-level function's positional parameter names, read from the source (None: it takes ``*args``)."""
-    out: dict[str, tuple[str, ...] | None] = {}
+    return {name: None if names is None else names[0] for name, names in _parameters(path).items()}
+
+
+def required_parameters(path: Path) -> dict[str, int]:
+    """How many positional arguments each top-level function needs (those without a default), from the source."""
+    return {name: names[1] for name, names in _parameters(path).items() if names is not None}
+
+
+def _parameters(path: Path) -> dict[str, tuple[tuple[str, ...], int] | None]:
+    out: dict[str, tuple[tuple[str, ...], int] | None] = {}
     for node in _top_level(path):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             arguments = node.args
             names = tuple(a.arg for a in (*arguments.posonlyargs, *arguments.args))
-            out[node.name] = None if arguments.vararg is not None else names
+            required = len(names) - len(arguments.defaults)
+            out[node.name] = None if arguments.vararg is not None else (names, required)
     return out

@@ -11,7 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from gradharness.errors import GradHarnessError
-from gradharness.judge.expected import SIGNATURES_NAME, declared_signatures, positional_parameters
+from gradharness.judge.expected import (
+    SIGNATURES_NAME,
+    declared_signatures,
+    positional_parameters,
+    required_parameters,
+)
 from gradharness.model.signature import LayerSignature, parse_signatures
 from gradharness.settings import FunctionNames
 from gradharness.targets.registry import property_descriptions
@@ -28,9 +33,11 @@ def _inputs(
     names = parameters.get(function)
     if names is None:  # not in the file (said elsewhere), or it takes *args
         return positional_names(count)
-    if len(names) < count:
+    required = required_parameters(path).get(function, len(names))
+    if not required <= count <= len(names):
+        takes = f"{required} to {len(names)}" if required < len(names) else f"{len(names)}"
         raise GradHarnessError(
-            f"{path.name}: {function}({', '.join(names)}) takes {len(names)} positional argument"
+            f"{path.name}: {function}({', '.join(names)}) takes {takes} positional argument"
             f"{'s' if len(names) != 1 else ''}; the signature {signature} of {layer!r} has {count} inputs"
         )
     chosen = names[:count]
@@ -82,6 +89,7 @@ def missing_layers(path: Path, layers: tuple[SignedLayer, ...]) -> list[str]:
     for layer in layers:
         if any(set(part) <= defined for part in ((layer.forward, layer.backward), (layer.name,))[: len(layer.parts())]):
             continue
-        wanted = f"{layer.forward} and {layer.backward}" + (f" (or {layer.name})" if layer.signature.is_loss else "")
+        pair = [name for name in (layer.forward, layer.backward) if name not in defined] or [layer.forward]
+        wanted = " and ".join(pair) + (f" (or {layer.name})" if layer.signature.is_loss else "")
         lines.append(f"the signature target's {layer.name} ({layer.signature}): the file defines no {wanted}")
     return lines

@@ -129,12 +129,20 @@ def returned_gradients(
     too, unless ``single``: the target judges single precision code at its own precision)."""
     names = list(shapes)
     values: Sequence[object]
+    if len(names) == 1 and isinstance(returned, (tuple, list)) and len(returned) == 1:
+        message = f"{function} returned a {type(returned).__name__} of 1 item; a backward of one input returns {names[0]} itself"
+        raise fail(prop, message, FailureKind.MALFORMED, case)
     if len(names) == 1:
         values = [returned]
     elif isinstance(returned, (tuple, list)) and len(returned) == len(names):
         values = list(returned)
     else:
-        message = f"{function} returned {type(returned).__name__}, expected ({', '.join(names)})"
+        got = (
+            f"a {type(returned).__name__} of {len(returned)} items"
+            if isinstance(returned, (tuple, list))
+            else type(returned).__name__
+        )
+        message = f"{function} returned {got}, expected ({', '.join(names)})"
         raise fail(prop, message, FailureKind.MALFORMED, case)
     return {
         name: gradient_array(

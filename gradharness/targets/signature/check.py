@@ -18,6 +18,7 @@ property of a case is its finding; Hypothesis shrinks to the smallest case that 
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as seeded
-from hypothesis.errors import HypothesisException
+from hypothesis.errors import HypothesisException, InvalidArgument
 
 from gradharness.check.precision import PRECISIONS
 from gradharness.model.signature import LayerSignature, SignatureCase, parse_signature
@@ -177,6 +178,7 @@ def _layer(
         )
     forward = _callable("forward", forward)
     inputs = _names(names, signature)
+    _takes(forward, len(signature.inputs), signature)
     options = CheckOptions(threshold=_threshold(threshold))
     if backward is None:
         name = _function_name(forward, "loss_function")
@@ -195,6 +197,17 @@ def _layer(
         part = backward_name
     properties = part_properties(signature_properties([signed]), part)
     return _Layer(signed, TargetFunctions.in_process(functions, [part]), part, properties, options)
+
+
+def _takes(forward: Callable[..., Any], count: int, signature: LayerSignature) -> None:
+    """A ValueError when ``forward`` cannot be called with the signature's ``count`` inputs (a signature that
+    leaves one out is the caller's mistake, not the layer's)."""
+    try:
+        inspect.signature(forward).bind(*range(count))
+    except TypeError as error:
+        raise ValueError(f"forward cannot take the {count} inputs of {str(signature)!r}: {error}") from None
+    except ValueError:  # a callable without a signature to read (a builtin): its call will say
+        pass
 
 
 def _callable(what: str, value: object) -> Callable[..., Any]:
@@ -284,7 +297,11 @@ def _run(layer: _Layer, seed: int, max_examples: int, max_size: int) -> LayerChe
         verbosity=Verbosity.quiet,
         print_blob=False,
     )
-    test = seeded(seed)(options(given(signature_cases(layer.signed.signature, max_size=max_size))(body)))
+    try:
+        strategy = signature_cases(layer.signed.signature, max_size=max_size)
+    except InvalidArgument as error:  # a case too large to draw: the caller's max_size
+        raise ValueError(str(error)) from None
+    test = seeded(seed)(options(given(strategy)(body)))
     try:
         test()
     except PropertyFailure:

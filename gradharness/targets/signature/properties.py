@@ -236,8 +236,7 @@ def _agreement(
     numerical = precision_of([returned])
     J0 = float(np.sum(case.dout * base))
     largest = max(array.size for array in case.arrays)
-    u = unit_roundoff(numerical)
-    roundoff = float(256 * u * (float(np.sum(np.abs(case.dout * base))) + 1.0) * (largest + 8))
+    roundoff = _roundoff(numerical, float(np.sum(np.abs(case.dout * base))), largest)
     result = check_arrays(
         point, dict(zip(layer.inputs, gradients.values(), strict=True)), costs, roundoff=roundoff,
         kinks=_kinks_of(costs, point, J0, roundoff), gradient_names=layer.gradients,
@@ -274,6 +273,18 @@ def _terms(
         else:
             sizes.append(term_sizes(case.dout, plus, minus, step))
     return np.concatenate(sizes)
+
+
+def _roundoff(precision: str, magnitude: float, largest: int) -> float:
+    """A bound on the rounding error of J = sum(dout * out), of size ``magnitude``, its outputs at ``precision``.
+
+    At float64, every term as if through a sum over the widest input, with room to spare (it stays far below any
+    threshold). At float32 it is what decides how large a disagreement above the threshold is excused, so it is
+    kept to a few roundings of each term, summed as random-signed errors (sqrt of the width)."""
+    u = unit_roundoff(precision)
+    if precision == DOUBLE:
+        return float(256 * u * (magnitude + 1.0) * (largest + 8))
+    return float(8 * u * (magnitude + 1.0) * np.sqrt(largest + 8))
 
 
 def _first_item(prop: Enum, case: SignatureCase, fns: TargetFunctions, function: str) -> object:

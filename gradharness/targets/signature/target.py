@@ -11,7 +11,7 @@ from gradharness.settings import RunSettings
 from gradharness.targets.signature.functions import SIGNATURE, SignedLayer, signature_spec
 from gradharness.targets.signature.properties import check_signature_case, part_properties, signature_properties
 from gradharness.targets.target import Target, TargetFunctions
-from strategies.signature import signature_cases
+from strategies.signature import fitting_max_size, signature_cases
 
 SMALL = 3
 """A failing case whose every size is at most this stops shrinking early."""
@@ -32,7 +32,8 @@ def signature_target(layers: Sequence[SignedLayer]) -> Target:
         out = []
         for part in functions.parts:
             layer = by_part[part]
-            strategy = signature_cases(layer.signature, max_size=max(1, min(run.strategy.max_units, 5)))
+            largest = fitting_max_size(layer.signature, max(1, min(run.strategy.max_units, 5)))
+            strategy = signature_cases(layer.signature, max_size=largest)
             both = part_properties(properties, part)
             check = partial(check_signature_case, functions, layer, part, both, options=run.check)
             out.append(PropertyTest(f"signature {part}", SIGNATURE, both, strategy, check, small_case))
