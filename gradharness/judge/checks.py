@@ -304,7 +304,6 @@ def examine(
     notes += layer_notes
     names = dataclasses.replace(names, signatures=tuple((layer.name, str(layer.signature)) for layer in layers))
     missing = missing_layers(path, layers)
-    notes += [f"not checked: {line}" for line in missing]
     if not run.check.reference:
         notes.append(
             "--no-reference: the costs were not compared with the network's; only self-consistency was checked"
@@ -321,6 +320,7 @@ def examine(
                 refused = f"{path.name}: {'; '.join(missing)}"
             if refused is not None:
                 return Examined(None, refused, notes=notes, isolation=level)
+            notes += [f"not checked: {line}" for line in missing]
             left: list[str] = []
             functions = _remote_functions(evaluator, hello, names, stub_functions(path), left, layers).only(run.target)
             notes += [f"not checked: {line}" for line in left]
@@ -355,6 +355,7 @@ def _examine_in_process(
             f"{path.name}: {'; '.join(missing)}" if missing and "has no functions to check" in str(exc) else str(exc)
         )
         return Examined(None, error, notes=notes, isolation="none")
+    notes += [f"not checked: {line}" for line in missing]
     found = loaded.found
     network_pair = None
     if found.network is not None:
