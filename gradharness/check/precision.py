@@ -65,7 +65,8 @@ def gradient_allowance(
 ) -> np.ndarray | None:
     """The rounding the analytic gradients may carry at ``precision``, flat in block order (None at float64, where
     the threshold's analysis already holds): ``width`` roundings of the terms each entry sums, whose size is
-    ``terms`` (:func:`term_sizes`) where known, and at least its block's largest entry."""
+    ``terms`` (:func:`term_sizes`) where known, and at least its block's largest entry, and as many terms lost
+    below the precision's smallest normal number."""
     if precision == DOUBLE:
         return None
     u = unit_roundoff(precision)
@@ -75,7 +76,8 @@ def gradient_allowance(
     scale = np.concatenate(pieces) if pieces else np.zeros(0)
     if terms is not None:
         scale = scale + np.abs(np.asarray(terms, dtype=np.float64).reshape(-1))
-    return 4.0 * width * u * scale
+    # Below float32's smallest normal number a term is lost whole (an input of 1e-80 is 0.0 in float32).
+    return 4.0 * width * (u * scale + float(np.finfo(np.dtype(precision)).tiny))
 
 
 def term_sizes(weights: np.ndarray, plus: np.ndarray, minus: np.ndarray, steps: np.ndarray) -> np.ndarray:
