@@ -151,3 +151,12 @@ def returned_gradients(
         )
         for (name, shape), value in zip(shapes.items(), values, strict=True)
     }  # fmt: skip
+
+
+def agreement_held(prop: Enum, case: Any, result: GradientCheckResult, judged: str = "") -> GradientCheckResult:
+    """``result`` when its gradients agree; else ``prop``'s WRONG failure naming the wrong blocks and the case
+    (``judged``: what the message adds, e.g. the precision single precision code was judged at)."""
+    if not result.passed:
+        message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}{judged}"
+        raise fail(prop, message, FailureKind.WRONG, case, result)
+    return result

@@ -13,7 +13,7 @@ from gradharness.check.result import GradientCheckResult
 from gradharness.errors import describe_exception, raised_by_user_code
 from gradharness.properties.failures import PropertyFailure
 from gradharness.records.status import FailureKind
-from gradharness.targets.findings import fail
+from gradharness.targets.findings import agreement_held, fail
 
 
 def inputs_given(
@@ -44,8 +44,4 @@ def agreed(
             raise
         message = describe_exception(function, exc) + " on perturbed parameters"
         raise fail(prop, message, FailureKind.CRASHED, case) from None
-    if not result.passed:
-        words = hint(result) if hint is not None else ""
-        message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}{words}"
-        raise fail(prop, message, FailureKind.WRONG, case, result)
-    return result
+    return agreement_held(prop, case, result, hint(result) if hint is not None and not result.passed else "")

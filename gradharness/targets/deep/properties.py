@@ -33,6 +33,7 @@ from gradharness.settings import CheckOptions
 from gradharness.targets.findings import (
     FAILURES,
     UNIT_ROUNDOFF,
+    agreement_held,
     called,
     fail,
     finite,
@@ -399,10 +400,7 @@ def check_block_case(fns: TargetFunctions, case: deep.BlockCase, options: CheckO
         roundoff=_block_roundoff(point, weights, forward), kinks=_relu_kinks(case, point, names),
         gradient_names=shown, epsilon=options.epsilon, threshold=options.threshold,
     )  # fmt: skip
-    if not result.passed:
-        message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}"
-        raise fail(prop, message, FailureKind.WRONG, case, result)
-    return CaseOutcome((prop,), result.verdict)
+    return CaseOutcome((prop,), agreement_held(prop, case, result).verdict)
 
 
 def _block_gradients(

@@ -38,6 +38,7 @@ from gradharness.targets.contract import no_views, same_gradients, zero_gradient
 from gradharness.targets.findings import (
     FAILURES,
     UNIT_ROUNDOFF,
+    agreement_held,
     called,
     close,
     fail,
@@ -169,11 +170,7 @@ def _agreement(
         epsilon=options.epsilon, threshold=threshold_at(options.threshold, precision),
         gradient_error=gradient_allowance(gradients, precision, width, _terms(precision, output, point, weights)),
     )  # fmt: skip
-    if not result.passed:
-        judged = judged_at(precision, options.threshold)
-        message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}{judged}"
-        raise fail(agrees, message, FailureKind.WRONG, case, result)
-    return result
+    return agreement_held(agrees, case, result, judged_at(precision, options.threshold))
 
 
 def _terms(precision: str, output: Callable, point: Mapping[str, np.ndarray], weights: np.ndarray) -> np.ndarray | None:

@@ -42,6 +42,7 @@ from gradharness.records.status import FailureKind
 from gradharness.settings import CheckOptions
 from gradharness.targets.contract import no_views, same_gradients, zero_gradients
 from gradharness.targets.findings import (
+    agreement_held,
     called,
     fail,
     finite,
@@ -245,11 +246,7 @@ def _agreement(
             gradients, precision, largest + case.dout.size + 16, _terms(fns, layer, function, case, precision)
         ),
     )  # fmt: skip
-    if not result.passed:
-        judged = judged_at(precision, options.threshold)
-        message = f"{', '.join(result.wrong_blocks)} wrong for {case.describe()}: {result.reason}{judged}"
-        raise fail(agrees, message, FailureKind.WRONG, case, result)
-    return result
+    return agreement_held(agrees, case, result, judged_at(precision, options.threshold))
 
 
 def _terms(
