@@ -109,8 +109,10 @@ def test_each_mistake_fails_its_parts_agreement_naming_the_wrong_gradients(name:
 def test_a_forward_with_masks_from_elsewhere_fails_determinism_and_no_gradient_property(seed: int) -> None:
     record = _check(_file("buggy_dropout_unseeded.py"), seed, max_examples=40)
     assert record.verdict is RunVerdict.FAIL
-    assert {f.property for f in record.failures} == {"DROPOUT_DETERMINISTIC"}
-    (failure,) = record.failures
+    # Masks from an unseeded generator coincide by chance on a small case now and then (one unit, keep_prob near
+    # 1): a call pair that repeats can then fail the agreement at the perturbed points, a second finding.
+    assert {f.property for f in record.failures} <= {"DROPOUT_DETERMINISTIC", "DROPOUT_AGREES"}
+    [failure] = [f for f in record.failures if f.property == "DROPOUT_DETERMINISTIC"]
     assert "seeded with" in failure.message and "np.random.default_rng()" in failure.message
 
 
