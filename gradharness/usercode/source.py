@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import re
+import threading
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,8 +79,18 @@ def read_user_source(path: Path) -> UserSource:
     return UserSource(path, text, tuple(notes))
 
 
+_PARSING = threading.Lock()
+"""CPython 3.11's parser is not safe in two threads at once (a batch checks files from threads): a
+``SystemError: AST constructor recursion depth mismatch`` now and then. One parse at a time."""
+
+
 def parse_source(source: UserSource) -> tuple[ast.Module, UserSource]:
     """Parse the source; retry inconsistent tabs with 8-column tab stops and IPython lines removed."""
+    with _PARSING:
+        return _parsed(source)
+
+
+def _parsed(source: UserSource) -> tuple[ast.Module, UserSource]:
     filename = str(source.path.resolve())
     try:
         return ast.parse(source.text, filename), source
