@@ -106,14 +106,23 @@ def _command_line(pid: int) -> str:
         return ""
 
 
+def _asleep(pid: int) -> bool:
+    """Whether a thread of ``pid`` waits in the kernel's nanosleep (where the file's ``time.sleep(60)`` waits)."""
+    try:
+        return any("nanosleep" in task.joinpath("wchan").read_text() for task in Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return False  # it ended while it was read
+
+
 def _wait_for_evaluator(root: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    """Until an evaluator runs below ``root``, then a little longer (its forward pass is sleeping by then)."""
+    """Until an evaluator below ``root`` is in the file's forward pass, asleep: the check is under way."""
     deadline = time.monotonic() + timeout
-    while not any("gradharness.isolation.evaluator" in _command_line(pid) for pid in _descendants(root)):
+    while not any(
+        "gradharness.isolation.evaluator" in _command_line(pid) and _asleep(pid) for pid in _descendants(root)
+    ):
         assert process.poll() is None, f"the check ended early: {process.communicate()}"
-        assert time.monotonic() < deadline, "no evaluator was started"
+        assert time.monotonic() < deadline, "no evaluator was seen asleep in the forward pass"
         time.sleep(0.05)
-    time.sleep(2.0)
 
 
 @pytest.fixture()
@@ -125,13 +134,19 @@ def scratch() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def _at_default() -> None:
+    # A background job ignores Ctrl-C and a suite run under nohup ignores SIGHUP; an ignored signal stays ignored.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def _start(args: list[str], cwd: Path, scratch: Path) -> subprocess.Popen:
-    """``python -m gradharness ARGS`` in a session of its own, with Ctrl-C at its default (a background job ignores it)."""
+    """``python -m gradharness ARGS`` in a session of its own, with Ctrl-C and SIGHUP at their defaults."""
     env = {**os.environ, "TMPDIR": str(scratch), "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "gradharness", *args],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=env,
-        start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        start_new_session=True, preexec_fn=_at_default,
     )  # fmt: skip
 
 

@@ -34,7 +34,8 @@ def test_each_operator_familys_mistake_is_named_in_the_users_file(tmp_path: Path
         mutant = reference.mutant
         path = tmp_path / f"{mutant.id}.py"
         path.write_text(_file_with(mutant.function_source))
-        record = explain(check_file(path, RunSettings(seed=1, max_examples=40)))
+        # Seed 0 draws a wrong gradient from 21 of the families (seed 1: 18), and shrinks their cases quicker.
+        record = explain(check_file(path, RunSettings(seed=0, max_examples=40)))
         failures = [f for f in record.failures if f.property == "GRADIENT_AGREES" and f.kind.value == "wrong"]
         if not failures:
             continue  # a shape or dtype finding (lost keepdims, float32), or equivalent on every case drawn

@@ -11,6 +11,7 @@ from gradharness.mutation.engine_mutmut import (
     FUNCTION,
     MUTMUT_CONFIG,
     MutmutResult,
+    MutmutRun,
     as_mutant,
     config_toml,
     engine_record,
@@ -78,9 +79,18 @@ def test_the_mutmut_engine_runs_on_the_reference_only() -> None:
         reference_only(file_target(ROOT / "tests" / "fixtures" / "user_code" / "correct_seed_style.py"))
 
 
+@pytest.fixture(scope="module")
+def small_run() -> tuple[MutmutRun, list[tuple[int, int | None, str]]]:
+    """One real ``mutmut run`` of ten mutants, and every progress call it made (each takes the whole of mutmut)."""
+    seen: list[tuple[int, int | None, str]] = []
+    pattern = f"gradharness.model.network.x_{FUNCTION}__mutmut_1?"
+    run = run_mutmut(max_examples=5, jobs=2, timeout=240, pattern=pattern, progress=lambda *call: seen.append(call))
+    return run, seen
+
+
 @pytest.mark.slow
-def test_a_small_real_mutmut_run_is_imported() -> None:
-    run = run_mutmut(max_examples=5, jobs=2, timeout=240, pattern=f"gradharness.model.network.x_{FUNCTION}__mutmut_1?")
+def test_a_small_real_mutmut_run_is_imported(small_run) -> None:
+    run, _ = small_run
     assert [r.number for r in run.results] == list(range(10, 20))
     target = reference_target()
     records = [mutmut_record(r, as_mutant(r, target), None) for r in run.results]
@@ -90,3 +100,12 @@ def test_a_small_real_mutmut_run_is_imported() -> None:
     assert all(r.diff.startswith("--- a/gradharness/model/network.py") for r in records)
     throughput = engine_record(run, 5)
     assert throughput.mutants == 10 and throughput.mutants_per_second > 0
+
+
+@pytest.mark.slow
+def test_a_real_mutmut_run_reports_its_progress(small_run) -> None:
+    run, seen = small_run
+    assert len(run.results) == 10
+    counted = [(done, total) for done, total, what in seen if what == "mutmut run"]
+    assert counted and {total for _, total in counted} == {10}
+    assert [d for d, _ in counted] == sorted(d for d, _ in counted) and counted[-1] == (10, 10)

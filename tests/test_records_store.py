@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from gradharness.records.mutation import MutateRecord, SensitivityRecord
 from gradharness.records.serialise import to_json
 from gradharness.records.store import SCHEMA_VERSION, load, save, write_json_atomic
 from gradharness.records.verdict import RunVerdict
+from tests.cli_support import gradharness
 from tests.report_support import seed_case_record
 
 REPORTABLE = (CheckRecord, MutateRecord, SensitivityRecord)
@@ -75,10 +74,7 @@ def test_report_gives_the_one_message(bad_file: tuple[Path, str]) -> None:
 def test_report_on_a_json_that_is_not_a_record_says_so_and_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"name": "my notes", "scores": [1, 2]}), encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "gradharness", "report", str(path)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    run = gradharness("report", str(path))  # the entry point itself; tests/test_report_cli.py runs the installed script
     assert run.returncode == 2
     assert (
         run.stderr.strip() == f"gradharness: error: {path} is not a gradharness results file: it has no schema_version"

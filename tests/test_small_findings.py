@@ -40,7 +40,7 @@ from gradharness.cli.report import DEFAULT
 from gradharness.errors import GradHarnessError
 from gradharness.model.parameters import GRADIENT_NAMES
 from gradharness.mutation.campaign import run_campaign
-from gradharness.mutation.engine_mutmut import FUNCTION, _wait, mutmut_progress, run_mutmut
+from gradharness.mutation.engine_mutmut import FUNCTION, _wait, mutmut_progress
 from gradharness.mutation.sensitivity import DELTAS, not_safe, run_sensitivity, safe_thresholds
 from gradharness.mutation.target import CheckerSpec, reference_target
 from gradharness.records.mutation import MutateRecord, ThresholdPointRecord
@@ -466,12 +466,4 @@ def test_mutate_with_mutmut_gets_the_progress_bar(monkeypatch: pytest.MonkeyPatc
     assert seen == [(4, 44, "mutmut run")] * 2
 
 
-@pytest.mark.slow
-def test_a_real_mutmut_run_reports_its_progress() -> None:
-    seen: list[tuple[int, int | None, str]] = []
-    pattern = f"gradharness.model.network.x_{FUNCTION}__mutmut_1?"
-    run = run_mutmut(max_examples=5, jobs=2, timeout=240, pattern=pattern, progress=lambda *call: seen.append(call))
-    assert len(run.results) == 10
-    counted = [(done, total) for done, total, what in seen if what == "mutmut run"]
-    assert counted and {total for _, total in counted} == {10}
-    assert [d for d, _ in counted] == sorted(d for d, _ in counted) and counted[-1] == (10, 10)
+# A real mutmut run's progress: tests/test_mutation_engine_mutmut.py (its one small run serves both tests there).
